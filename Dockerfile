@@ -1,0 +1,56 @@
+# Order-processing service image: one image, two roles.
+#   API (default):  node dist/api/main.js      (listens on PORT, default 3000)
+#   Worker:         node dist/worker/main.js   (override the command)
+# Health checks are set per service in docker-compose.yml, since the two roles
+# differ (only the API serves HTTP).
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# ---------------------------------------------------------------------------
+# build: full dependency tree (dev included), compile TypeScript to dist/
+# ---------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false
+
+COPY package.json package-lock.json ./
+RUN npm ci
+
+COPY tsconfig*.json ./
+COPY src ./src
+RUN npm run build
+
+# ---------------------------------------------------------------------------
+# prod-deps: production dependencies only, from the same lockfile
+# (its own stage so it is cached independently of src/ changes)
+# ---------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+ENV NODE_ENV=production \
+    NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false
+
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev \
+    && npm cache clean --force
+
+# ---------------------------------------------------------------------------
+# runtime
+# ---------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps \
+    PORT=3000
+WORKDIR /app
+
+# Files stay owned by root (read-only for the app); the process runs as `node`.
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+
+USER node
+EXPOSE 3000
+CMD ["node", "dist/api/main.js"]

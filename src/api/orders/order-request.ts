@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { ProblemError, problem } from '../http/problem.js';
+
+/**
+ * The accepted shape of ids coming from clients: 1–64 characters, letters, digits, `-` and
+ * `_`, starting with a letter or digit. Narrow on purpose: such ids are safe in URLs, logs
+ * and queries, and every id of the upstream services fits.
+ */
+export const IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+export const IDENTIFIER_MAX_LENGTH = 64;
+
+const identifier = z
+  .string()
+  // Stop at the first broken rule: an empty id needs no second message about its characters.
+  .min(1, { abort: true })
+  .max(IDENTIFIER_MAX_LENGTH, { abort: true })
+  .regex(IDENTIFIER_PATTERN, 'must contain only letters, digits, "-" and "_", starting with a letter or digit');
+
+export const orderRequestSchema = z.strictObject({
+  user_id: identifier,
+  product_code: identifier,
+});
+
+export type OrderRequest = z.infer<typeof orderRequestSchema>;
+
+export interface FieldError {
+  field: string;
+  rule: string;
+  message: string;
+}
+
+function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.flatMap((issue): FieldError[] => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: key, rule: 'unknown_field', message: 'is not a field of an order request' }));
+    }
+    const field = issue.path.length === 0 ? '(body)' : issue.path.join('.');
+    return [{ field, rule: issue.code, message: issue.message }];
+  });
+}
+
+/** Checks a parsed JSON body; anything else is a 400 that names each field and its rule. */
+export function parseOrderRequest(body: unknown): OrderRequest {
+  const result = orderRequestSchema.safeParse(body);
+  if (result.success) return result.data;
+  const errors = fieldErrors(result.error);
+  throw new ProblemError(
+    problem(400, 'invalid-order', 'Invalid order request', errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
+      errors,
+    }),
+  );
+}

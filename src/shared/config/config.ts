@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+/**
+ * Every setting comes from the environment and is checked at start-up, so a typo stops the
+ * process with a message naming the variable instead of failing on the first order.
+ */
+const positiveInt = z.coerce.number().int().positive();
+const percent = z.coerce.number().int().min(1).max(100);
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const commonSchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL').default('mongodb://127.0.0.1:27017'),
+  MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a database name').default('order_service'),
+  MONGO_TIMEOUT_MS: positiveInt.default(2000),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+  QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, - and _ only').default('orders'),
+  JOB_ATTEMPTS: positiveInt.default(6),
+  RETRY_BASE_DELAY_MS: positiveInt.default(500),
+});
+
+const apiSchema = commonSchema.extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  BODY_LIMIT_BYTES: positiveInt.default(16_384),
+});
+
+const workerSchema = commonSchema.extend({
+  RABBITMQ_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// URL').default('amqp://guest:guest@127.0.0.1:5672'),
+  ORDERS_EXCHANGE: z.string().min(1).default('orders'),
+  EVENT_PRODUCER: z.string().min(1).default('order-service'),
+  USER_SERVICE_URL: httpUrl.default('http://127.0.0.1:8082'),
+  PRODUCT_SERVICE_URL: httpUrl.default('http://127.0.0.1:8081'),
+  WORKER_CONCURRENCY: positiveInt.default(64),
+  LOOKUP_TIMEOUT_MS: positiveInt.default(2000),
+  LOOKUP_PATIENT_TIMEOUT_MS: positiveInt.default(75_000),
+  BREAKER_ERROR_THRESHOLD_PERCENT: percent.default(50),
+  BREAKER_VOLUME_THRESHOLD: positiveInt.default(10),
+  BREAKER_RESET_TIMEOUT_MS: positiveInt.default(10_000),
+  RECOVERY_SWEEP_INTERVAL_MS: positiveInt.default(30_000),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
+  // An empty variable means "not set": `FOO=` in a compose file should fall back to the default.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = schema.safeParse(given);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
+  }
+  return result.data;
+}
+
+type CommonEnv = z.output<typeof commonSchema>;
+
+function commonConfig(env: CommonEnv) {
+  return {
+    logLevel: env.LOG_LEVEL,
+    mongo: { url: env.MONGO_URL, database: env.MONGO_DB, timeoutMs: env.MONGO_TIMEOUT_MS },
+    redis: { url: env.REDIS_URL },
+    queue: {
+      name: env.QUEUE_NAME,
+      attempts: env.JOB_ATTEMPTS,
+      retryBaseDelayMs: env.RETRY_BASE_DELAY_MS,
+    },
+  };
+}
+
+export type CommonConfig = ReturnType<typeof commonConfig>;
+
+export function loadApiConfig(env: NodeJS.ProcessEnv) {
+  const parsed = parse(apiSchema, env);
+  return { ...commonConfig(parsed), port: parsed.PORT, bodyLimitBytes: parsed.BODY_LIMIT_BYTES };
+}
+
+export type ApiConfig = ReturnType<typeof loadApiConfig>;
+
+export function loadWorkerConfig(env: NodeJS.ProcessEnv) {
+  const parsed = parse(workerSchema, env);
+  return {
+    ...commonConfig(parsed),
+    rabbitmq: { url: parsed.RABBITMQ_URL, exchange: parsed.ORDERS_EXCHANGE },
+    producer: parsed.EVENT_PRODUCER,
+    userServiceUrl: parsed.USER_SERVICE_URL,
+    productServiceUrl: parsed.PRODUCT_SERVICE_URL,
+    concurrency: parsed.WORKER_CONCURRENCY,
+    lookupTimeouts: {
+      firstMs: parsed.LOOKUP_TIMEOUT_MS,
+      patientMs: parsed.LOOKUP_PATIENT_TIMEOUT_MS,
+    },
+    breaker: {
+      errorThresholdPercentage: parsed.BREAKER_ERROR_THRESHOLD_PERCENT,
+      volumeThreshold: parsed.BREAKER_VOLUME_THRESHOLD,
+      resetTimeoutMs: parsed.BREAKER_RESET_TIMEOUT_MS,
+    },
+    recoverySweepIntervalMs: parsed.RECOVERY_SWEEP_INTERVAL_MS,
+  };
+}
+
+export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;

@@ -1,0 +1,102 @@
+import type { OrderFailure } from './order.js';
+
+export type Dependency = 'user' | 'product';
+
+/**
+ * Why a lookup in the user or product service did not give an answer we can use.
+ * - not-found: the service says the user or product does not exist (HTTP 404).
+ * - invalid-response: it answered 2xx, but not with the JSON we need.
+ * - http-error: any other status (5xx above all).
+ * - timeout: no answer within the attempt's time limit; `patient` says whether that limit
+ *   was already the long one (a short first attempt timing out only means "slow").
+ * - unreachable: the connection failed.
+ * - circuit-open: the breaker for this resource refused the call after repeated failures.
+ */
+export type LookupFailure =
+  | { dependency: Dependency; resource: string; cause: 'not-found' }
+  | { dependency: Dependency; resource: string; cause: 'invalid-response'; detail: string }
+  | { dependency: Dependency; resource: string; cause: 'http-error'; status: number }
+  | { dependency: Dependency; resource: string; cause: 'timeout'; timeoutMs: number; patient: boolean }
+  | { dependency: Dependency; resource: string; cause: 'unreachable'; detail: string }
+  | { dependency: Dependency; resource: string; cause: 'circuit-open'; lastFailure: string };
+
+/** A missing user or product will not appear by asking again; a garbled answer is a bug there. */
+export function isRetryable(failure: LookupFailure): boolean {
+  return failure.cause !== 'not-found' && failure.cause !== 'invalid-response';
+}
+
+/**
+ * Only failures that say "this resource is broken" open its breaker. A 404 or a bad body is
+ * an answer, not an outage, and a short first attempt that timed out says "slow", not "down".
+ */
+export function countsAgainstBreaker(failure: LookupFailure): boolean {
+  switch (failure.cause) {
+    case 'http-error':
+    case 'unreachable':
+      return true;
+    case 'timeout':
+      return failure.patient;
+    default:
+      return false;
+  }
+}
+
+export function failureCode(failure: LookupFailure): string {
+  const service = failure.dependency.toUpperCase();
+  switch (failure.cause) {
+    case 'not-found':
+      return `${service}_NOT_FOUND`;
+    case 'invalid-response':
+      return `${service}_SERVICE_INVALID_RESPONSE`;
+    case 'http-error':
+      return `${service}_SERVICE_ERROR`;
+    case 'timeout':
+      return `${service}_SERVICE_TIMEOUT`;
+    case 'unreachable':
+      return `${service}_SERVICE_UNREACHABLE`;
+    case 'circuit-open':
+      return `${service}_SERVICE_CIRCUIT_OPEN`;
+  }
+}
+
+export function describeFailure(failure: LookupFailure): string {
+  const what = `${failure.dependency} ${failure.resource}`;
+  switch (failure.cause) {
+    case 'not-found':
+      return `the ${failure.dependency} service has no ${what}`;
+    case 'invalid-response':
+      return `the ${failure.dependency} service answered for ${what} with an unusable body: ${failure.detail}`;
+    case 'http-error':
+      return `the ${failure.dependency} service answered HTTP ${failure.status} for ${what}`;
+    case 'timeout':
+      return `the ${failure.dependency} service did not answer for ${what} within ${failure.timeoutMs} ms`;
+    case 'unreachable':
+      return `the ${failure.dependency} service could not be reached for ${what}: ${failure.detail}`;
+    case 'circuit-open':
+      return `calls to the ${failure.dependency} service for ${what} are suspended after repeated failures (last: ${failure.lastFailure})`;
+  }
+}
+
+export type LookupDecision = { action: 'retry'; reason: string } | { action: 'fail'; failure: OrderFailure };
+
+/**
+ * What to do with an order whose lookups failed: fail it at once when a failure is final,
+ * fail it when this was its last attempt, retry otherwise.
+ */
+export function decideAfterLookupFailures(
+  failures: readonly [LookupFailure, ...LookupFailure[]],
+  attempt: { isLast: boolean },
+): LookupDecision {
+  const final = failures.find((failure) => !isRetryable(failure));
+  const reason = failures.map(describeFailure).join('; ');
+  if (final !== undefined) {
+    return { action: 'fail', failure: { code: failureCode(final), message: reason } };
+  }
+  if (attempt.isLast) {
+    return {
+      action: 'fail',
+      failure: { code: failureCode(failures[0]), message: `${reason} (retries exhausted)` },
+    };
+  }
+  return { action: 'retry', reason };
+}

@@ -1,0 +1,61 @@
+/** The order as the seed's schema describes it, plus its processing state. */
+export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'FAILED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export interface OrderFailure {
+  code: string;
+  message: string;
+}
+
+/** What the worker learns from the user and product services. */
+export interface OrderDetails {
+  customer_fullname: string;
+  product_name: string;
+  total_amount: number;
+}
+
+/**
+ * The `created_order` event waiting in the order document until the broker confirms it
+ * (a transactional outbox of one: the state change and the event are one write).
+ */
+export interface OutboxEvent {
+  message_id: string;
+  routing_key: string;
+  message: CreatedOrderMessage;
+  published_at: Date | null;
+}
+
+export interface CreatedOrderMessage {
+  producer: string;
+  sent_at: string;
+  type: 'created_order';
+  payload: {
+    order: {
+      order_id: string;
+      customer_fullname: string;
+      product_name: string;
+      total_amount: number;
+      created_at: string;
+    };
+  };
+}
+
+export interface Order {
+  id: string;
+  user_id: string;
+  product_code: string;
+  status: OrderStatus;
+  customer_fullname: string | null;
+  product_name: string | null;
+  total_amount: number | null;
+  failure: OrderFailure | null;
+  created_at: Date;
+  updated_at: Date;
+  event: OutboxEvent | null;
+}
+
+export interface NewOrder {
+  id: string;
+  user_id: string;
+  product_code: string;
+}

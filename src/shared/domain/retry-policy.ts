@@ -1,0 +1,21 @@
+/**
+ * Escalating per-attempt time limits: the first attempt is short, so a lost request or a
+ * stuck connection is noticed within seconds; every later attempt is patient, so a slow but
+ * working service (the 60-second family-box) gets the time it needs. See docs/adr/0003.
+ */
+export interface AttemptTimeouts {
+  firstMs: number;
+  patientMs: number;
+}
+
+export interface AttemptTimeout {
+  timeoutMs: number;
+  patient: boolean;
+}
+
+export function timeoutForAttempt(attemptNumber: number, timeouts: AttemptTimeouts): AttemptTimeout {
+  if (attemptNumber <= 1 && timeouts.firstMs < timeouts.patientMs) {
+    return { timeoutMs: timeouts.firstMs, patient: false };
+  }
+  return { timeoutMs: timeouts.patientMs, patient: true };
+}

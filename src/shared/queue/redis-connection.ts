@@ -1,0 +1,14 @@
+import { Redis } from 'ioredis';
+
+/**
+ * BullMQ in an ES-module project wants an ioredis instance, not connection options.
+ * - A producer (the API) must fail fast when Redis is down, so the order it already stored is
+ *   answered at once; commands are not buffered while disconnected.
+ * - A worker blocks on Redis and must wait through outages: BullMQ requires
+ *   `maxRetriesPerRequest: null` there.
+ */
+export function createRedisConnection(url: string, role: 'producer' | 'worker'): Redis {
+  return role === 'producer'
+    ? new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 })
+    : new Redis(url, { maxRetriesPerRequest: null });
+}

@@ -1,0 +1,47 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../shared/observability/logger.js';
+import type { OrderJobData } from '../shared/queue/order-job.js';
+import { RetryLaterError, type OrderAttempt } from './orders/order-attempt.js';
+import type { ProcessOrder } from './orders/process-order-use-case.js';
+
+export interface WorkerDependencies {
+  queueName: string;
+  connection: Redis;
+  concurrency: number;
+  processOrder: ProcessOrder;
+  logger: Logger;
+}
+
+/** Turns a BullMQ job into the attempt the use case understands. */
+export function attemptFromJob(job: Job<OrderJobData>): OrderAttempt {
+  const maxAttempts = job.opts.attempts ?? 1;
+  return {
+    orderId: job.data.orderId,
+    number: job.attemptsMade + 1,
+    isLast: job.attemptsMade + 1 >= maxAttempts,
+    known: job.data.known ?? {},
+    remember: (known) => job.updateData({ ...job.data, known }),
+  };
+}
+
+/** The queue side of the worker: takes order jobs and runs the use case for each. */
+export function createWorker(deps: WorkerDependencies): Worker<OrderJobData> {
+  const { logger } = deps;
+  const worker = new Worker<OrderJobData>(
+    deps.queueName,
+    async (job) => {
+      await deps.processOrder(attemptFromJob(job));
+    },
+    { connection: deps.connection, concurrency: deps.concurrency, autorun: false },
+  );
+
+  worker.on('failed', (job, error) => {
+    if (error instanceof RetryLaterError) return; // already logged with its reason
+    logger.error({ err: error, orderId: job?.data.orderId, attempt: job?.attemptsMade }, 'order job failed');
+  });
+  worker.on('error', (error) => {
+    logger.error({ err: error }, 'worker error');
+  });
+  return worker;
+}

@@ -1,0 +1,54 @@
+import type { AttemptTimeout } from '../../shared/domain/retry-policy.js';
+import type { Dependency } from '../../shared/domain/lookup-failure.js';
+import { LookupError } from './lookup-error.js';
+
+export interface LookupTarget {
+  dependency: Dependency;
+  resource: string;
+  url: URL;
+}
+
+/**
+ * One GET that turns every way an HTTP call can go wrong into a classified LookupError.
+ * Uses the runtime's fetch (undici), which keeps connections alive between calls; the whole
+ * exchange, headers and body, is bounded by the attempt's time limit.
+ */
+export async function getJson(target: LookupTarget, limit: AttemptTimeout): Promise<unknown> {
+  const { dependency, resource } = target;
+  const signal = AbortSignal.timeout(limit.timeoutMs);
+  const timedOut = () =>
+    new LookupError({ dependency, resource, cause: 'timeout', timeoutMs: limit.timeoutMs, patient: limit.patient });
+
+  let response: Response;
+  try {
+    response = await fetch(target.url, { signal, headers: { accept: 'application/json' } });
+  } catch (error) {
+    if (signal.aborted) throw timedOut();
+    throw new LookupError({ dependency, resource, cause: 'unreachable', detail: networkDetail(error) });
+  }
+
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    if (signal.aborted) throw timedOut();
+    throw new LookupError({ dependency, resource, cause: 'unreachable', detail: networkDetail(error) });
+  }
+
+  if (response.status === 404) throw new LookupError({ dependency, resource, cause: 'not-found' });
+  if (!response.ok) {
+    throw new LookupError({ dependency, resource, cause: 'http-error', status: response.status });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new LookupError({ dependency, resource, cause: 'invalid-response', detail: 'the body is not JSON' });
+  }
+}
+
+function networkDetail(error: unknown): string {
+  if (!(error instanceof Error)) return 'network error';
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : (cause?.message ?? error.message);
+}

@@ -1,0 +1,88 @@
+import CircuitBreaker from 'opossum';
+import { LRUCache } from 'lru-cache';
+import { countsAgainstBreaker, describeFailure, type Dependency } from '../../shared/domain/lookup-failure.js';
+import type { Logger } from '../../shared/observability/logger.js';
+import { LookupError } from './lookup-error.js';
+
+export interface BreakerSettings {
+  errorThresholdPercentage: number;
+  volumeThreshold: number;
+  resetTimeoutMs: number;
+}
+
+/** Runs a lookup through the breaker of the one resource it reads. */
+export interface ResourceBreakers {
+  run<T>(dependency: Dependency, resource: string, lookup: () => Promise<T>): Promise<T>;
+  shutdown(): void;
+}
+
+interface Entry {
+  breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  lastFailure: string;
+}
+
+/**
+ * One breaker per resource (user id, product code), not per service: the broken veggie-box
+ * must not stop classic-box orders, and a slow family-box must not either. The breakers live
+ * in a bounded LRU so a stream of distinct ids cannot grow memory without limit.
+ */
+export function createResourceBreakers(
+  settings: BreakerSettings,
+  logger: Logger,
+  maxResources = 10_000,
+): ResourceBreakers {
+  const entries = new LRUCache<string, Entry>({
+    max: maxResources,
+    dispose: (entry) => {
+      entry.breaker.shutdown();
+    },
+  });
+
+  function entryFor(dependency: Dependency, resource: string): Entry {
+    const key = `${dependency}:${resource}`;
+    const existing = entries.get(key);
+    if (existing !== undefined) return existing;
+
+    const breaker = new CircuitBreaker((lookup: () => Promise<unknown>) => lookup(), {
+      name: key,
+      timeout: false, // each attempt carries its own time limit (see retry-policy)
+      errorThresholdPercentage: settings.errorThresholdPercentage,
+      volumeThreshold: settings.volumeThreshold,
+      resetTimeout: settings.resetTimeoutMs,
+      rollingCountTimeout: 10_000,
+      errorFilter: (error: unknown) =>
+        error instanceof LookupError && !countsAgainstBreaker(error.failure),
+    });
+    const entry: Entry = { breaker, lastFailure: 'unknown' };
+    breaker.on('failure', (error: unknown) => {
+      entry.lastFailure = error instanceof LookupError ? describeFailure(error.failure) : String(error);
+    });
+    breaker.on('open', () => logger.warn({ breaker: key, lastFailure: entry.lastFailure }, 'breaker opened'));
+    breaker.on('halfOpen', () => logger.info({ breaker: key }, 'breaker half-open'));
+    breaker.on('close', () => logger.info({ breaker: key }, 'breaker closed'));
+    entries.set(key, entry);
+    return entry;
+  }
+
+  return {
+    async run<T>(dependency: Dependency, resource: string, lookup: () => Promise<T>): Promise<T> {
+      const entry = entryFor(dependency, resource);
+      try {
+        return (await entry.breaker.fire(lookup)) as T;
+      } catch (error) {
+        if (isBreakerRejection(error)) {
+          throw new LookupError({ dependency, resource, cause: 'circuit-open', lastFailure: entry.lastFailure });
+        }
+        throw error;
+      }
+    },
+    shutdown() {
+      entries.clear();
+    },
+  };
+}
+
+function isBreakerRejection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'EOPENBREAKER' || code === 'ESEMLOCKED';
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import type { Dependency } from '../../shared/domain/lookup-failure.js';
+import type { AttemptTimeout } from '../../shared/domain/retry-policy.js';
+import { getJson } from './get-json.js';
+import { LookupError } from './lookup-error.js';
+import type { ResourceBreakers } from './resource-breakers.js';
+
+/** Reads one resource by id from a service, through its breaker, into a checked shape. */
+export type ResourceReader<T> = (id: string, limit: AttemptTimeout) => Promise<T>;
+
+export function createResourceReader<T>(options: {
+  dependency: Dependency;
+  baseUrl: string;
+  collection: string;
+  schema: z.ZodType<T>;
+  breakers: ResourceBreakers;
+}): ResourceReader<T> {
+  const { dependency, schema, breakers } = options;
+  const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+
+  return (id, limit) =>
+    breakers.run(dependency, id, async () => {
+      const url = new URL(`${options.collection}/${encodeURIComponent(id)}`, base);
+      const body = await getJson({ dependency, resource: id, url }, limit);
+      const parsed = schema.safeParse(body);
+      if (!parsed.success) {
+        const detail = z.prettifyError(parsed.error).replace(/\s+/g, ' ');
+        throw new LookupError({ dependency, resource: id, cause: 'invalid-response', detail });
+      }
+      return parsed.data;
+    });
+}

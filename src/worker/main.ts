@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { ConfigError, loadWorkerConfig } from '../shared/config/config.js';
+import { createAmqpEventPublisher } from '../shared/messaging/amqp-event-publisher.js';
+import { createLogger } from '../shared/observability/logger.js';
+import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
+import {
+  createMongoOrderRepository,
+  ensureOrderIndexes,
+} from '../shared/persistence/mongo-order-repository.js';
+import { createOrderQueue } from '../shared/queue/order-queue.js';
+import { createRedisConnection } from '../shared/queue/redis-connection.js';
+import { createWorker } from './create-worker.js';
+import { createResourceBreakers } from './lookups/resource-breakers.js';
+import { createProductReader, createUserReader } from './lookups/services.js';
+import { createProcessOrderUseCase } from './orders/process-order-use-case.js';
+import { createRequeueStrandedOrders } from './recovery/requeue-stranded-orders.js';
+import { runPeriodically } from './recovery/run-periodically.js';
+
+/** Composition root of the worker: reads config, builds every dependency, starts. */
+async function main(): Promise<void> {
+  const config = loadWorkerConfig(process.env);
+  const logger = createLogger({ name: 'worker', level: config.logLevel });
+
+  const mongo = createMongoConnection(config.mongo);
+  const redis = createRedisConnection(config.redis.url, 'worker');
+  const publisher = createAmqpEventPublisher({
+    url: config.rabbitmq.url,
+    exchange: config.rabbitmq.exchange,
+    producer: config.producer,
+    logger,
+  });
+  const breakers = createResourceBreakers(config.breaker, logger);
+  const orders = createMongoOrderRepository(mongo.db);
+  const queue = createOrderQueue({ name: config.queue.name, connection: redis, retry: config.queue });
+  await ensureOrderIndexes(mongo.db).catch((error: unknown) => {
+    logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
+  });
+
+  const processOrder = createProcessOrderUseCase({
+    orders,
+    readUser: createUserReader(config.userServiceUrl, breakers),
+    readProduct: createProductReader(config.productServiceUrl, breakers),
+    publisher,
+    lookupTimeouts: config.lookupTimeouts,
+    producer: config.producer,
+    newMessageId: randomUUID,
+    clock: () => new Date(),
+    logger,
+  });
+
+  const worker = createWorker({
+    queueName: config.queue.name,
+    connection: redis,
+    concurrency: config.concurrency,
+    processOrder,
+    logger,
+  });
+
+  const requeueStrandedOrders = createRequeueStrandedOrders({
+    orders,
+    queue,
+    staleAfterMs: config.recoverySweepIntervalMs,
+    batchSize: 500,
+    clock: () => new Date(),
+    logger,
+  });
+  const sweeps = new AbortController();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: letting active jobs finish');
+    // close() waits for active jobs; a job cut off by a hard kill is picked up again as stalled.
+    sweeps.abort();
+    await worker.close();
+    breakers.shutdown();
+    await Promise.allSettled([queue.close(), publisher.close(), mongo.client.close()]);
+    await redis.quit().catch(() => undefined);
+    logger.info('stopped');
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      stop(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'unclean stop');
+          process.exit(1);
+        },
+      );
+    });
+  }
+
+  void worker.run().catch((error: unknown) => {
+    logger.fatal({ err: error }, 'worker stopped unexpectedly');
+    process.exit(1);
+  });
+  void runPeriodically(requeueStrandedOrders, {
+    intervalMs: config.recoverySweepIntervalMs,
+    signal: sweeps.signal,
+    logger,
+    name: 'requeue stranded orders',
+  });
+  logger.info({ queue: config.queue.name, concurrency: config.concurrency }, 'worker started');
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

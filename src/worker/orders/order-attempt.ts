@@ -1,0 +1,22 @@
+import type { KnownLookups } from '../../shared/queue/order-job.js';
+
+/** One run of an order's job, as the use case sees it (the queue adapter fills it in). */
+export interface OrderAttempt {
+  orderId: string;
+  /** 1 for the first run. */
+  number: number;
+  /** No retry follows this one: a retryable failure now settles the order as FAILED. */
+  isLast: boolean;
+  /** Lookups that succeeded in earlier attempts. */
+  known: KnownLookups;
+  /** Keeps successful lookups for the next attempt. */
+  remember(known: KnownLookups): Promise<void>;
+}
+
+/** Thrown to hand the order back to the queue, which retries it after a backoff. */
+export class RetryLaterError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'RetryLaterError';
+  }
+}

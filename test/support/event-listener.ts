@@ -1,0 +1,33 @@
+import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
+
+export interface ReceivedEvent {
+  body: unknown;
+  message: ConsumeMessage;
+}
+
+/**
+ * A consumer of its own, as any downstream service would have: an exclusive queue bound to
+ * the exchange, collecting every message it receives.
+ */
+export async function listenForEvents(options: { url: string; exchange: string; routingKey: string }) {
+  const connection: ChannelModel = await connect(options.url);
+  const channel = await connection.createChannel();
+  await channel.assertExchange(options.exchange, 'topic', { durable: true });
+  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+  await channel.bindQueue(queue, options.exchange, options.routingKey);
+  const received: ReceivedEvent[] = [];
+  await channel.consume(
+    queue,
+    (message) => {
+      if (message === null) return;
+      received.push({ body: JSON.parse(message.content.toString('utf8')) as unknown, message });
+    },
+    { noAck: true },
+  );
+  return {
+    received,
+    close: () => connection.close(),
+  };
+}
+
+export type EventListener = Awaited<ReturnType<typeof listenForEvents>>;

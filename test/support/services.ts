@@ -1,0 +1,15 @@
+import { randomUUID } from 'node:crypto';
+
+/** Where the local services run (`npm run services:up`); override with the usual variables. */
+export const services = {
+  mongoUrl: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017',
+  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  rabbitmqUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+  productServiceUrl: process.env.PRODUCT_SERVICE_URL ?? 'http://127.0.0.1:8081',
+  userServiceUrl: process.env.USER_SERVICE_URL ?? 'http://127.0.0.1:8082',
+};
+
+/** A name no other test run uses, so runs never see each other's data. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomUUID().slice(0, 8)}`;
+}

@@ -1,0 +1,126 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import {
+  countsAgainstBreaker,
+  decideAfterLookupFailures,
+  describeFailure,
+  failureCode,
+  isRetryable,
+  type LookupFailure,
+} from '../../src/shared/domain/lookup-failure.js';
+
+const productDown: LookupFailure = { dependency: 'product', resource: 'veggie-box', cause: 'http-error', status: 500 };
+const userMissing: LookupFailure = { dependency: 'user', resource: 'nobody', cause: 'not-found' };
+const slowFirstTry: LookupFailure = {
+  dependency: 'product',
+  resource: 'family-box',
+  cause: 'timeout',
+  timeoutMs: 2000,
+  patient: false,
+};
+
+const anyFailure: fc.Arbitrary<LookupFailure> = fc
+  .record({
+    dependency: fc.constantFrom('user' as const, 'product' as const),
+    resource: fc.string({ minLength: 1, maxLength: 10 }),
+    pick: fc.nat(6),
+    status: fc.integer({ min: 500, max: 599 }),
+    patient: fc.boolean(),
+  })
+  .map(({ dependency, resource, pick, status, patient }): LookupFailure => {
+    const base = { dependency, resource };
+    switch (pick) {
+      case 0:
+        return { ...base, cause: 'not-found' };
+      case 1:
+        return { ...base, cause: 'invalid-response', detail: 'x' };
+      case 2:
+        return { ...base, cause: 'http-error', status };
+      case 3:
+        return { ...base, cause: 'timeout', timeoutMs: 1, patient };
+      case 4:
+        return { ...base, cause: 'unreachable', detail: 'ECONNREFUSED' };
+      default:
+        return { ...base, cause: 'circuit-open', lastFailure: 'HTTP 500' };
+    }
+  });
+
+describe('lookup failure rules', () => {
+  it('when a user or product does not exist, then the order fails at once without retries', () => {
+    expect(isRetryable(userMissing)).to.be.false;
+    const decision = decideAfterLookupFailures([userMissing], { isLast: false });
+    expect(decision).to.deep.equal({
+      action: 'fail',
+      failure: { code: 'USER_NOT_FOUND', message: 'the user service has no user nobody' },
+    });
+  });
+
+  it('when the product service answers with an unusable body, then the order fails at once', () => {
+    const garbled: LookupFailure = { dependency: 'product', resource: 'p', cause: 'invalid-response', detail: 'price: expected number' };
+    const decision = decideAfterLookupFailures([garbled], { isLast: false });
+    expect(decision.action).to.equal('fail');
+    expect(decision.action === 'fail' && decision.failure.code).to.equal('PRODUCT_SERVICE_INVALID_RESPONSE');
+  });
+
+  it('when a service answers 5xx and retries remain, then the order is retried', () => {
+    const decision = decideAfterLookupFailures([productDown], { isLast: false });
+    expect(decision).to.deep.equal({
+      action: 'retry',
+      reason: 'the product service answered HTTP 500 for product veggie-box',
+    });
+  });
+
+  it('when the last attempt fails on a 5xx, then the order fails with a code naming the service and the cause', () => {
+    const decision = decideAfterLookupFailures([productDown], { isLast: true });
+    expect(decision).to.deep.equal({
+      action: 'fail',
+      failure: {
+        code: 'PRODUCT_SERVICE_ERROR',
+        message: 'the product service answered HTTP 500 for product veggie-box (retries exhausted)',
+      },
+    });
+  });
+
+  it('when both lookups fail and one is final, then the final one gives the code and both the message', () => {
+    const decision = decideAfterLookupFailures([productDown, userMissing], { isLast: false });
+    expect(decision.action === 'fail' && decision.failure).to.deep.equal({
+      code: 'USER_NOT_FOUND',
+      message: 'the product service answered HTTP 500 for product veggie-box; the user service has no user nobody',
+    });
+  });
+
+  it('when failures are classified, then each cause has its own code', () => {
+    const codes = [
+      failureCode({ dependency: 'user', resource: 'u', cause: 'timeout', timeoutMs: 1, patient: true }),
+      failureCode({ dependency: 'user', resource: 'u', cause: 'unreachable', detail: 'ECONNREFUSED' }),
+      failureCode({ dependency: 'product', resource: 'p', cause: 'circuit-open', lastFailure: 'x' }),
+      failureCode({ dependency: 'product', resource: 'p', cause: 'not-found' }),
+    ];
+    expect(codes).to.deep.equal([
+      'USER_SERVICE_TIMEOUT',
+      'USER_SERVICE_UNREACHABLE',
+      'PRODUCT_SERVICE_CIRCUIT_OPEN',
+      'PRODUCT_NOT_FOUND',
+    ]);
+  });
+
+  it('when a short first attempt times out, then the breaker does not count it (slow is not broken)', () => {
+    expect(countsAgainstBreaker(slowFirstTry)).to.be.false;
+    expect(countsAgainstBreaker({ ...slowFirstTry, patient: true })).to.be.true;
+    expect(countsAgainstBreaker(productDown)).to.be.true;
+    expect(countsAgainstBreaker(userMissing)).to.be.false;
+    expect(describeFailure(slowFirstTry)).to.equal(
+      'the product service did not answer for product family-box within 2000 ms',
+    );
+  });
+
+  it('when any failures come in, then the decision is retry exactly when all are retryable and attempts remain', () => {
+    fc.assert(
+      fc.property(fc.array(anyFailure, { minLength: 1, maxLength: 2 }), fc.boolean(), (failures, isLast) => {
+        const decision = decideAfterLookupFailures(failures as [LookupFailure, ...LookupFailure[]], { isLast });
+        const shouldRetry = !isLast && failures.every(isRetryable);
+        expect(decision.action).to.equal(shouldRetry ? 'retry' : 'fail');
+      }),
+    );
+  });
+});

@@ -1,0 +1,125 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import type { LookupFailure } from '../../src/shared/domain/lookup-failure.js';
+import { LookupError } from '../../src/worker/lookups/lookup-error.js';
+import { createResourceBreakers } from '../../src/worker/lookups/resource-breakers.js';
+import { createProductReader, createUserReader } from '../../src/worker/lookups/services.js';
+import { testLogger } from '../support/test-logger.js';
+
+const USERS = 'http://user-service.test';
+const PRODUCTS = 'http://product-service.test';
+const quick = { timeoutMs: 300, patient: false };
+const patient = { timeoutMs: 300, patient: true };
+const relaxedBreakers = { errorThresholdPercentage: 50, volumeThreshold: 100, resetTimeoutMs: 60_000 };
+
+async function failureOf(lookup: Promise<unknown>): Promise<LookupFailure> {
+  try {
+    await lookup;
+  } catch (error) {
+    if (error instanceof LookupError) return error.failure;
+    throw error;
+  }
+  throw new Error('expected the lookup to fail');
+}
+
+describe('user and product readers (HTTP fenced by nock)', () => {
+  let breakers: ReturnType<typeof createResourceBreakers>;
+
+  before(() => {
+    nock.disableNetConnect();
+  });
+  after(() => {
+    nock.enableNetConnect();
+  });
+  beforeEach(() => {
+    breakers = createResourceBreakers(relaxedBreakers, testLogger);
+  });
+  afterEach(() => {
+    breakers.shutdown();
+    const pending = nock.pendingMocks();
+    nock.cleanAll();
+    expect(pending, 'every stubbed call was made').to.deep.equal([]);
+  });
+
+  it('when the user service answers 200, then the user comes back with the fields we use', async () => {
+    nock(USERS).get('/users/7c11e1ce2741').reply(200, { id: '7c11e1ce2741', firstName: 'Ada', lastName: 'Lovelace' });
+    const user = await createUserReader(USERS, breakers)('7c11e1ce2741', quick);
+    expect(user).to.deep.equal({ firstName: 'Ada', lastName: 'Lovelace' });
+  });
+
+  it('when the product service answers 200, then name and price come back', async () => {
+    nock(PRODUCTS).get('/products/classic-box').reply(200, { code: 'classic-box', name: 'Classic Box', price: 9.99 });
+    const product = await createProductReader(PRODUCTS, breakers)('classic-box', quick);
+    expect(product).to.deep.equal({ name: 'Classic Box', price: 9.99 });
+  });
+
+  it('when the service answers 404, then the failure is not-found (final)', async () => {
+    nock(PRODUCTS).get('/products/nothing').reply(404, 'Request was not matched', { 'content-type': 'text/plain' });
+    const failure = await failureOf(createProductReader(PRODUCTS, breakers)('nothing', quick));
+    expect(failure).to.deep.equal({ dependency: 'product', resource: 'nothing', cause: 'not-found' });
+  });
+
+  it('when the service answers 500, then the failure is an http-error with the status', async () => {
+    nock(PRODUCTS).get('/products/veggie-box').reply(500);
+    const failure = await failureOf(createProductReader(PRODUCTS, breakers)('veggie-box', quick));
+    expect(failure).to.deep.equal({ dependency: 'product', resource: 'veggie-box', cause: 'http-error', status: 500 });
+  });
+
+  it('when the service does not answer in time, then the failure is a timeout carrying the limit', async () => {
+    nock(PRODUCTS).get('/products/family-box').delay(2000).reply(200, { name: 'Family Box', price: 14.99 });
+    const started = Date.now();
+    const failure = await failureOf(createProductReader(PRODUCTS, breakers)('family-box', quick));
+    expect(failure).to.deep.equal({
+      dependency: 'product',
+      resource: 'family-box',
+      cause: 'timeout',
+      timeoutMs: 300,
+      patient: false,
+    });
+    expect(Date.now() - started).to.be.lessThan(1500);
+  });
+
+  it('when the connection fails, then the failure is unreachable', async () => {
+    nock(USERS).get('/users/u1').replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
+    const failure = await failureOf(createUserReader(USERS, breakers)('u1', quick));
+    expect(failure.cause).to.equal('unreachable');
+  });
+
+  it('when the body is an HTML error page, then the failure is invalid-response', async () => {
+    nock(USERS).get('/users/u1').reply(200, '<html><body>Oops</body></html>', { 'content-type': 'text/html' });
+    const failure = await failureOf(createUserReader(USERS, breakers)('u1', quick));
+    expect(failure).to.deep.equal({ dependency: 'user', resource: 'u1', cause: 'invalid-response', detail: 'the body is not JSON' });
+  });
+
+  it('when the user has no last name, then the failure is invalid-response naming the field', async () => {
+    nock(USERS).get('/users/u1').reply(200, { id: 'u1', firstName: 'Ada' });
+    const failure = await failureOf(createUserReader(USERS, breakers)('u1', quick));
+    expect(failure.cause).to.equal('invalid-response');
+    expect(failure.cause === 'invalid-response' && failure.detail).to.contain('lastName');
+  });
+
+  for (const [label, price] of [
+    ['negative', -1],
+    ['a string', '9.99'],
+    ['missing', undefined],
+  ] as const) {
+    it(`when the price is ${label}, then the failure is invalid-response naming the price`, async () => {
+      nock(PRODUCTS).get('/products/p').reply(200, { name: 'Box', price });
+      const failure = await failureOf(createProductReader(PRODUCTS, breakers)('p', quick));
+      expect(failure.cause).to.equal('invalid-response');
+      expect(failure.cause === 'invalid-response' && failure.detail).to.contain('price');
+    });
+  }
+
+  it('when the price is NaN in the JSON text, then the body is refused as not JSON', async () => {
+    nock(PRODUCTS).get('/products/p').reply(200, '{"name":"Box","price":NaN}', { 'content-type': 'application/json' });
+    const failure = await failureOf(createProductReader(PRODUCTS, breakers)('p', quick));
+    expect(failure.cause).to.equal('invalid-response');
+  });
+
+  it('when an id has URL characters, then it is sent encoded as one path segment', async () => {
+    nock(USERS).get('/users/a%2Fb').reply(200, { firstName: 'A', lastName: 'B' });
+    const user = await createUserReader(`${USERS}/`, breakers)('a/b', patient);
+    expect(user.lastName).to.equal('B');
+  });
+});
