@@ -20,7 +20,11 @@ function main(): void {
     logger.warn({ err: error }, 'redis connection error');
   });
   const orders = createMongoOrderRepository(mongo.db);
-  const queue = createOrderQueue({ name: config.queue.name, connection: redis, retry: config.queue });
+  const queue = createOrderQueue({
+    name: config.queue.name,
+    connection: redis,
+    retry: config.queue,
+  });
 
   const createOrder = createCreateOrderUseCase({
     orders,
@@ -32,7 +36,11 @@ function main(): void {
   const app = createApp({ createOrder, orders, bodyLimitBytes: config.bodyLimitBytes, logger });
 
   const server: Server = app.listen(config.port, () => {
-    logger.info({ port: config.port }, 'api listening');
+    const address = server.address();
+    logger.info(
+      { port: typeof address === 'object' && address !== null ? address.port : config.port },
+      'api listening',
+    );
   });
 
   let stopping = false;

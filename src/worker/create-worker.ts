@@ -38,7 +38,10 @@ export function createWorker(deps: WorkerDependencies): Worker<OrderJobData> {
 
   worker.on('failed', (job, error) => {
     if (error instanceof RetryLaterError) return; // already logged with its reason
-    logger.error({ err: error, orderId: job?.data.orderId, attempt: job?.attemptsMade }, 'order job failed');
+    logger.error(
+      { err: error, orderId: job?.data.orderId, attempt: job?.attemptsMade },
+      'order job failed',
+    );
   });
   worker.on('error', (error) => {
     logger.error({ err: error }, 'worker error');

@@ -31,7 +31,11 @@ async function main(): Promise<void> {
   });
   const breakers = createResourceBreakers(config.breaker, logger);
   const orders = createMongoOrderRepository(mongo.db);
-  const queue = createOrderQueue({ name: config.queue.name, connection: redis, retry: config.queue });
+  const queue = createOrderQueue({
+    name: config.queue.name,
+    connection: redis,
+    retry: config.queue,
+  });
   await ensureOrderIndexes(mongo.db).catch((error: unknown) => {
     logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
   });

@@ -13,8 +13,17 @@ describe('event publisher (real RabbitMQ)', () => {
   let listener: EventListener;
 
   before(async () => {
-    listener = await listenForEvents({ url: services.rabbitmqUrl, exchange, routingKey: 'created_order' });
-    publisher = createAmqpEventPublisher({ url: services.rabbitmqUrl, exchange, producer: 'order-service', logger: testLogger });
+    listener = await listenForEvents({
+      url: services.rabbitmqUrl,
+      exchange,
+      routingKey: 'created_order',
+    });
+    publisher = createAmqpEventPublisher({
+      url: services.rabbitmqUrl,
+      exchange,
+      producer: 'order-service',
+      logger: testLogger,
+    });
   });
   after(async () => {
     await publisher.close();
@@ -23,11 +32,24 @@ describe('event publisher (real RabbitMQ)', () => {
 
   it('when an event is published, then a bound consumer gets its JSON body with persistent, typed properties', async () => {
     const messageId = randomUUID();
-    const body = { producer: 'order-service', type: 'created_order', payload: { order: { order_id: 'o-1' } } };
-    await publisher.publish({ routingKey: 'created_order', messageId, type: 'created_order', body, timestamp: new Date() });
+    const body = {
+      producer: 'order-service',
+      type: 'created_order',
+      payload: { order: { order_id: 'o-1' } },
+    };
+    await publisher.publish({
+      routingKey: 'created_order',
+      messageId,
+      type: 'created_order',
+      body,
+      timestamp: new Date(),
+    });
 
     const [received] = await eventually(
-      () => Promise.resolve(listener.received.filter((event) => event.message.properties.messageId === messageId)),
+      () =>
+        Promise.resolve(
+          listener.received.filter((event) => event.message.properties.messageId === messageId),
+        ),
       (events) => events.length === 1,
       { what: 'the published message' },
     );
@@ -44,18 +66,38 @@ describe('event publisher (real RabbitMQ)', () => {
   it('when the publisher was closed, then the next publish reconnects by itself', async () => {
     await publisher.close();
     const messageId = randomUUID();
-    await publisher.publish({ routingKey: 'created_order', messageId, type: 'created_order', body: {}, timestamp: new Date() });
+    await publisher.publish({
+      routingKey: 'created_order',
+      messageId,
+      type: 'created_order',
+      body: {},
+      timestamp: new Date(),
+    });
     await eventually(
-      () => Promise.resolve(listener.received.some((event) => event.message.properties.messageId === messageId)),
+      () =>
+        Promise.resolve(
+          listener.received.some((event) => event.message.properties.messageId === messageId),
+        ),
       Boolean,
       { what: 'the message after reconnecting' },
     );
   });
 
   it('when the broker cannot be reached, then publish rejects instead of pretending', async () => {
-    const offline = createAmqpEventPublisher({ url: 'amqp://guest:guest@127.0.0.1:1', exchange, producer: 'x', logger: testLogger });
+    const offline = createAmqpEventPublisher({
+      url: 'amqp://guest:guest@127.0.0.1:1',
+      exchange,
+      producer: 'x',
+      logger: testLogger,
+    });
     const error = await offline
-      .publish({ routingKey: 'created_order', messageId: 'm', type: 'created_order', body: {}, timestamp: new Date() })
+      .publish({
+        routingKey: 'created_order',
+        messageId: 'm',
+        type: 'created_order',
+        body: {},
+        timestamp: new Date(),
+      })
       .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(Error);
     await offline.close();

@@ -2,7 +2,10 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { createdOrderEvent } from '../../src/shared/domain/created-order-message.js';
 import { newPendingOrder } from '../../src/shared/domain/order-lifecycle.js';
-import { createMongoConnection, type MongoConnection } from '../../src/shared/persistence/mongo-connection.js';
+import {
+  createMongoConnection,
+  type MongoConnection,
+} from '../../src/shared/persistence/mongo-connection.js';
 import {
   SETTLEMENTS_COLLECTION,
   createMongoOrderRepository,
@@ -12,14 +15,22 @@ import type { OrderRepository } from '../../src/shared/persistence/order-reposit
 import { StoreUnavailableError } from '../../src/shared/persistence/order-repository.js';
 import { services, uniqueName } from '../support/services.js';
 
-const details = { customer_fullname: 'Ada Lovelace', product_name: 'Classic Box', total_amount: 9.99 };
+const details = {
+  customer_fullname: 'Ada Lovelace',
+  product_name: 'Classic Box',
+  total_amount: 9.99,
+};
 
 describe('order repository (real MongoDB-protocol server)', () => {
   let mongo: MongoConnection;
   let orders: OrderRepository;
 
   before(async () => {
-    mongo = createMongoConnection({ url: services.mongoUrl, database: uniqueName('test_repo'), timeoutMs: 2000 });
+    mongo = createMongoConnection({
+      url: services.mongoUrl,
+      database: uniqueName('test_repo'),
+      timeoutMs: 2000,
+    });
     await ensureOrderIndexes(mongo.db);
     orders = createMongoOrderRepository(mongo.db);
   });
@@ -29,7 +40,10 @@ describe('order repository (real MongoDB-protocol server)', () => {
   });
 
   function pending(createdAt = new Date()) {
-    return newPendingOrder({ id: randomUUID(), user_id: 'u1', product_code: 'classic-box' }, createdAt);
+    return newPendingOrder(
+      { id: randomUUID(), user_id: 'u1', product_code: 'classic-box' },
+      createdAt,
+    );
   }
 
   it('when an order is stored, then it reads back identical', async () => {
@@ -49,17 +63,34 @@ describe('order repository (real MongoDB-protocol server)', () => {
     const event = createdOrderEvent(order, details, { messageId: 'm-1', producer: 'test', now });
     const result = await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
     expect(result?.won).to.be.true;
-    expect(result?.order).to.deep.include({ status: 'CONFIRMED', ...details, updated_at: now, event });
+    expect(result?.order).to.deep.include({
+      status: 'CONFIRMED',
+      ...details,
+      updated_at: now,
+      event,
+    });
     expect(await orders.findById(order.id)).to.deep.equal(result?.order);
   });
 
   it('when an order is already settled, then a second settlement changes nothing', async () => {
     const order = pending();
     await orders.insert(order);
-    const failed = await orders.settle(order.id, { status: 'FAILED', failure: { code: 'X', message: 'x' } }, new Date());
+    const failed = await orders.settle(
+      order.id,
+      { status: 'FAILED', failure: { code: 'X', message: 'x' } },
+      new Date(),
+    );
     expect(failed?.order.status).to.equal('FAILED');
-    const event = createdOrderEvent(order, details, { messageId: 'm-2', producer: 'test', now: new Date() });
-    const second = await orders.settle(order.id, { status: 'CONFIRMED', details, event }, new Date());
+    const event = createdOrderEvent(order, details, {
+      messageId: 'm-2',
+      producer: 'test',
+      now: new Date(),
+    });
+    const second = await orders.settle(
+      order.id,
+      { status: 'CONFIRMED', details, event },
+      new Date(),
+    );
     expect(second).to.deep.equal({ order: failed?.order, won: false });
     expect(await orders.findById(order.id)).to.deep.equal(failed?.order);
   });
@@ -70,7 +101,11 @@ describe('order repository (real MongoDB-protocol server)', () => {
       await orders.insert(order);
       const results = await Promise.all(
         Array.from({ length: 5 }, (_, i) =>
-          orders.settle(order.id, { status: 'FAILED', failure: { code: `C${i}`, message: 'x' } }, new Date()),
+          orders.settle(
+            order.id,
+            { status: 'FAILED', failure: { code: `C${i}`, message: 'x' } },
+            new Date(),
+          ),
         ),
       );
       const winners = results.filter((result) => result?.won === true);
@@ -91,7 +126,11 @@ describe('order repository (real MongoDB-protocol server)', () => {
       failure: { code: 'FIRST', message: 'recorded before the crash' },
       updated_at: recordedAt,
     });
-    const result = await orders.settle(order.id, { status: 'FAILED', failure: { code: 'SECOND', message: 'x' } }, new Date());
+    const result = await orders.settle(
+      order.id,
+      { status: 'FAILED', failure: { code: 'SECOND', message: 'x' } },
+      new Date(),
+    );
     expect(result?.won).to.be.false;
     expect(await orders.findById(order.id)).to.deep.include({
       status: 'FAILED',
@@ -103,7 +142,11 @@ describe('order repository (real MongoDB-protocol server)', () => {
   it('when the broker confirms the event, then it is marked published once', async () => {
     const order = pending();
     await orders.insert(order);
-    const event = createdOrderEvent(order, details, { messageId: 'm-3', producer: 'test', now: new Date() });
+    const event = createdOrderEvent(order, details, {
+      messageId: 'm-3',
+      producer: 'test',
+      now: new Date(),
+    });
     await orders.settle(order.id, { status: 'CONFIRMED', details, event }, new Date());
     const first = new Date('2026-02-01T00:00:00.000Z');
     await orders.markEventPublished(order.id, 'm-3', first);
@@ -117,13 +160,21 @@ describe('order repository (real MongoDB-protocol server)', () => {
     const settled = pending(new Date('1998-01-01T00:00:00.000Z'));
     const fresh = pending(new Date());
     for (const order of [old, older, settled, fresh]) await orders.insert(order);
-    await orders.settle(settled.id, { status: 'FAILED', failure: { code: 'X', message: 'x' } }, new Date());
+    await orders.settle(
+      settled.id,
+      { status: 'FAILED', failure: { code: 'X', message: 'x' } },
+      new Date(),
+    );
     const ids = await orders.findPendingAcceptedBefore(new Date('2001-01-01T00:00:00.000Z'), 10);
     expect(ids).to.deep.equal([older.id, old.id]);
   });
 
   it('when the server cannot be reached, then the error says the store is unavailable', async () => {
-    const unreachable = createMongoConnection({ url: 'mongodb://127.0.0.1:1', database: 'x', timeoutMs: 300 });
+    const unreachable = createMongoConnection({
+      url: 'mongodb://127.0.0.1:1',
+      database: 'x',
+      timeoutMs: 300,
+    });
     try {
       const error = await createMongoOrderRepository(unreachable.db)
         .findById('x')

@@ -14,7 +14,11 @@ describe('order queue (real Redis)', () => {
 
   before(() => {
     redis = createRedisConnection(services.redisUrl, 'producer');
-    queue = createOrderQueue({ name, connection: redis, retry: { attempts: 4, retryBaseDelayMs: 250 } });
+    queue = createOrderQueue({
+      name,
+      connection: redis,
+      retry: { attempts: 4, retryBaseDelayMs: 250 },
+    });
     inspector = new Queue(name, { connection: createRedisConnection(services.redisUrl, 'worker') });
   });
   after(async () => {

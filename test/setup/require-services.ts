@@ -3,7 +3,12 @@ import { services } from '../support/services.js';
 
 function reachable(url: string): Promise<boolean> {
   const { hostname, port, protocol } = new URL(url);
-  const defaults: Record<string, number> = { 'mongodb:': 27017, 'redis:': 6379, 'amqp:': 5672, 'http:': 80 };
+  const defaults: Record<string, number> = {
+    'mongodb:': 27017,
+    'redis:': 6379,
+    'amqp:': 5672,
+    'http:': 80,
+  };
   return new Promise((resolve) => {
     const socket = connect({ host: hostname, port: Number(port || defaults[protocol]) });
     socket.setTimeout(1000);
@@ -29,7 +34,11 @@ export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(10_000);
     const checks = await Promise.all(
-      Object.entries(services).map(async ([name, url]) => ({ name, url, up: await reachable(url) })),
+      Object.entries(services).map(async ([name, url]) => ({
+        name,
+        url,
+        up: await reachable(url),
+      })),
     );
     const down = checks.filter((check) => !check.up);
     if (down.length > 0) {

@@ -9,7 +9,11 @@ export interface ReceivedEvent {
  * A consumer of its own, as any downstream service would have: an exclusive queue bound to
  * the exchange, collecting every message it receives.
  */
-export async function listenForEvents(options: { url: string; exchange: string; routingKey: string }) {
+export async function listenForEvents(options: {
+  url: string;
+  exchange: string;
+  routingKey: string;
+}) {
   const connection: ChannelModel = await connect(options.url);
   const channel = await connection.createChannel();
   await channel.assertExchange(options.exchange, 'topic', { durable: true });

@@ -4,11 +4,18 @@ import { orderDetailsFrom } from '../../src/shared/domain/order-details.js';
 
 describe('created_order event', () => {
   it('when an order is confirmed, then its event has exactly the seed message schema', () => {
-    const details = orderDetailsFrom({ firstName: 'Ada', lastName: 'Lovelace' }, { name: 'Classic Box', price: 9.99 });
+    const details = orderDetailsFrom(
+      { firstName: 'Ada', lastName: 'Lovelace' },
+      { name: 'Classic Box', price: 9.99 },
+    );
     const event = createdOrderEvent(
       { id: 'order-1', created_at: new Date('2026-01-01T10:00:00.000Z') },
       details,
-      { messageId: 'message-1', producer: 'order-service', now: new Date('2026-01-01T10:00:01.500Z') },
+      {
+        messageId: 'message-1',
+        producer: 'order-service',
+        now: new Date('2026-01-01T10:00:01.500Z'),
+      },
     );
     expect(event).to.deep.equal({
       message_id: 'message-1',

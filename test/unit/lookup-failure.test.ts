@@ -9,7 +9,12 @@ import {
   type LookupFailure,
 } from '../../src/shared/domain/lookup-failure.js';
 
-const productDown: LookupFailure = { dependency: 'product', resource: 'veggie-box', cause: 'http-error', status: 500 };
+const productDown: LookupFailure = {
+  dependency: 'product',
+  resource: 'veggie-box',
+  cause: 'http-error',
+  status: 500,
+};
 const userMissing: LookupFailure = { dependency: 'user', resource: 'nobody', cause: 'not-found' };
 const slowFirstTry: LookupFailure = {
   dependency: 'product',
@@ -56,10 +61,17 @@ describe('lookup failure rules', () => {
   });
 
   it('when the product service answers with an unusable body, then the order fails at once', () => {
-    const garbled: LookupFailure = { dependency: 'product', resource: 'p', cause: 'invalid-response', detail: 'price: expected number' };
+    const garbled: LookupFailure = {
+      dependency: 'product',
+      resource: 'p',
+      cause: 'invalid-response',
+      detail: 'price: expected number',
+    };
     const decision = decideAfterLookupFailures([garbled], { isLast: false });
     expect(decision.action).to.equal('fail');
-    expect(decision.action === 'fail' && decision.failure.code).to.equal('PRODUCT_SERVICE_INVALID_RESPONSE');
+    expect(decision.action === 'fail' && decision.failure.code).to.equal(
+      'PRODUCT_SERVICE_INVALID_RESPONSE',
+    );
   });
 
   it('when a service answers 5xx and retries remain, then the order is retried', () => {
@@ -85,15 +97,32 @@ describe('lookup failure rules', () => {
     const decision = decideAfterLookupFailures([productDown, userMissing], { isLast: false });
     expect(decision.action === 'fail' && decision.failure).to.deep.equal({
       code: 'USER_NOT_FOUND',
-      message: 'the product service answered HTTP 500 for product veggie-box; the user service has no user nobody',
+      message:
+        'the product service answered HTTP 500 for product veggie-box; the user service has no user nobody',
     });
   });
 
   it('when failures are classified, then each cause has its own code', () => {
     const codes = [
-      failureCode({ dependency: 'user', resource: 'u', cause: 'timeout', timeoutMs: 1, patient: true }),
-      failureCode({ dependency: 'user', resource: 'u', cause: 'unreachable', detail: 'ECONNREFUSED' }),
-      failureCode({ dependency: 'product', resource: 'p', cause: 'circuit-open', lastFailure: 'x' }),
+      failureCode({
+        dependency: 'user',
+        resource: 'u',
+        cause: 'timeout',
+        timeoutMs: 1,
+        patient: true,
+      }),
+      failureCode({
+        dependency: 'user',
+        resource: 'u',
+        cause: 'unreachable',
+        detail: 'ECONNREFUSED',
+      }),
+      failureCode({
+        dependency: 'product',
+        resource: 'p',
+        cause: 'circuit-open',
+        lastFailure: 'x',
+      }),
       failureCode({ dependency: 'product', resource: 'p', cause: 'not-found' }),
     ];
     expect(codes).to.deep.equal([
@@ -116,11 +145,18 @@ describe('lookup failure rules', () => {
 
   it('when any failures come in, then the decision is retry exactly when all are retryable and attempts remain', () => {
     fc.assert(
-      fc.property(fc.array(anyFailure, { minLength: 1, maxLength: 2 }), fc.boolean(), (failures, isLast) => {
-        const decision = decideAfterLookupFailures(failures as [LookupFailure, ...LookupFailure[]], { isLast });
-        const shouldRetry = !isLast && failures.every(isRetryable);
-        expect(decision.action).to.equal(shouldRetry ? 'retry' : 'fail');
-      }),
+      fc.property(
+        fc.array(anyFailure, { minLength: 1, maxLength: 2 }),
+        fc.boolean(),
+        (failures, isLast) => {
+          const decision = decideAfterLookupFailures(
+            failures as [LookupFailure, ...LookupFailure[]],
+            { isLast },
+          );
+          const shouldRetry = !isLast && failures.every(isRetryable);
+          expect(decision.action).to.equal(shouldRetry ? 'retry' : 'fail');
+        },
+      ),
     );
   });
 });

@@ -36,7 +36,8 @@ describe('order lifecycle', () => {
   it('when an order is CONFIRMED or FAILED, then it never moves again', () => {
     for (const from of ['CONFIRMED', 'FAILED'] as const) {
       expect(isFinal(from)).to.be.true;
-      for (const to of ORDER_STATUSES) expect(canTransition(from, to), `${from} → ${to}`).to.be.false;
+      for (const to of ORDER_STATUSES)
+        expect(canTransition(from, to), `${from} → ${to}`).to.be.false;
     }
     expect(isFinal('PENDING')).to.be.false;
   });
@@ -50,8 +51,14 @@ describe('order lifecycle', () => {
   it('when an order carries an event the broker has not confirmed, then it is unpublished', () => {
     const order = newPendingOrder({ id: 'o', user_id: 'u', product_code: 'p' }, new Date());
     expect(hasUnpublishedEvent(order)).to.be.false;
-    const event = { message_id: 'm', routing_key: 'created_order', message: {} as never, published_at: null };
+    const event = {
+      message_id: 'm',
+      routing_key: 'created_order',
+      message: {} as never,
+      published_at: null,
+    };
     expect(hasUnpublishedEvent({ ...order, event })).to.be.true;
-    expect(hasUnpublishedEvent({ ...order, event: { ...event, published_at: new Date() } })).to.be.false;
+    expect(hasUnpublishedEvent({ ...order, event: { ...event, published_at: new Date() } })).to.be
+      .false;
   });
 });

@@ -14,6 +14,9 @@ describe('attempt time limits', () => {
   });
 
   it('when the first limit is not shorter than the patient one, then every attempt is patient', () => {
-    expect(timeoutForAttempt(1, { firstMs: 5000, patientMs: 5000 })).to.deep.equal({ timeoutMs: 5000, patient: true });
+    expect(timeoutForAttempt(1, { firstMs: 5000, patientMs: 5000 })).to.deep.equal({
+      timeoutMs: 5000,
+      patient: true,
+    });
   });
 });

@@ -71,7 +71,10 @@ describe('per-resource circuit breakers (HTTP fenced by nock)', () => {
     expect(await causeOf(read('veggie-box', limit))).to.equal('circuit-open');
 
     await sleep(settings.resetTimeoutMs + 50);
-    nock(PRODUCTS).get('/products/veggie-box').times(2).reply(200, { name: 'Veggie Box', price: 8 });
+    nock(PRODUCTS)
+      .get('/products/veggie-box')
+      .times(2)
+      .reply(200, { name: 'Veggie Box', price: 8 });
     expect(await causeOf(read('veggie-box', limit)), 'half-open trial').to.equal('ok');
     expect(await causeOf(read('veggie-box', limit)), 'closed again').to.equal('ok');
   });
@@ -87,11 +90,16 @@ describe('per-resource circuit breakers (HTTP fenced by nock)', () => {
 
   it('when answers are 404s or short first attempts time out, then the breaker stays closed', async () => {
     nock(PRODUCTS).get('/products/gone').times(5).reply(404);
-    nock(PRODUCTS).get('/products/family-box').times(4).delay(500).reply(200, { name: 'Family Box', price: 14.99 });
+    nock(PRODUCTS)
+      .get('/products/family-box')
+      .times(4)
+      .delay(500)
+      .reply(200, { name: 'Family Box', price: 14.99 });
     const read = createProductReader(PRODUCTS, breakers);
     for (let i = 0; i < 5; i++) expect(await causeOf(read('gone', limit))).to.equal('not-found');
     const quick = { timeoutMs: 50, patient: false };
-    for (let i = 0; i < 3; i++) expect(await causeOf(read('family-box', quick))).to.equal('timeout');
+    for (let i = 0; i < 3; i++)
+      expect(await causeOf(read('family-box', quick))).to.equal('timeout');
     expect(await causeOf(read('family-box', { timeoutMs: 2000, patient: true }))).to.equal('ok');
   });
 });

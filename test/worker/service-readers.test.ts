@@ -10,7 +10,11 @@ const USERS = 'http://user-service.test';
 const PRODUCTS = 'http://product-service.test';
 const quick = { timeoutMs: 300, patient: false };
 const patient = { timeoutMs: 300, patient: true };
-const relaxedBreakers = { errorThresholdPercentage: 50, volumeThreshold: 100, resetTimeoutMs: 60_000 };
+const relaxedBreakers = {
+  errorThresholdPercentage: 50,
+  volumeThreshold: 100,
+  resetTimeoutMs: 60_000,
+};
 
 async function failureOf(lookup: Promise<unknown>): Promise<LookupFailure> {
   try {
@@ -42,31 +46,49 @@ describe('user and product readers (HTTP fenced by nock)', () => {
   });
 
   it('when the user service answers 200, then the user comes back with the fields we use', async () => {
-    nock(USERS).get('/users/7c11e1ce2741').reply(200, { id: '7c11e1ce2741', firstName: 'Ada', lastName: 'Lovelace' });
+    nock(USERS)
+      .get('/users/7c11e1ce2741')
+      .reply(200, { id: '7c11e1ce2741', firstName: 'Ada', lastName: 'Lovelace' });
     const user = await createUserReader(USERS, breakers)('7c11e1ce2741', quick);
     expect(user).to.deep.equal({ firstName: 'Ada', lastName: 'Lovelace' });
   });
 
   it('when the product service answers 200, then name and price come back', async () => {
-    nock(PRODUCTS).get('/products/classic-box').reply(200, { code: 'classic-box', name: 'Classic Box', price: 9.99 });
+    nock(PRODUCTS)
+      .get('/products/classic-box')
+      .reply(200, { code: 'classic-box', name: 'Classic Box', price: 9.99 });
     const product = await createProductReader(PRODUCTS, breakers)('classic-box', quick);
     expect(product).to.deep.equal({ name: 'Classic Box', price: 9.99 });
   });
 
   it('when the service answers 404, then the failure is not-found (final)', async () => {
-    nock(PRODUCTS).get('/products/nothing').reply(404, 'Request was not matched', { 'content-type': 'text/plain' });
+    nock(PRODUCTS)
+      .get('/products/nothing')
+      .reply(404, 'Request was not matched', { 'content-type': 'text/plain' });
     const failure = await failureOf(createProductReader(PRODUCTS, breakers)('nothing', quick));
-    expect(failure).to.deep.equal({ dependency: 'product', resource: 'nothing', cause: 'not-found' });
+    expect(failure).to.deep.equal({
+      dependency: 'product',
+      resource: 'nothing',
+      cause: 'not-found',
+    });
   });
 
   it('when the service answers 500, then the failure is an http-error with the status', async () => {
     nock(PRODUCTS).get('/products/veggie-box').reply(500);
     const failure = await failureOf(createProductReader(PRODUCTS, breakers)('veggie-box', quick));
-    expect(failure).to.deep.equal({ dependency: 'product', resource: 'veggie-box', cause: 'http-error', status: 500 });
+    expect(failure).to.deep.equal({
+      dependency: 'product',
+      resource: 'veggie-box',
+      cause: 'http-error',
+      status: 500,
+    });
   });
 
   it('when the service does not answer in time, then the failure is a timeout carrying the limit', async () => {
-    nock(PRODUCTS).get('/products/family-box').delay(2000).reply(200, { name: 'Family Box', price: 14.99 });
+    nock(PRODUCTS)
+      .get('/products/family-box')
+      .delay(2000)
+      .reply(200, { name: 'Family Box', price: 14.99 });
     const started = Date.now();
     const failure = await failureOf(createProductReader(PRODUCTS, breakers)('family-box', quick));
     expect(failure).to.deep.equal({
@@ -80,15 +102,24 @@ describe('user and product readers (HTTP fenced by nock)', () => {
   });
 
   it('when the connection fails, then the failure is unreachable', async () => {
-    nock(USERS).get('/users/u1').replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
+    nock(USERS)
+      .get('/users/u1')
+      .replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
     const failure = await failureOf(createUserReader(USERS, breakers)('u1', quick));
     expect(failure.cause).to.equal('unreachable');
   });
 
   it('when the body is an HTML error page, then the failure is invalid-response', async () => {
-    nock(USERS).get('/users/u1').reply(200, '<html><body>Oops</body></html>', { 'content-type': 'text/html' });
+    nock(USERS)
+      .get('/users/u1')
+      .reply(200, '<html><body>Oops</body></html>', { 'content-type': 'text/html' });
     const failure = await failureOf(createUserReader(USERS, breakers)('u1', quick));
-    expect(failure).to.deep.equal({ dependency: 'user', resource: 'u1', cause: 'invalid-response', detail: 'the body is not JSON' });
+    expect(failure).to.deep.equal({
+      dependency: 'user',
+      resource: 'u1',
+      cause: 'invalid-response',
+      detail: 'the body is not JSON',
+    });
   });
 
   it('when the user has no last name, then the failure is invalid-response naming the field', async () => {
@@ -112,7 +143,9 @@ describe('user and product readers (HTTP fenced by nock)', () => {
   }
 
   it('when the price is NaN in the JSON text, then the body is refused as not JSON', async () => {
-    nock(PRODUCTS).get('/products/p').reply(200, '{"name":"Box","price":NaN}', { 'content-type': 'application/json' });
+    nock(PRODUCTS)
+      .get('/products/p')
+      .reply(200, '{"name":"Box","price":NaN}', { 'content-type': 'application/json' });
     const failure = await failureOf(createProductReader(PRODUCTS, breakers)('p', quick));
     expect(failure.cause).to.equal('invalid-response');
   });

@@ -17,10 +17,26 @@ function isHttpError(error: unknown): error is HttpError {
 }
 
 const CLIENT_ERRORS: Readonly<Record<number, { slug: string; title: string; detail: string }>> = {
-  400: { slug: 'malformed-request', title: 'Malformed request', detail: 'The request body is not valid JSON.' },
-  405: { slug: 'method-not-allowed', title: 'Method not allowed', detail: 'This resource does not support that method.' },
-  413: { slug: 'payload-too-large', title: 'Payload too large', detail: 'The request body is larger than allowed.' },
-  415: { slug: 'unsupported-media-type', title: 'Unsupported media type', detail: 'Send the body as application/json.' },
+  400: {
+    slug: 'malformed-request',
+    title: 'Malformed request',
+    detail: 'The request body is not valid JSON.',
+  },
+  405: {
+    slug: 'method-not-allowed',
+    title: 'Method not allowed',
+    detail: 'This resource does not support that method.',
+  },
+  413: {
+    slug: 'payload-too-large',
+    title: 'Payload too large',
+    detail: 'The request body is larger than allowed.',
+  },
+  415: {
+    slug: 'unsupported-media-type',
+    title: 'Unsupported media type',
+    detail: 'Send the body as application/json.',
+  },
 };
 
 /** Maps anything thrown below to a problem document; unknown errors never show their insides. */
@@ -28,7 +44,12 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
   if (error instanceof ProblemError) return { problem: error.problem, headers: error.headers };
   if (error instanceof StoreUnavailableError) {
     return {
-      problem: problem(503, 'store-unavailable', 'Service unavailable', 'Orders cannot be stored or read right now. Try again shortly.'),
+      problem: problem(
+        503,
+        'store-unavailable',
+        'Service unavailable',
+        'Orders cannot be stored or read right now. Try again shortly.',
+      ),
       headers: { 'Retry-After': String(STORE_RETRY_AFTER_SECONDS) },
     };
   }
@@ -39,7 +60,15 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
     }
     return { problem: problem(error.status, 'client-error', 'Bad request'), headers: {} };
   }
-  return { problem: problem(500, 'internal-error', 'Internal server error', 'Something went wrong on our side.'), headers: {} };
+  return {
+    problem: problem(
+      500,
+      'internal-error',
+      'Internal server error',
+      'Something went wrong on our side.',
+    ),
+    headers: {},
+  };
 }
 
 export function problemResponses(logger: Logger): Middleware {
@@ -47,7 +76,9 @@ export function problemResponses(logger: Logger): Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new ProblemError(problem(404, 'not-found', 'Not found', `Nothing is served at ${ctx.path}.`));
+        throw new ProblemError(
+          problem(404, 'not-found', 'Not found', `Nothing is served at ${ctx.path}.`),
+        );
       }
     } catch (error) {
       const { problem: body, headers } = toProblem(error);

@@ -30,5 +30,11 @@ export function problem(
   detail?: string,
   extensions: Record<string, unknown> = {},
 ): Problem {
-  return { type: `/problems/${slug}`, title, status, ...(detail === undefined ? {} : { detail }), ...extensions };
+  return {
+    type: `/problems/${slug}`,
+    title,
+    status,
+    ...(detail === undefined ? {} : { detail }),
+    ...extensions,
+  };
 }

@@ -6,7 +6,12 @@ export function requireJson(): Middleware {
   return async (ctx, next) => {
     if (!ctx.is('application/json')) {
       throw new ProblemError(
-        problem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as application/json.'),
+        problem(
+          415,
+          'unsupported-media-type',
+          'Unsupported media type',
+          'Send the body as application/json.',
+        ),
         { 'Accept-Post': 'application/json' },
       );
     }

@@ -26,7 +26,10 @@ export function createCreateOrderUseCase(deps: CreateOrderDependencies) {
     } catch (error) {
       // The order is stored, so the client still gets its 202: the worker's recovery sweep
       // queues PENDING orders that have no job.
-      logger.warn({ err: error, orderId: order.id }, 'order stored but not queued; the recovery sweep will queue it');
+      logger.warn(
+        { err: error, orderId: order.id },
+        'order stored but not queued; the recovery sweep will queue it',
+      );
     }
   }
 

@@ -14,7 +14,10 @@ const identifier = z
   // Stop at the first broken rule: an empty id needs no second message about its characters.
   .min(1, { abort: true })
   .max(IDENTIFIER_MAX_LENGTH, { abort: true })
-  .regex(IDENTIFIER_PATTERN, 'must contain only letters, digits, "-" and "_", starting with a letter or digit');
+  .regex(
+    IDENTIFIER_PATTERN,
+    'must contain only letters, digits, "-" and "_", starting with a letter or digit',
+  );
 
 export const orderRequestSchema = z.strictObject({
   user_id: identifier,
@@ -32,7 +35,11 @@ export interface FieldError {
 function fieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: key, rule: 'unknown_field', message: 'is not a field of an order request' }));
+      return issue.keys.map((key) => ({
+        field: key,
+        rule: 'unknown_field',
+        message: 'is not a field of an order request',
+      }));
     }
     const field = issue.path.length === 0 ? '(body)' : issue.path.join('.');
     return [{ field, rule: issue.code, message: issue.message }];
@@ -45,8 +52,14 @@ export function parseOrderRequest(body: unknown): OrderRequest {
   if (result.success) return result.data;
   const errors = fieldErrors(result.error);
   throw new ProblemError(
-    problem(400, 'invalid-order', 'Invalid order request', errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
-      errors,
-    }),
+    problem(
+      400,
+      'invalid-order',
+      'Invalid order request',
+      errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+      {
+        errors,
+      },
+    ),
   );
 }

@@ -18,7 +18,11 @@ const orderId = z.uuid();
 
 export function orderRoutes(deps: OrderRoutesDependencies): Router {
   const router = new Router();
-  const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: deps.bodyLimitBytes, jsonStrict: true });
+  const jsonBody = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: deps.bodyLimitBytes,
+    jsonStrict: true,
+  });
 
   router.post('/orders', requireJson(), jsonBody, async (ctx) => {
     const request = parseOrderRequest(ctx.request.body);
@@ -33,7 +37,9 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router {
     // An id we could never have issued is as unknown as a missing one.
     const order = id.success ? await deps.orders.findById(id.data) : null;
     if (order === null) {
-      throw new ProblemError(problem(404, 'order-not-found', 'Order not found', 'There is no order with this id.'));
+      throw new ProblemError(
+        problem(404, 'order-not-found', 'Order not found', 'There is no order with this id.'),
+      );
     }
     ctx.body = orderResource(order);
   });

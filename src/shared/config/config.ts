@@ -10,11 +10,23 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 
 const commonSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL').default('mongodb://127.0.0.1:27017'),
-  MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a database name').default('order_service'),
+  MONGO_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL')
+    .default('mongodb://127.0.0.1:27017'),
+  MONGO_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a database name')
+    .default('order_service'),
   MONGO_TIMEOUT_MS: positiveInt.default(2000),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
-  QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, - and _ only').default('orders'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
+  QUEUE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, - and _ only')
+    .default('orders'),
   JOB_ATTEMPTS: positiveInt.default(6),
   RETRY_BASE_DELAY_MS: positiveInt.default(500),
 });
@@ -25,7 +37,10 @@ const apiSchema = commonSchema.extend({
 });
 
 const workerSchema = commonSchema.extend({
-  RABBITMQ_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// URL').default('amqp://guest:guest@127.0.0.1:5672'),
+  RABBITMQ_URL: z
+    .string()
+    .regex(/^amqps?:\/\//, 'must be an amqp:// URL')
+    .default('amqp://guest:guest@127.0.0.1:5672'),
   ORDERS_EXCHANGE: z.string().min(1).default('orders'),
   EVENT_PRODUCER: z.string().min(1).default('order-service'),
   USER_SERVICE_URL: httpUrl.default('http://127.0.0.1:8082'),

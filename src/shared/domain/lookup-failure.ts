@@ -16,7 +16,13 @@ export type LookupFailure =
   | { dependency: Dependency; resource: string; cause: 'not-found' }
   | { dependency: Dependency; resource: string; cause: 'invalid-response'; detail: string }
   | { dependency: Dependency; resource: string; cause: 'http-error'; status: number }
-  | { dependency: Dependency; resource: string; cause: 'timeout'; timeoutMs: number; patient: boolean }
+  | {
+      dependency: Dependency;
+      resource: string;
+      cause: 'timeout';
+      timeoutMs: number;
+      patient: boolean;
+    }
   | { dependency: Dependency; resource: string; cause: 'unreachable'; detail: string }
   | { dependency: Dependency; resource: string; cause: 'circuit-open'; lastFailure: string };
 
@@ -77,7 +83,8 @@ export function describeFailure(failure: LookupFailure): string {
   }
 }
 
-export type LookupDecision = { action: 'retry'; reason: string } | { action: 'fail'; failure: OrderFailure };
+export type LookupDecision =
+  { action: 'retry'; reason: string } | { action: 'fail'; failure: OrderFailure };
 
 /**
  * What to do with an order whose lookups failed: fail it at once when a failure is final,

@@ -1,4 +1,11 @@
-import type { NewOrder, Order, OrderDetails, OrderFailure, OrderStatus, OutboxEvent } from './order.js';
+import type {
+  NewOrder,
+  Order,
+  OrderDetails,
+  OrderFailure,
+  OrderStatus,
+  OutboxEvent,
+} from './order.js';
 
 /** PENDING is the only state that moves; CONFIRMED and FAILED are final. */
 const ALLOWED_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {

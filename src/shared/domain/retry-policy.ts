@@ -13,7 +13,10 @@ export interface AttemptTimeout {
   patient: boolean;
 }
 
-export function timeoutForAttempt(attemptNumber: number, timeouts: AttemptTimeouts): AttemptTimeout {
+export function timeoutForAttempt(
+  attemptNumber: number,
+  timeouts: AttemptTimeouts,
+): AttemptTimeout {
   if (attemptNumber <= 1 && timeouts.firstMs < timeouts.patientMs) {
     return { timeoutMs: timeouts.firstMs, patient: false };
   }

@@ -26,7 +26,13 @@ const DUPLICATE_KEY = 11000;
 
 function settlementDocument(id: string, settlement: Settlement, now: Date): SettlementDocument {
   return settlement.status === 'CONFIRMED'
-    ? { _id: id, status: settlement.status, ...settlement.details, event: settlement.event, updated_at: now }
+    ? {
+        _id: id,
+        status: settlement.status,
+        ...settlement.details,
+        event: settlement.event,
+        updated_at: now,
+      }
     : { _id: id, status: settlement.status, failure: settlement.failure, updated_at: now };
 }
 
@@ -59,7 +65,9 @@ async function guarded<T>(operation: () => Promise<T>): Promise<T> {
 /** The indexes every query here relies on; creating an existing index is a no-op. */
 export async function ensureOrderIndexes(db: Db): Promise<void> {
   await guarded(() =>
-    db.collection<OrderDocument>(ORDERS_COLLECTION).createIndex({ status: 1, created_at: 1 }, { name: 'status_created_at' }),
+    db
+      .collection<OrderDocument>(ORDERS_COLLECTION)
+      .createIndex({ status: 1, created_at: 1 }, { name: 'status_created_at' }, {}),
   );
 }
 
@@ -116,7 +124,10 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
     findPendingAcceptedBefore: (acceptedBefore, limit) =>
       guarded(async () => {
         const documents = await orders
-          .find({ status: 'PENDING', created_at: { $lt: acceptedBefore } }, { projection: { _id: 1 } })
+          .find(
+            { status: 'PENDING', created_at: { $lt: acceptedBefore } },
+            { projection: { _id: 1 } },
+          )
           .sort({ created_at: 1 })
           .limit(limit)
           .toArray();

@@ -10,7 +10,11 @@ export interface OrderRepository {
    * the first recorded wins (`won`), and every call returns the order as that one left it.
    * Null when there is no such order.
    */
-  settle(id: string, settlement: Settlement, now: Date): Promise<{ order: Order; won: boolean } | null>;
+  settle(
+    id: string,
+    settlement: Settlement,
+    now: Date,
+  ): Promise<{ order: Order; won: boolean } | null>;
   /** Records that the broker confirmed the order's event; a no-op if already recorded. */
   markEventPublished(id: string, messageId: string, now: Date): Promise<void>;
   /** Ids of orders still PENDING that were accepted before `acceptedBefore`, oldest first. */

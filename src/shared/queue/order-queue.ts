@@ -1,7 +1,12 @@
 import { Queue } from 'bullmq';
 import { setTimeout } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { PROCESS_ORDER_JOB, orderJobOptions, type OrderJobData, type RetrySettings } from './order-job.js';
+import {
+  PROCESS_ORDER_JOB,
+  orderJobOptions,
+  type OrderJobData,
+  type RetrySettings,
+} from './order-job.js';
 
 /** The producer side of the order queue: what the API needs, nothing more. */
 export interface OrderQueue {
@@ -27,7 +32,11 @@ export function createOrderQueue(options: {
   const timeoutMs = options.timeoutMs ?? 2000;
   return {
     async enqueue(orderId) {
-      const added = queue.add(PROCESS_ORDER_JOB, { orderId }, orderJobOptions(orderId, options.retry));
+      const added = queue.add(
+        PROCESS_ORDER_JOB,
+        { orderId },
+        orderJobOptions(orderId, options.retry),
+      );
       added.catch(() => undefined); // a late failure after the timeout is already reported
       await Promise.race([
         added,

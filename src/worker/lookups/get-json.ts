@@ -17,14 +17,25 @@ export async function getJson(target: LookupTarget, limit: AttemptTimeout): Prom
   const { dependency, resource } = target;
   const signal = AbortSignal.timeout(limit.timeoutMs);
   const timedOut = () =>
-    new LookupError({ dependency, resource, cause: 'timeout', timeoutMs: limit.timeoutMs, patient: limit.patient });
+    new LookupError({
+      dependency,
+      resource,
+      cause: 'timeout',
+      timeoutMs: limit.timeoutMs,
+      patient: limit.patient,
+    });
 
   let response: Response;
   try {
     response = await fetch(target.url, { signal, headers: { accept: 'application/json' } });
   } catch (error) {
     if (signal.aborted) throw timedOut();
-    throw new LookupError({ dependency, resource, cause: 'unreachable', detail: networkDetail(error) });
+    throw new LookupError({
+      dependency,
+      resource,
+      cause: 'unreachable',
+      detail: networkDetail(error),
+    });
   }
 
   let text: string;
@@ -32,7 +43,12 @@ export async function getJson(target: LookupTarget, limit: AttemptTimeout): Prom
     text = await response.text();
   } catch (error) {
     if (signal.aborted) throw timedOut();
-    throw new LookupError({ dependency, resource, cause: 'unreachable', detail: networkDetail(error) });
+    throw new LookupError({
+      dependency,
+      resource,
+      cause: 'unreachable',
+      detail: networkDetail(error),
+    });
   }
 
   if (response.status === 404) throw new LookupError({ dependency, resource, cause: 'not-found' });
@@ -42,7 +58,12 @@ export async function getJson(target: LookupTarget, limit: AttemptTimeout): Prom
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new LookupError({ dependency, resource, cause: 'invalid-response', detail: 'the body is not JSON' });
+    throw new LookupError({
+      dependency,
+      resource,
+      cause: 'invalid-response',
+      detail: 'the body is not JSON',
+    });
   }
 }
 

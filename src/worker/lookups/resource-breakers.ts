@@ -1,6 +1,10 @@
 import CircuitBreaker from 'opossum';
 import { LRUCache } from 'lru-cache';
-import { countsAgainstBreaker, describeFailure, type Dependency } from '../../shared/domain/lookup-failure.js';
+import {
+  countsAgainstBreaker,
+  describeFailure,
+  type Dependency,
+} from '../../shared/domain/lookup-failure.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { LookupError } from './lookup-error.js';
 
@@ -17,7 +21,7 @@ export interface ResourceBreakers {
 }
 
 interface Entry {
-  breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  breaker: CircuitBreaker<[() => Promise<unknown>]>;
   lastFailure: string;
 }
 
@@ -55,11 +59,18 @@ export function createResourceBreakers(
     });
     const entry: Entry = { breaker, lastFailure: 'unknown' };
     breaker.on('failure', (error: unknown) => {
-      entry.lastFailure = error instanceof LookupError ? describeFailure(error.failure) : String(error);
+      entry.lastFailure =
+        error instanceof LookupError ? describeFailure(error.failure) : String(error);
     });
-    breaker.on('open', () => logger.warn({ breaker: key, lastFailure: entry.lastFailure }, 'breaker opened'));
-    breaker.on('halfOpen', () => logger.info({ breaker: key }, 'breaker half-open'));
-    breaker.on('close', () => logger.info({ breaker: key }, 'breaker closed'));
+    breaker.on('open', () => {
+      logger.warn({ breaker: key, lastFailure: entry.lastFailure }, 'breaker opened');
+    });
+    breaker.on('halfOpen', () => {
+      logger.info({ breaker: key }, 'breaker half-open');
+    });
+    breaker.on('close', () => {
+      logger.info({ breaker: key }, 'breaker closed');
+    });
     entries.set(key, entry);
     return entry;
   }
@@ -71,7 +82,12 @@ export function createResourceBreakers(
         return (await entry.breaker.fire(lookup)) as T;
       } catch (error) {
         if (isBreakerRejection(error)) {
-          throw new LookupError({ dependency, resource, cause: 'circuit-open', lastFailure: entry.lastFailure });
+          throw new LookupError({
+            dependency,
+            resource,
+            cause: 'circuit-open',
+            lastFailure: entry.lastFailure,
+          });
         }
         throw error;
       }

@@ -7,19 +7,37 @@ const name = z.string().trim().min(1).max(200);
 
 // Extra fields are ignored; the ones we use must be there and make sense. zod's number()
 // refuses NaN and Infinity, so a price is a real, non-negative amount.
-const userSchema = z.object({ firstName: name, lastName: name }).transform(
-  ({ firstName, lastName }): UserProfile => ({ firstName, lastName }),
-);
-const productSchema = z.object({ name, price: z.number().nonnegative() }).transform(
-  ({ name, price }): Product => ({ name, price }),
-);
+const userSchema = z
+  .object({ firstName: name, lastName: name })
+  .transform(({ firstName, lastName }): UserProfile => ({ firstName, lastName }));
+const productSchema = z
+  .object({ name, price: z.number().nonnegative() })
+  .transform(({ name, price }): Product => ({ name, price }));
 
 /** The user service: `GET {base}/users/{id}` → `{ id, firstName, lastName }`. */
-export function createUserReader(baseUrl: string, breakers: ResourceBreakers): ResourceReader<UserProfile> {
-  return createResourceReader({ dependency: 'user', baseUrl, collection: 'users', schema: userSchema, breakers });
+export function createUserReader(
+  baseUrl: string,
+  breakers: ResourceBreakers,
+): ResourceReader<UserProfile> {
+  return createResourceReader({
+    dependency: 'user',
+    baseUrl,
+    collection: 'users',
+    schema: userSchema,
+    breakers,
+  });
 }
 
 /** The product service: `GET {base}/products/{code}` → `{ code, name, price }`. */
-export function createProductReader(baseUrl: string, breakers: ResourceBreakers): ResourceReader<Product> {
-  return createResourceReader({ dependency: 'product', baseUrl, collection: 'products', schema: productSchema, breakers });
+export function createProductReader(
+  baseUrl: string,
+  breakers: ResourceBreakers,
+): ResourceReader<Product> {
+  return createResourceReader({
+    dependency: 'product',
+    baseUrl,
+    collection: 'products',
+    schema: productSchema,
+    breakers,
+  });
 }

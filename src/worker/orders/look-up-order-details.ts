@@ -1,5 +1,9 @@
 import type { LookupFailure } from '../../shared/domain/lookup-failure.js';
-import { orderDetailsFrom, type Product, type UserProfile } from '../../shared/domain/order-details.js';
+import {
+  orderDetailsFrom,
+  type Product,
+  type UserProfile,
+} from '../../shared/domain/order-details.js';
 import type { Order, OrderDetails } from '../../shared/domain/order.js';
 import type { AttemptTimeout } from '../../shared/domain/retry-policy.js';
 import type { KnownLookups } from '../../shared/queue/order-job.js';

@@ -33,7 +33,12 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
     // A run that lost the race (a duplicate job) carries on from the winner's settlement.
     if (result.won) {
       logger.info(
-        { orderId: order.id, from: order.status, to: result.order.status, failure: result.order.failure ?? undefined },
+        {
+          orderId: order.id,
+          from: order.status,
+          to: result.order.status,
+          failure: result.order.failure ?? undefined,
+        },
         'order state changed',
       );
     }
@@ -63,7 +68,10 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
     if (decision.action === 'fail') return fail(order, decision.failure);
 
     await attempt.remember(outcome.known);
-    logger.info({ orderId: order.id, attempt: attempt.number, reason: decision.reason }, 'lookup failed, will retry');
+    logger.info(
+      { orderId: order.id, attempt: attempt.number, reason: decision.reason },
+      'lookup failed, will retry',
+    );
     throw new RetryLaterError(decision.reason);
   }
 
@@ -78,7 +86,10 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
       timestamp: new Date(event.message.sent_at),
     });
     await orders.markEventPublished(order.id, event.message_id, deps.clock());
-    logger.info({ orderId: order.id, messageId: event.message_id }, 'created_order event published');
+    logger.info(
+      { orderId: order.id, messageId: event.message_id },
+      'created_order event published',
+    );
   }
 
   return async function processOrder(attempt: OrderAttempt): Promise<Order | null> {

@@ -23,7 +23,8 @@ export function createRequeueStrandedOrders(deps: RequeueDependencies) {
     const acceptedBefore = new Date(deps.clock().getTime() - deps.staleAfterMs);
     const ids = await deps.orders.findPendingAcceptedBefore(acceptedBefore, deps.batchSize);
     for (const id of ids) await deps.queue.enqueue(id);
-    if (ids.length > 0) deps.logger.info({ checked: ids.length }, 'stale PENDING orders checked for a job');
+    if (ids.length > 0)
+      deps.logger.info({ checked: ids.length }, 'stale PENDING orders checked for a job');
     return ids.length;
   };
 }

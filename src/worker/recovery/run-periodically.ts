@@ -10,7 +10,10 @@ export async function runPeriodically(
   options: { intervalMs: number; signal: AbortSignal; logger: Logger; name: string },
 ): Promise<void> {
   try {
-    for await (const _tick of every(options.intervalMs, undefined, { signal: options.signal, ref: false })) {
+    for await (const _tick of every(options.intervalMs, undefined, {
+      signal: options.signal,
+      ref: false,
+    })) {
       await task().catch((error: unknown) => {
         options.logger.warn({ err: error, task: options.name }, 'periodic task failed');
       });
