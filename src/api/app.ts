@@ -27,6 +27,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(problemResponses(deps.logger));
   app.use(health.routes());
   app.use(orders.routes());
-  app.use(orders.allowedMethods({ throw: true }));
+  // Not thrown: the router then sets the Allow header, and problemResponses adds the body.
+  app.use(orders.allowedMethods());
   return app;
 }

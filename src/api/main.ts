@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { ConfigError, loadApiConfig } from '../shared/config/config.js';
+import { stopOnSignals } from '../shared/lifecycle/stop-on-signals.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
 import { createMongoOrderRepository } from '../shared/persistence/mongo-order-repository.js';
@@ -43,10 +44,7 @@ function main(): void {
     );
   });
 
-  let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
     logger.info({ signal }, 'stopping: finishing in-flight requests');
     await new Promise<void>((resolve) => {
       // close() stops accepting and resolves once in-flight requests are answered.
@@ -59,17 +57,7 @@ function main(): void {
     redis.disconnect();
     logger.info('stopped');
   };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      stop(signal).then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'unclean stop');
-          process.exit(1);
-        },
-      );
-    });
-  }
+  stopOnSignals(stop, logger);
 }
 
 try {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigError, loadWorkerConfig } from '../shared/config/config.js';
 import { createAmqpEventPublisher } from '../shared/messaging/amqp-event-publisher.js';
+import { stopOnSignals } from '../shared/lifecycle/stop-on-signals.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
 import {
@@ -70,10 +71,7 @@ async function main(): Promise<void> {
   });
   const sweeps = new AbortController();
 
-  let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
     logger.info({ signal }, 'stopping: letting active jobs finish');
     // close() waits for active jobs; a job cut off by a hard kill is picked up again as stalled.
     sweeps.abort();
@@ -83,17 +81,7 @@ async function main(): Promise<void> {
     await redis.quit().catch(() => undefined);
     logger.info('stopped');
   };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      stop(signal).then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'unclean stop');
-          process.exit(1);
-        },
-      );
-    });
-  }
+  stopOnSignals(stop, logger);
 
   void worker.run().catch((error: unknown) => {
     logger.fatal({ err: error }, 'worker stopped unexpectedly');

@@ -185,13 +185,27 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
     expect(await problemOf(response)).to.include({ type: '/problems/payload-too-large' });
   });
 
-  it('when a route or method does not exist, then it answers 404 or 405 problem+json', async () => {
+  it('when a route or method does not exist, then it answers 404, 405 with Allow, or 501, as problem+json', async () => {
     const missing = await fetch(`${api.url}/nothing-here`);
     expect(missing.status).to.equal(404);
-    await problemOf(missing);
+    expect(await problemOf(missing)).to.include({ type: '/problems/not-found' });
+
     const wrongMethod = await fetch(`${api.url}/orders`, { method: 'DELETE' });
     expect(wrongMethod.status).to.equal(405);
-    await problemOf(wrongMethod);
+    expect(wrongMethod.headers.get('allow')).to.equal('POST');
+    expect(await problemOf(wrongMethod)).to.include({ type: '/problems/method-not-allowed' });
+
+    const unknownMethod = await fetch(`${api.url}/orders`, { method: 'PROPFIND' });
+    expect(unknownMethod.status).to.equal(501);
+    expect(await problemOf(unknownMethod)).to.include({ type: '/problems/not-implemented' });
+  });
+
+  it('when the body is JSON but not an object, then it answers 400 problem+json', async () => {
+    for (const body of ['null', '123', '"text"']) {
+      const response = await postOrder(api.url, body);
+      expect(response.status, body).to.equal(400);
+      await problemOf(response);
+    }
   });
 
   it('when the database is unreachable, then it answers 503 with Retry-After and enqueues nothing', async () => {

@@ -226,4 +226,11 @@ describe('the six use cases of the assignment, end to end (API and worker proces
       }
     }
   });
+
+  it('when the API and the worker get SIGTERM, then both stop cleanly', async () => {
+    const [apiExit, workerExit] = await Promise.all([api.stop('SIGTERM'), worker.stop('SIGTERM')]);
+    expect({ apiExit, workerExit }).to.deep.equal({ apiExit: 0, workerExit: 0 });
+    expect(worker.logs.some((line) => line.msg === 'stopped')).to.be.true;
+    expect(api.logs.some((line) => line.msg === 'stopped')).to.be.true;
+  });
 });

@@ -236,6 +236,51 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     expect(eventsFor(order.id)).to.have.length(1);
   });
 
+  it('when the broker fails the first publish, then the order stays CONFIRMED with its event unpublished, and the retry sends the same message', async () => {
+    nock(USERS).get('/users/ada').once().reply(200, ADA);
+    nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
+    let refusals = 1;
+    const flakyBroker: EventPublisher = {
+      publish: (event) =>
+        refusals-- > 0 ? Promise.reject(new Error('broker unavailable')) : publisher.publish(event),
+      close: () => Promise.resolve(),
+    };
+    const processWithFlakyBroker = createProcessOrderUseCase({
+      orders,
+      readUser: createUserReader(USERS, breakers),
+      readProduct: createProductReader(PRODUCTS, breakers),
+      publisher: flakyBroker,
+      lookupTimeouts: { firstMs: 200, patientMs: 1000 },
+      producer: 'order-service',
+      newMessageId: randomUUID,
+      clock: () => new Date(),
+      logger: testLogger,
+    });
+    const order = await acceptOrder('ada', 'classic-box');
+    const attempt = {
+      orderId: order.id,
+      number: 1,
+      isLast: false,
+      known: {},
+      remember: () => Promise.resolve(),
+    };
+
+    const refused = await processWithFlakyBroker(attempt).catch((error: unknown) => error);
+    expect(refused).to.be.instanceOf(Error);
+    const stored = await orders.findById(order.id);
+    expect(stored?.status).to.equal('CONFIRMED');
+    expect(stored?.event?.published_at).to.equal(null);
+
+    await processWithFlakyBroker({ ...attempt, number: 2 });
+    const [event] = await eventually(
+      () => Promise.resolve(eventsFor(order.id)),
+      (events) => events.length === 1,
+    );
+    expect(event?.message.properties.messageId).to.equal(stored?.event?.message_id);
+    expect(event?.body).to.deep.equal(stored?.event?.message);
+    expect((await orders.findById(order.id))?.event?.published_at).to.be.instanceOf(Date);
+  });
+
   it('when an order was stored but never queued, then the recovery sweep queues it and it settles', async () => {
     nock(USERS).get('/users/ada').reply(200, ADA);
     nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);

@@ -5,85 +5,104 @@ import { PROBLEM_CONTENT_TYPE, ProblemError, problem, type Problem } from './pro
 
 const STORE_RETRY_AFTER_SECONDS = 5;
 
-/** Errors thrown by Koa's own helpers (body parser, router) carry a status and `expose`. */
+/** Errors thrown by Koa's helpers (body parser, router) carry a status and `expose`. */
 interface HttpError {
   status: number;
   expose?: boolean;
-  type?: string;
 }
 
 function isHttpError(error: unknown): error is HttpError {
   return typeof (error as HttpError | null)?.status === 'number';
 }
 
-const CLIENT_ERRORS: Readonly<Record<number, { slug: string; title: string; detail: string }>> = {
-  400: {
-    slug: 'malformed-request',
-    title: 'Malformed request',
-    detail: 'The request body is not valid JSON.',
-  },
-  405: {
-    slug: 'method-not-allowed',
-    title: 'Method not allowed',
-    detail: 'This resource does not support that method.',
-  },
-  413: {
-    slug: 'payload-too-large',
-    title: 'Payload too large',
-    detail: 'The request body is larger than allowed.',
-  },
-  415: {
-    slug: 'unsupported-media-type',
-    title: 'Unsupported media type',
-    detail: 'Send the body as application/json.',
-  },
-};
+/** The problems the API answers with on its own or on behalf of Koa's helpers. */
+export const PROBLEMS = {
+  malformedRequest: problem(
+    400,
+    'malformed-request',
+    'Malformed request',
+    'The request body could not be read as JSON.',
+  ),
+  notFound: problem(404, 'not-found', 'Not found', 'Nothing is served at this path.'),
+  methodNotAllowed: problem(
+    405,
+    'method-not-allowed',
+    'Method not allowed',
+    'This resource does not support that method; see the Allow header.',
+  ),
+  payloadTooLarge: problem(
+    413,
+    'payload-too-large',
+    'Payload too large',
+    'The request body is larger than allowed.',
+  ),
+  unsupportedMediaType: problem(
+    415,
+    'unsupported-media-type',
+    'Unsupported media type',
+    'Send the body as application/json (UTF-8, no content encoding).',
+  ),
+  notImplemented: problem(
+    501,
+    'not-implemented',
+    'Not implemented',
+    'This server does not support that method.',
+  ),
+  storeUnavailable: problem(
+    503,
+    'store-unavailable',
+    'Service unavailable',
+    'Orders cannot be stored or read right now. Try again shortly.',
+  ),
+  internal: problem(
+    500,
+    'internal-error',
+    'Internal server error',
+    'Something went wrong on our side.',
+  ),
+} as const;
+
+const BY_STATUS: ReadonlyMap<number, Problem> = new Map(
+  Object.values(PROBLEMS).map((known) => [known.status, known]),
+);
 
 /** Maps anything thrown below to a problem document; unknown errors never show their insides. */
 export function toProblem(error: unknown): { problem: Problem; headers: Record<string, string> } {
   if (error instanceof ProblemError) return { problem: error.problem, headers: error.headers };
   if (error instanceof StoreUnavailableError) {
     return {
-      problem: problem(
-        503,
-        'store-unavailable',
-        'Service unavailable',
-        'Orders cannot be stored or read right now. Try again shortly.',
-      ),
+      problem: PROBLEMS.storeUnavailable,
       headers: { 'Retry-After': String(STORE_RETRY_AFTER_SECONDS) },
     };
   }
-  if (isHttpError(error) && error.status >= 400 && error.status < 500 && error.expose !== false) {
-    const known = CLIENT_ERRORS[error.status];
-    if (known !== undefined) {
-      return { problem: problem(error.status, known.slug, known.title, known.detail), headers: {} };
-    }
-    return { problem: problem(error.status, 'client-error', 'Bad request'), headers: {} };
+  // Koa's helpers give client errors a 4xx status (the JSON parser without `expose`); a 5xx
+  // is shown only when marked safe, like the router's 501.
+  if (isHttpError(error)) {
+    const clientError = error.status >= 400 && error.status < 500 && error.expose !== false;
+    const known = BY_STATUS.get(error.status);
+    if (known !== undefined && (clientError || error.expose === true))
+      return { problem: known, headers: {} };
+    if (clientError)
+      return { problem: problem(error.status, 'client-error', 'Bad request'), headers: {} };
   }
-  return {
-    problem: problem(
-      500,
-      'internal-error',
-      'Internal server error',
-      'Something went wrong on our side.',
-    ),
-    headers: {},
-  };
+  return { problem: PROBLEMS.internal, headers: {} };
 }
 
+/**
+ * Turns every error, thrown or left as a bare status by the router (404, 405 with its Allow
+ * header, 501), into an RFC 9457 problem document, logged once with the request's context.
+ */
 export function problemResponses(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        throw new ProblemError(
-          problem(404, 'not-found', 'Not found', `Nothing is served at ${ctx.path}.`),
-        );
+      if (ctx.status >= 400 && ctx.body == null) {
+        throw new ProblemError(BY_STATUS.get(ctx.status) ?? PROBLEMS.internal);
       }
     } catch (error) {
       const { problem: body, headers } = toProblem(error);
       const context = { err: error, method: ctx.method, path: ctx.path, status: body.status };
-      if (body.status >= 500) logger.error(context, 'request failed');
+      if (body.status >= 500 && body.status !== 501) logger.error(context, 'request failed');
       else logger.debug(context, 'request refused');
       ctx.set(headers);
       ctx.status = body.status;

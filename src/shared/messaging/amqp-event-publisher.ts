@@ -17,16 +17,27 @@ export function createAmqpEventPublisher(options: {
   exchange: string;
   producer: string;
   confirmTimeoutMs?: number;
+  connectTimeoutMs?: number;
   logger: Logger;
 }): EventPublisher {
   const { url, exchange, producer, logger } = options;
   const confirmTimeoutMs = options.confirmTimeoutMs ?? 10_000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
   let link: Promise<Link> | null = null;
+  // Each connection attempt gets a number; events of an older connection (a late 'close')
+  // must not forget a newer link.
+  let generation = 0;
 
-  async function open(): Promise<Link> {
-    const connection = await connect(url, { clientProperties: { connection_name: producer } });
+  async function open(mine: number): Promise<Link> {
+    // `timeout` bounds the TCP connect and the AMQP handshake: a broker that accepts the
+    // socket but never answers must not hold every publishing job.
+    const connection = await connect(url, {
+      timeout: connectTimeoutMs,
+      clientProperties: { connection_name: producer },
+    });
     const forget = (reason: string) => (error?: Error) => {
-      if (link !== null) logger.warn({ err: error, reason }, 'broker connection lost');
+      if (generation !== mine || link === null) return;
+      logger.warn({ err: error, reason }, 'broker connection lost');
       link = null;
     };
     connection.on('error', forget('connection error'));
@@ -35,9 +46,9 @@ export function createAmqpEventPublisher(options: {
       const channel = await connection.createConfirmChannel();
       channel.on('error', forget('channel error'));
       channel.on('close', () => {
-        // A channel can close on its own (e.g. a failed assertion); the connection then goes too,
-        // so the next publish starts clean.
-        link = null;
+        // A channel can close on its own (e.g. a failed assertion): drop the whole
+        // connection, so the next publish starts clean.
+        forget('channel closed')();
         connection.close().catch(() => undefined);
       });
       await channel.assertExchange(exchange, 'topic', { durable: true });
@@ -50,10 +61,13 @@ export function createAmqpEventPublisher(options: {
   }
 
   function currentLink(): Promise<Link> {
-    link ??= open().catch((error: unknown) => {
-      link = null;
-      throw error;
-    });
+    if (link === null) {
+      const mine = ++generation;
+      link = open(mine).catch((error: unknown) => {
+        if (generation === mine) link = null;
+        throw error;
+      });
+    }
     return link;
   }
 
@@ -62,25 +76,30 @@ export function createAmqpEventPublisher(options: {
       const timer = setTimeout(() => {
         reject(new Error(`the broker did not confirm message ${event.messageId} in time`));
       }, confirmTimeoutMs);
-      channel.publish(
-        exchange,
-        event.routingKey,
-        Buffer.from(JSON.stringify(event.body)),
-        {
-          persistent: true,
-          contentType: 'application/json',
-          contentEncoding: 'utf-8',
-          messageId: event.messageId,
-          type: event.type,
-          appId: producer,
-          timestamp: Math.floor(event.timestamp.getTime() / 1000),
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          if (error === null || error === undefined) resolve();
-          else reject(error instanceof Error ? error : new Error('the broker refused the message'));
-        },
-      );
+      const settle = (error: unknown) => {
+        clearTimeout(timer);
+        if (error === null || error === undefined) resolve();
+        else reject(error instanceof Error ? error : new Error('the broker refused the message'));
+      };
+      try {
+        channel.publish(
+          exchange,
+          event.routingKey,
+          Buffer.from(JSON.stringify(event.body)),
+          {
+            persistent: true,
+            contentType: 'application/json',
+            contentEncoding: 'utf-8',
+            messageId: event.messageId,
+            type: event.type,
+            appId: producer,
+            timestamp: Math.floor(event.timestamp.getTime() / 1000),
+          },
+          settle,
+        );
+      } catch (error) {
+        settle(error ?? new Error('publish failed')); // e.g. the channel closed a moment ago
+      }
     });
   }
 
@@ -91,6 +110,7 @@ export function createAmqpEventPublisher(options: {
     },
     async close() {
       const current = link;
+      generation++;
       link = null;
       if (current === null) return;
       const { connection } = await current.catch(() => ({ connection: null }));

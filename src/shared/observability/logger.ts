@@ -3,10 +3,5 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 export function createLogger(options: { name: string; level: string }): Logger {
-  return pino({
-    name: options.name,
-    level: options.level,
-    // Upstream errors can carry request details; keep credentials out of the logs.
-    redact: ['req.headers.authorization', 'req.headers.cookie'],
-  });
+  return pino({ name: options.name, level: options.level });
 }

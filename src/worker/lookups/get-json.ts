@@ -1,4 +1,4 @@
-import type { AttemptTimeout } from '../../shared/domain/retry-policy.js';
+import type { AttemptTimeout } from '../../shared/domain/attempt-timeouts.js';
 import type { Dependency } from '../../shared/domain/lookup-failure.js';
 import { LookupError } from './lookup-error.js';
 
@@ -16,39 +16,22 @@ export interface LookupTarget {
 export async function getJson(target: LookupTarget, limit: AttemptTimeout): Promise<unknown> {
   const { dependency, resource } = target;
   const signal = AbortSignal.timeout(limit.timeoutMs);
-  const timedOut = () =>
-    new LookupError({
-      dependency,
-      resource,
-      cause: 'timeout',
-      timeoutMs: limit.timeoutMs,
-      patient: limit.patient,
-    });
 
   let response: Response;
-  try {
-    response = await fetch(target.url, { signal, headers: { accept: 'application/json' } });
-  } catch (error) {
-    if (signal.aborted) throw timedOut();
-    throw new LookupError({
-      dependency,
-      resource,
-      cause: 'unreachable',
-      detail: networkDetail(error),
-    });
-  }
-
   let text: string;
   try {
+    response = await fetch(target.url, { signal, headers: { accept: 'application/json' } });
     text = await response.text();
   } catch (error) {
-    if (signal.aborted) throw timedOut();
-    throw new LookupError({
-      dependency,
-      resource,
-      cause: 'unreachable',
-      detail: networkDetail(error),
-    });
+    // Headers and body share the one time limit; either can time out or break.
+    throw signal.aborted
+      ? new LookupError({ dependency, resource, cause: 'timeout', ...limit })
+      : new LookupError({
+          dependency,
+          resource,
+          cause: 'unreachable',
+          detail: networkDetail(error),
+        });
   }
 
   if (response.status === 404) throw new LookupError({ dependency, resource, cause: 'not-found' });

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import { LRUCache } from 'lru-cache';
 import {
@@ -20,6 +21,9 @@ export interface ResourceBreakers {
   shutdown(): void;
 }
 
+const ROLLING_WINDOW_MS = 10_000;
+const BUCKET_MS = 1_000;
+
 interface Entry {
   breaker: CircuitBreaker<[() => Promise<unknown>]>;
   lastFailure: string;
@@ -35,6 +39,13 @@ export function createResourceBreakers(
   logger: Logger,
   maxResources = 10_000,
 ): ResourceBreakers {
+  // One timer rotates the statistics buckets of every breaker (opossum would start two
+  // timers per breaker otherwise).
+  const rotation = new EventEmitter();
+  rotation.setMaxListeners(0);
+  const rotate = setInterval(() => rotation.emit('rotate'), BUCKET_MS);
+  rotate.unref();
+
   const entries = new LRUCache<string, Entry>({
     max: maxResources,
     dispose: (entry) => {
@@ -49,11 +60,14 @@ export function createResourceBreakers(
 
     const breaker = new CircuitBreaker((lookup: () => Promise<unknown>) => lookup(), {
       name: key,
-      timeout: false, // each attempt carries its own time limit (see retry-policy)
+      timeout: false, // each attempt carries its own time limit (see attempt-timeouts)
       errorThresholdPercentage: settings.errorThresholdPercentage,
       volumeThreshold: settings.volumeThreshold,
       resetTimeout: settings.resetTimeoutMs,
-      rollingCountTimeout: 10_000,
+      rollingCountTimeout: ROLLING_WINDOW_MS,
+      rollingCountBuckets: ROLLING_WINDOW_MS / BUCKET_MS,
+      rotateBucketController: rotation,
+      enableSnapshots: false,
       errorFilter: (error: unknown) =>
         error instanceof LookupError && !countsAgainstBreaker(error.failure),
     });
@@ -93,6 +107,7 @@ export function createResourceBreakers(
       }
     },
     shutdown() {
+      clearInterval(rotate);
       entries.clear();
     },
   };

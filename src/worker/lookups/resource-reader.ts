@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Dependency } from '../../shared/domain/lookup-failure.js';
-import type { AttemptTimeout } from '../../shared/domain/retry-policy.js';
+import type { AttemptTimeout } from '../../shared/domain/attempt-timeouts.js';
 import { getJson } from './get-json.js';
 import { LookupError } from './lookup-error.js';
 import type { ResourceBreakers } from './resource-breakers.js';

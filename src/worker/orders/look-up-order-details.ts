@@ -5,7 +5,7 @@ import {
   type UserProfile,
 } from '../../shared/domain/order-details.js';
 import type { Order, OrderDetails } from '../../shared/domain/order.js';
-import type { AttemptTimeout } from '../../shared/domain/retry-policy.js';
+import type { AttemptTimeout } from '../../shared/domain/attempt-timeouts.js';
 import type { KnownLookups } from '../../shared/queue/order-job.js';
 import { LookupError } from '../lookups/lookup-error.js';
 import type { ResourceReader } from '../lookups/resource-reader.js';

@@ -2,7 +2,7 @@ import { createdOrderEvent } from '../../shared/domain/created-order-message.js'
 import { decideAfterLookupFailures } from '../../shared/domain/lookup-failure.js';
 import { hasUnpublishedEvent, type Settlement } from '../../shared/domain/order-lifecycle.js';
 import type { Order, OrderDetails, OrderFailure } from '../../shared/domain/order.js';
-import { timeoutForAttempt, type AttemptTimeouts } from '../../shared/domain/retry-policy.js';
+import { timeoutForAttempt, type AttemptTimeouts } from '../../shared/domain/attempt-timeouts.js';
 import type { EventPublisher } from '../../shared/messaging/event-publisher.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import type { OrderRepository } from '../../shared/persistence/order-repository.js';

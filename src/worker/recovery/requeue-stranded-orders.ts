@@ -14,9 +14,9 @@ export interface RequeueDependencies {
 
 /**
  * The API answers 202 once an order is stored, even when Redis refused the job. This sweep
- * finds PENDING orders old enough to have been picked up and queues them again: the job id
- * is the order id, so an order that still has a job (waiting, delayed, active) keeps it and
- * only a stranded one gets a new one.
+ * finds PENDING orders old enough to have been picked up and adds their job again. The job
+ * id is the order id, so an order whose job still exists (waiting, delayed, active, or kept
+ * after failing) keeps that job: only an order that never got one gets a new one.
  */
 export function createRequeueStrandedOrders(deps: RequeueDependencies) {
   return async function requeueStrandedOrders(): Promise<number> {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { timeoutForAttempt } from '../../src/shared/domain/retry-policy.js';
+import { timeoutForAttempt } from '../../src/shared/domain/attempt-timeouts.js';
 
 describe('attempt time limits', () => {
   const timeouts = { firstMs: 2000, patientMs: 75_000 };

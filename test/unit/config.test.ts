@@ -1,0 +1,35 @@
+import { expect } from 'chai';
+import { ConfigError, loadApiConfig, loadWorkerConfig } from '../../src/shared/config/config.js';
+
+describe('configuration', () => {
+  it('when nothing is set, then the documented defaults apply', () => {
+    const config = loadWorkerConfig({});
+    expect(config.queue).to.deep.equal({ name: 'orders', attempts: 6, retryBaseDelayMs: 500 });
+    expect(config.lookupTimeouts).to.deep.equal({ firstMs: 2000, patientMs: 75_000 });
+    expect(config.rabbitmq).to.deep.equal({
+      url: 'amqp://guest:guest@127.0.0.1:5672',
+      exchange: 'orders',
+    });
+    expect(loadApiConfig({}).port).to.equal(3000);
+  });
+
+  it('when a variable is empty, then it counts as not set', () => {
+    expect(loadApiConfig({ PORT: '' }).port).to.equal(3000);
+  });
+
+  it('when variables are invalid, then start-up fails naming each of them', () => {
+    const load = () =>
+      loadWorkerConfig({
+        WORKER_CONCURRENCY: 'many',
+        USER_SERVICE_URL: 'ftp://x',
+        MONGO_URL: 'http://db',
+      });
+    expect(load).to.throw(ConfigError);
+    try {
+      load();
+    } catch (error) {
+      const names = (error as ConfigError).problems.map((problem) => problem.split(':')[0]);
+      expect(names).to.have.members(['WORKER_CONCURRENCY', 'USER_SERVICE_URL', 'MONGO_URL']);
+    }
+  });
+});
