@@ -75,17 +75,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       { errorThresholdPercentage: 50, volumeThreshold: 100, resetTimeoutMs: 1000 },
       testLogger,
     );
-    processOrder = createProcessOrderUseCase({
-      orders,
-      readUser: createUserReader(USERS, breakers),
-      readProduct: createProductReader(PRODUCTS, breakers),
-      publisher,
-      lookupTimeouts: { firstMs: 200, patientMs: 1000 },
-      producer: 'order-service',
-      newMessageId: randomUUID,
-      clock: () => new Date(),
-      logger: testLogger,
-    });
+    processOrder = processOrderWith(publisher);
     worker = createWorker({
       queueName,
       connection: redis,
@@ -113,6 +103,25 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
   afterEach(() => {
     nock.cleanAll();
   });
+
+  /** The worker's use case wired to the real store and the nock-fenced services. */
+  function processOrderWith(eventPublisher: EventPublisher): ProcessOrder {
+    return createProcessOrderUseCase({
+      orders,
+      readUser: createUserReader(USERS, breakers),
+      readProduct: createProductReader(PRODUCTS, breakers),
+      publisher: eventPublisher,
+      lookupTimeouts: { firstMs: 200, patientMs: 1000 },
+      producer: 'order-service',
+      newMessageId: randomUUID,
+      clock: () => new Date(),
+      logger: testLogger,
+    });
+  }
+
+  function firstAttempt(orderId: string) {
+    return { orderId, number: 1, isLast: false, known: {}, remember: () => Promise.resolve() };
+  }
 
   async function acceptOrder(
     user_id: string,
@@ -216,13 +225,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     nock(USERS).get('/users/ada').once().reply(200, ADA);
     nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
     const order = await acceptOrder('ada', 'classic-box');
-    const attempt = {
-      orderId: order.id,
-      number: 1,
-      isLast: false,
-      known: {},
-      remember: () => Promise.resolve(),
-    };
+    const attempt = firstAttempt(order.id);
     await processOrder(attempt);
     const afterFirstRun = await orders.findById(order.id);
     expect(afterFirstRun?.event?.published_at).to.be.instanceOf(Date);
@@ -245,25 +248,9 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         refusals-- > 0 ? Promise.reject(new Error('broker unavailable')) : publisher.publish(event),
       close: () => Promise.resolve(),
     };
-    const processWithFlakyBroker = createProcessOrderUseCase({
-      orders,
-      readUser: createUserReader(USERS, breakers),
-      readProduct: createProductReader(PRODUCTS, breakers),
-      publisher: flakyBroker,
-      lookupTimeouts: { firstMs: 200, patientMs: 1000 },
-      producer: 'order-service',
-      newMessageId: randomUUID,
-      clock: () => new Date(),
-      logger: testLogger,
-    });
+    const processWithFlakyBroker = processOrderWith(flakyBroker);
     const order = await acceptOrder('ada', 'classic-box');
-    const attempt = {
-      orderId: order.id,
-      number: 1,
-      isLast: false,
-      known: {},
-      remember: () => Promise.resolve(),
-    };
+    const attempt = firstAttempt(order.id);
 
     const refused = await processWithFlakyBroker(attempt).catch((error: unknown) => error);
     expect(refused).to.be.instanceOf(Error);
