@@ -3,31 +3,26 @@ import { randomUUID } from 'node:crypto';
 import { createAmqpEventPublisher } from '../../src/shared/messaging/amqp-event-publisher.js';
 import type { EventPublisher } from '../../src/shared/messaging/event-publisher.js';
 import { eventually } from '../support/eventually.js';
-import { listenForEvents, type EventListener } from '../support/event-listener.js';
-import { services, uniqueName } from '../support/services.js';
+import { publisherWithListener, type EventListener } from '../support/event-listener.js';
+import { services } from '../support/services.js';
 import { testLogger } from '../support/test-logger.js';
 
 describe('event publisher (real RabbitMQ)', () => {
-  const exchange = uniqueName('test_orders');
+  let exchange: string;
   let publisher: EventPublisher;
   let listener: EventListener;
+  let closeFixture: () => Promise<void>;
 
   before(async () => {
-    listener = await listenForEvents({
-      url: services.rabbitmqUrl,
+    ({
       exchange,
-      routingKey: 'created_order',
-    });
-    publisher = createAmqpEventPublisher({
-      url: services.rabbitmqUrl,
-      exchange,
-      producer: 'order-service',
-      logger: testLogger,
-    });
+      publisher,
+      listener,
+      close: closeFixture,
+    } = await publisherWithListener(services.rabbitmqUrl));
   });
   after(async () => {
-    await publisher.close();
-    await listener.close();
+    await closeFixture();
   });
 
   it('when an event is published, then a bound consumer gets its JSON body with persistent, typed properties', async () => {

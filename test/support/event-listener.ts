@@ -1,4 +1,7 @@
 import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { createAmqpEventPublisher } from '../../src/shared/messaging/amqp-event-publisher.js';
+import { uniqueName } from './services.js';
+import { testLogger } from './test-logger.js';
 
 export interface ReceivedEvent {
   body: unknown;
@@ -35,3 +38,31 @@ export async function listenForEvents(options: {
 }
 
 export type EventListener = Awaited<ReturnType<typeof listenForEvents>>;
+
+/**
+ * A fresh exchange with the service's publisher on one side and a listening consumer on
+ * the other, so each suite sees only its own events.
+ */
+export async function publisherWithListener(rabbitmqUrl: string) {
+  const exchange = uniqueName('test_orders');
+  const listener = await listenForEvents({
+    url: rabbitmqUrl,
+    exchange,
+    routingKey: 'created_order',
+  });
+  const publisher = createAmqpEventPublisher({
+    url: rabbitmqUrl,
+    exchange,
+    producer: 'order-service',
+    logger: testLogger,
+  });
+  return {
+    exchange,
+    listener,
+    publisher,
+    close: async () => {
+      await publisher.close();
+      await listener.close();
+    },
+  };
+}

@@ -5,7 +5,6 @@ import nock from 'nock';
 import { randomUUID } from 'node:crypto';
 import { newPendingOrder } from '../../src/shared/domain/order-lifecycle.js';
 import type { Order } from '../../src/shared/domain/order.js';
-import { createAmqpEventPublisher } from '../../src/shared/messaging/amqp-event-publisher.js';
 import type { EventPublisher } from '../../src/shared/messaging/event-publisher.js';
 import {
   createMongoConnection,
@@ -27,7 +26,7 @@ import {
 } from '../../src/worker/orders/process-order-use-case.js';
 import { createRequeueStrandedOrders } from '../../src/worker/recovery/requeue-stranded-orders.js';
 import { eventually } from '../support/eventually.js';
-import { listenForEvents, type EventListener } from '../support/event-listener.js';
+import { publisherWithListener, type EventListener } from '../support/event-listener.js';
 import { services, uniqueName } from '../support/services.js';
 import { testLogger } from '../support/test-logger.js';
 
@@ -39,13 +38,13 @@ const retry = { attempts: 3, retryBaseDelayMs: 50 };
 
 describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faulted by nock)', () => {
   const queueName = uniqueName('test_worker');
-  const exchange = uniqueName('test_orders');
   let mongo: MongoConnection;
   let orders: OrderRepository;
   let redis: Redis;
   let queue: OrderQueue;
   let publisher: EventPublisher;
   let listener: EventListener;
+  let closeEvents: () => Promise<void>;
   let breakers: ResourceBreakers;
   let processOrder: ProcessOrder;
   let worker: Worker;
@@ -60,17 +59,9 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     orders = createMongoOrderRepository(mongo.db);
     redis = createRedisConnection(services.redisUrl, 'worker');
     queue = createOrderQueue({ name: queueName, connection: redis, retry });
-    listener = await listenForEvents({
-      url: services.rabbitmqUrl,
-      exchange,
-      routingKey: 'created_order',
-    });
-    publisher = createAmqpEventPublisher({
-      url: services.rabbitmqUrl,
-      exchange,
-      producer: 'order-service',
-      logger: testLogger,
-    });
+    const events = await publisherWithListener(services.rabbitmqUrl);
+    ({ publisher, listener } = events);
+    closeEvents = events.close;
     breakers = createResourceBreakers(
       { errorThresholdPercentage: 50, volumeThreshold: 100, resetTimeoutMs: 1000 },
       testLogger,
@@ -94,8 +85,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     await inspector.obliterate({ force: true });
     await inspector.close();
     await queue.close();
-    await publisher.close();
-    await listener.close();
+    await closeEvents();
     await mongo.db.dropDatabase();
     await mongo.client.close();
     redis.disconnect();

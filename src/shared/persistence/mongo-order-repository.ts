@@ -105,11 +105,14 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
         const recorded = won ? proposed : await settlements.findOne({ _id: id });
         if (recorded === null) return null;
         const { _id, ...changes } = recorded;
-        await orders.updateOne(
-          { _id: id, status: { $in: sourceStatesFor(recorded.status) } },
-          { $set: changes },
-        );
-        const document = await orders.findOne({ _id: id });
+        // Usually one round trip: the update hands back the settled order. Only when the
+        // settlement was applied before (a rerun) is the order read on its own.
+        const document =
+          (await orders.findOneAndUpdate(
+            { _id: id, status: { $in: sourceStatesFor(recorded.status) } },
+            { $set: changes },
+            { returnDocument: 'after' },
+          )) ?? (await orders.findOne({ _id: id }));
         return document === null ? null : { order: toOrder(document), won };
       }),
 

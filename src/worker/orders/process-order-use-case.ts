@@ -27,8 +27,8 @@ export interface ProcessOrderDependencies extends Readers {
 export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
   const { orders, publisher, logger } = deps;
 
-  async function settle(order: Order, settlement: Settlement): Promise<Order> {
-    const result = await orders.settle(order.id, settlement, deps.clock());
+  async function settle(order: Order, settlement: Settlement, now: Date): Promise<Order> {
+    const result = await orders.settle(order.id, settlement, now);
     if (result === null) return order;
     // A run that lost the race (a duplicate job) carries on from the winner's settlement.
     if (result.won) {
@@ -52,11 +52,11 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
       producer: deps.producer,
       now,
     });
-    return settle(order, { status: 'CONFIRMED', details, event });
+    return settle(order, { status: 'CONFIRMED', details, event }, now);
   }
 
   function fail(order: Order, failure: OrderFailure): Promise<Order> {
-    return settle(order, { status: 'FAILED', failure });
+    return settle(order, { status: 'FAILED', failure }, deps.clock());
   }
 
   async function enrich(order: Order, attempt: OrderAttempt): Promise<Order> {
