@@ -1,14 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadApiConfig } from '../shared/config/config.js';
+import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
 import { stopOnSignals } from '../shared/lifecycle/stop-on-signals.js';
+import { mongoCheck, redisCheck } from '../shared/observability/dependency-checks.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
+import {
+  createMongoIdempotencyStore,
+  ensureIdempotencyIndexes,
+} from '../shared/persistence/mongo-idempotency-store.js';
 import { createMongoOrderRepository } from '../shared/persistence/mongo-order-repository.js';
 import { createOrderQueue } from '../shared/queue/order-queue.js';
 import { createRedisConnection } from '../shared/queue/redis-connection.js';
 import { createApp } from './app.js';
 import { createCreateOrderUseCase } from './orders/create-order-use-case.js';
+
+const KEY_SWEEP_INTERVAL_MS = 10 * 60_000;
 
 /** Composition root of the API: reads config, builds every dependency, listens. */
 function main(): void {
@@ -21,20 +30,34 @@ function main(): void {
     logger.warn({ err: error }, 'redis connection error');
   });
   const orders = createMongoOrderRepository(mongo.db);
+  const idempotencyKeys = createMongoIdempotencyStore(mongo.db);
   const queue = createOrderQueue({
     name: config.queue.name,
     connection: redis,
     retry: config.queue,
   });
+  ensureIdempotencyIndexes(mongo.db).catch((error: unknown) => {
+    logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
+  });
 
   const createOrder = createCreateOrderUseCase({
     orders,
     queue,
+    idempotencyKeys,
+    idempotencyKeyTtlMs: config.idempotencyKeyTtlMs,
     newId: randomUUID,
     clock: () => new Date(),
     logger,
   });
-  const app = createApp({ createOrder, orders, bodyLimitBytes: config.bodyLimitBytes, logger });
+  let stopping = false;
+  const app = createApp({
+    createOrder,
+    orders,
+    bodyLimitBytes: config.bodyLimitBytes,
+    readinessChecks: [mongoCheck(mongo.db), redisCheck(redis)],
+    isStopping: () => stopping,
+    logger,
+  });
 
   const server: Server = app.listen(config.port, () => {
     const address = server.address();
@@ -44,15 +67,37 @@ function main(): void {
     );
   });
 
+  const background = new AbortController();
+  void runPeriodically(() => idempotencyKeys.deleteExpired(new Date()), {
+    intervalMs: KEY_SWEEP_INTERVAL_MS,
+    signal: background.signal,
+    logger,
+    name: 'delete expired idempotency keys',
+  });
+
   const stop = async (signal: string) => {
-    logger.info({ signal }, 'stopping: finishing in-flight requests');
-    await new Promise<void>((resolve) => {
-      // close() stops accepting and resolves once in-flight requests are answered.
+    logger.info(
+      { signal, graceMs: config.shutdownGraceMs },
+      'stopping: finishing in-flight requests',
+    );
+    stopping = true;
+    background.abort();
+    // close() stops accepting connections and resolves once in-flight requests are answered;
+    // a connection still busy when the grace period ends is cut.
+    const closed = new Promise<void>((resolve) => {
       server.close(() => {
         resolve();
       });
       server.closeIdleConnections();
     });
+    const late = await Promise.race([
+      closed.then(() => false),
+      sleep(config.shutdownGraceMs, true, { ref: false }),
+    ]);
+    if (late) {
+      logger.warn('grace period over; closing the remaining connections');
+      server.closeAllConnections();
+    }
     await Promise.allSettled([queue.close(), mongo.client.close()]);
     redis.disconnect();
     logger.info('stopped');

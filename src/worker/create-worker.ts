@@ -1,4 +1,5 @@
 import { Worker, type Job } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/observability/logger.js';
 import type { OrderJobData } from '../shared/queue/order-job.js';
@@ -47,4 +48,24 @@ export function createWorker(deps: WorkerDependencies): Worker<OrderJobData> {
     logger.error({ err: error }, 'worker error');
   });
   return worker;
+}
+
+/**
+ * Stops taking jobs and lets active ones finish for up to `graceMs`. Jobs still running then
+ * are abandoned, not lost: their locks run out and any worker picks them up again as stalled,
+ * and every step of an order's job is safe to repeat.
+ */
+export async function closeWithin(
+  worker: Worker<OrderJobData>,
+  graceMs: number,
+  logger: Logger,
+): Promise<void> {
+  const closed = worker.close().then(() => 'finished' as const);
+  const outcome = await Promise.race([
+    closed,
+    sleep(graceMs, 'grace period over' as const, { ref: false }),
+  ]);
+  if (outcome === 'finished') return;
+  logger.warn({ graceMs }, 'active jobs did not finish in time; they will be picked up again');
+  await worker.close(true);
 }

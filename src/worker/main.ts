@@ -10,12 +10,13 @@ import {
 } from '../shared/persistence/mongo-order-repository.js';
 import { createOrderQueue } from '../shared/queue/order-queue.js';
 import { createRedisConnection } from '../shared/queue/redis-connection.js';
-import { createWorker } from './create-worker.js';
+import { closeWithin, createWorker } from './create-worker.js';
 import { createResourceBreakers } from './lookups/resource-breakers.js';
 import { createProductReader, createUserReader } from './lookups/services.js';
 import { createProcessOrderUseCase } from './orders/process-order-use-case.js';
-import { createRequeueStrandedOrders } from './recovery/requeue-stranded-orders.js';
-import { runPeriodically } from './recovery/run-periodically.js';
+import { createRelayOutbox } from './outbox/relay-outbox.js';
+import { createRecoverStrandedOrders } from './recovery/recover-stranded-orders.js';
+import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
 
 /** Composition root of the worker: reads config, builds every dependency, starts. */
 async function main(): Promise<void> {
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
   });
 
+  const clock = () => new Date();
   const processOrder = createProcessOrderUseCase({
     orders,
     readUser: createUserReader(config.userServiceUrl, breakers),
@@ -48,8 +50,10 @@ async function main(): Promise<void> {
     publisher,
     lookupTimeouts: config.lookupTimeouts,
     producer: config.producer,
+    eventLeaseMs: config.outbox.leaseMs,
+    deadlineMs: config.orderDeadlineMs,
     newMessageId: randomUUID,
-    clock: () => new Date(),
+    clock,
     logger,
   });
 
@@ -61,21 +65,32 @@ async function main(): Promise<void> {
     logger,
   });
 
-  const requeueStrandedOrders = createRequeueStrandedOrders({
+  const relayOutbox = createRelayOutbox({
+    orders,
+    publisher,
+    leaseMs: config.outbox.leaseMs,
+    batchSize: 200,
+    clock,
+    logger,
+  });
+  const recoverStrandedOrders = createRecoverStrandedOrders({
     orders,
     queue,
     staleAfterMs: config.recoverySweepIntervalMs,
+    deadlineMs: config.orderDeadlineMs,
     batchSize: 500,
-    clock: () => new Date(),
+    clock,
     logger,
   });
-  const sweeps = new AbortController();
+  const background = new AbortController();
 
   const stop = async (signal: string) => {
-    logger.info({ signal }, 'stopping: letting active jobs finish');
-    // close() waits for active jobs; a job cut off by a hard kill is picked up again as stalled.
-    sweeps.abort();
-    await worker.close();
+    logger.info(
+      { signal, graceMs: config.shutdownGraceMs },
+      'stopping: letting active jobs finish',
+    );
+    background.abort();
+    await closeWithin(worker, config.shutdownGraceMs, logger);
     breakers.shutdown();
     await Promise.allSettled([queue.close(), publisher.close(), mongo.client.close()]);
     await redis.quit().catch(() => undefined);
@@ -87,11 +102,18 @@ async function main(): Promise<void> {
     logger.fatal({ err: error }, 'worker stopped unexpectedly');
     process.exit(1);
   });
-  void runPeriodically(requeueStrandedOrders, {
-    intervalMs: config.recoverySweepIntervalMs,
-    signal: sweeps.signal,
+  void runPeriodically(relayOutbox, {
+    intervalMs: config.outbox.relayIntervalMs,
+    maxBackoffMs: 10 * config.outbox.relayIntervalMs,
+    signal: background.signal,
     logger,
-    name: 'requeue stranded orders',
+    name: 'outbox relay',
+  });
+  void runPeriodically(recoverStrandedOrders, {
+    intervalMs: config.recoverySweepIntervalMs,
+    signal: background.signal,
+    logger,
+    name: 'recover stranded orders',
   });
   logger.info({ queue: config.queue.name, concurrency: config.concurrency }, 'worker started');
 }

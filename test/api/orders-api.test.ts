@@ -2,52 +2,20 @@ import { expect } from 'chai';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { createApp } from '../../src/api/app.js';
-import { createCreateOrderUseCase } from '../../src/api/orders/create-order-use-case.js';
 import {
   createMongoConnection,
   type MongoConnection,
 } from '../../src/shared/persistence/mongo-connection.js';
-import { createMongoOrderRepository } from '../../src/shared/persistence/mongo-order-repository.js';
 import { createOrderQueue, type OrderQueue } from '../../src/shared/queue/order-queue.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { services, uniqueName } from '../support/services.js';
-import { testLogger } from '../support/test-logger.js';
+import { requestFingerprint } from '../../src/api/orders/idempotency-key.js';
+import { postOrder as postJson, startApi, type ApiUnderTest } from '../support/api-server.js';
 
 const retry = { attempts: 3, retryBaseDelayMs: 100 };
 
-/** Starts the real app on a free port with the given store and queue. */
-async function startApi(mongo: MongoConnection, queue: OrderQueue) {
-  const orders = createMongoOrderRepository(mongo.db);
-  const createOrder = createCreateOrderUseCase({
-    orders,
-    queue,
-    newId: randomUUID,
-    clock: () => new Date(),
-    logger: testLogger,
-  });
-  const app = createApp({ createOrder, orders, bodyLimitBytes: 1024, logger: testLogger });
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => {
-      resolve(listening);
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
-}
-
 function postOrder(url: string, body: string, contentType = 'application/json') {
-  return fetch(`${url}/orders`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  return postJson(url, body, { 'content-type': contentType });
 }
 
 async function problemOf(response: Response) {
@@ -64,7 +32,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
   let redis: Redis;
   let queue: OrderQueue;
   let inspector: Queue;
-  let api: Awaited<ReturnType<typeof startApi>>;
+  let api: ApiUnderTest;
 
   before(async () => {
     mongo = createMongoConnection({
@@ -77,7 +45,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
     inspector = new Queue(queueName, {
       connection: createRedisConnection(services.redisUrl, 'worker'),
     });
-    api = await startApi(mongo, queue);
+    api = await startApi({ mongo, queue, redis });
   });
   after(async () => {
     await api.close();
@@ -214,7 +182,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
       database: 'x',
       timeoutMs: 300,
     });
-    const offlineApi = await startApi(unreachable, queue);
+    const offlineApi = await startApi({ mongo: unreachable, queue, redis });
     try {
       const waitingBefore = await inspector.getWaitingCount();
       const response = await postOrder(
@@ -243,7 +211,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
       retry,
       timeoutMs: 300,
     });
-    const offlineApi = await startApi(mongo, offlineQueue);
+    const offlineApi = await startApi({ mongo, queue: offlineQueue, redis: offline });
     try {
       const response = await postOrder(
         offlineApi.url,
@@ -258,5 +226,153 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
       await offlineApi.close();
       offline.disconnect();
     }
+  });
+
+  describe('Idempotency-Key', () => {
+    const withKey = (key: string) => ({
+      'content-type': 'application/json',
+      'idempotency-key': key,
+    });
+
+    it('when the same key comes with the same body, then the same order comes back and no second order or job is made', async () => {
+      const key = randomUUID();
+      const first = await postJson(api.url, body, withKey(key));
+      expect(first.status).to.equal(202);
+      expect(first.headers.get('idempotent-replayed')).to.equal(null);
+      const created = (await first.json()) as { id: string };
+
+      const again = await postJson(
+        api.url,
+        JSON.stringify({ product_code: 'classic-box', user_id: 'u1' }),
+        withKey(key),
+      );
+      expect(again.status).to.equal(202);
+      expect(again.headers.get('idempotent-replayed')).to.equal('true');
+      expect(again.headers.get('location')).to.equal(`/orders/${created.id}`);
+      expect(((await again.json()) as { id: string }).id).to.equal(created.id);
+      expect(
+        await mongo.db
+          .collection('orders')
+          .countDocuments({ user_id: 'u1', _id: created.id as never }),
+      ).to.equal(1);
+      const job = await inspector.getJob(created.id);
+      expect(job?.id).to.equal(created.id);
+    });
+
+    it('when the same key comes with a different body, then it answers 422 problem+json and makes nothing', async () => {
+      const key = randomUUID();
+      expect((await postJson(api.url, body, withKey(key))).status).to.equal(202);
+      const before = await mongo.db.collection('orders').countDocuments();
+      const response = await postJson(
+        api.url,
+        JSON.stringify({ user_id: 'u2', product_code: 'classic-box' }),
+        withKey(key),
+      );
+      expect(response.status).to.equal(422);
+      expect(await problemOf(response)).to.include({ type: '/problems/idempotency-key-reused' });
+      expect(await mongo.db.collection('orders').countDocuments()).to.equal(before);
+    });
+
+    it('when requests with one key arrive at once, then exactly one order is made and all answers name it', async () => {
+      const key = randomUUID();
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () => postJson(api.url, body, withKey(key))),
+      );
+      expect(responses.map((response) => response.status)).to.deep.equal(Array(10).fill(202));
+      const ids = new Set(
+        await Promise.all(responses.map(async (r) => ((await r.json()) as { id: string }).id)),
+      );
+      expect(ids.size).to.equal(1);
+      const [id] = [...ids];
+      expect(await mongo.db.collection('orders').countDocuments({ _id: id as never })).to.equal(1);
+      expect(
+        await mongo.db.collection('idempotency_keys').findOne({ _id: key as never }),
+      ).to.include({
+        order_id: id,
+      });
+    });
+
+    it('when the first request stored its key but not its order, then the retry finishes it under the promised id', async () => {
+      const key = randomUUID();
+      const promised = randomUUID();
+      const now = new Date();
+      await mongo.db.collection('idempotency_keys').insertOne({
+        _id: key as never,
+        fingerprint: requestFingerprint({
+          user_id: 'u1',
+          product_code: 'classic-box',
+        }),
+        order_id: promised,
+        created_at: now,
+        expires_at: new Date(now.getTime() + 60_000),
+      });
+      const response = await postJson(api.url, body, withKey(key));
+      expect(response.status).to.equal(202);
+      expect(((await response.json()) as { id: string }).id).to.equal(promised);
+      expect((await inspector.getJob(promised))?.id).to.equal(promised);
+    });
+
+    it('when the key is empty or has characters outside visible ASCII, then it answers 400', async () => {
+      for (const key of ['', 'x'.repeat(256), 'with space']) {
+        const response = await postJson(api.url, body, withKey(key));
+        expect(response.status, JSON.stringify(key)).to.equal(400);
+        expect(await problemOf(response)).to.include({ type: '/problems/invalid-idempotency-key' });
+      }
+    });
+  });
+
+  const body = JSON.stringify({ user_id: 'u1', product_code: 'classic-box' });
+
+  describe('health', () => {
+    it('when MongoDB and Redis answer, then /health/ready says ready with each check up', async () => {
+      const response = await fetch(`${api.url}/health/ready`);
+      expect(response.status).to.equal(200);
+      expect(await response.json()).to.deep.equal({
+        status: 'ready',
+        checks: { mongodb: { status: 'up' }, redis: { status: 'up' } },
+      });
+    });
+
+    it('when MongoDB is unreachable, then /health/ready answers 503 naming it, while /health/live stays 200', async () => {
+      const unreachable = createMongoConnection({
+        url: 'mongodb://127.0.0.1:1',
+        database: 'x',
+        timeoutMs: 300,
+      });
+      const offlineApi = await startApi({ mongo: unreachable, queue, redis });
+      try {
+        const ready = await fetch(`${offlineApi.url}/health/ready`);
+        expect(ready.status).to.equal(503);
+        const readiness = (await ready.json()) as {
+          status: string;
+          checks: Record<string, { status: string; error?: string }>;
+        };
+        expect(readiness.status).to.equal('unavailable');
+        expect(readiness.checks.mongodb?.status).to.equal('down');
+        expect(readiness.checks.mongodb?.error).to.be.a('string').and.not.empty;
+        expect(readiness.checks.redis).to.deep.equal({ status: 'up' });
+        expect((await fetch(`${offlineApi.url}/health/live`)).status).to.equal(200);
+      } finally {
+        await offlineApi.close();
+        await unreachable.client.close();
+      }
+    });
+
+    it('when the instance is stopping, then new requests get 503 with Connection: close and readiness says stopping', async () => {
+      const stoppingApi = await startApi({ mongo, queue, redis, isStopping: () => true });
+      try {
+        const before = await mongo.db.collection('orders').countDocuments();
+        const response = await postOrder(stoppingApi.url, body);
+        expect(response.status).to.equal(503);
+        expect(response.headers.get('connection')).to.equal('close');
+        expect(await problemOf(response)).to.include({ type: '/problems/shutting-down' });
+        expect(await mongo.db.collection('orders').countDocuments()).to.equal(before);
+        const ready = await fetch(`${stoppingApi.url}/health/ready`);
+        expect(ready.status).to.equal(503);
+        expect(((await ready.json()) as { status: string }).status).to.equal('stopping');
+      } finally {
+        await stoppingApi.close();
+      }
+    });
   });
 });

@@ -60,7 +60,12 @@ describe('order repository (real MongoDB-protocol server)', () => {
     const order = pending();
     await orders.insert(order);
     const now = new Date();
-    const event = createdOrderEvent(order, details, { messageId: 'm-1', producer: 'test', now });
+    const event = createdOrderEvent(order, details, {
+      messageId: 'm-1',
+      producer: 'test',
+      now,
+      leaseMs: 1000,
+    });
     const result = await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
     expect(result?.won).to.be.true;
     expect(result?.order).to.deep.include({
@@ -85,6 +90,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
       messageId: 'm-2',
       producer: 'test',
       now: new Date(),
+      leaseMs: 1000,
     });
     const second = await orders.settle(
       order.id,
@@ -146,11 +152,12 @@ describe('order repository (real MongoDB-protocol server)', () => {
       messageId: 'm-3',
       producer: 'test',
       now: new Date(),
+      leaseMs: 1000,
     });
     await orders.settle(order.id, { status: 'CONFIRMED', details, event }, new Date());
     const first = new Date('2026-02-01T00:00:00.000Z');
-    await orders.markEventPublished(order.id, 'm-3', first);
-    await orders.markEventPublished(order.id, 'm-3', new Date('2026-03-01T00:00:00.000Z'));
+    await orders.markEventPublished(order.id, 'm-3', 1, first);
+    await orders.markEventPublished(order.id, 'm-3', 1, new Date('2026-03-01T00:00:00.000Z'));
     expect((await orders.findById(order.id))?.event?.published_at).to.deep.equal(first);
   });
 
@@ -165,8 +172,60 @@ describe('order repository (real MongoDB-protocol server)', () => {
       { status: 'FAILED', failure: { code: 'X', message: 'x' } },
       new Date(),
     );
-    const ids = await orders.findPendingAcceptedBefore(new Date('2001-01-01T00:00:00.000Z'), 10);
-    expect(ids).to.deep.equal([older.id, old.id]);
+    const found = await orders.findPendingAcceptedBefore(new Date('2001-01-01T00:00:00.000Z'), 10);
+    expect(found).to.deep.equal([
+      { id: older.id, created_at: older.created_at },
+      { id: old.id, created_at: old.created_at },
+    ]);
+  });
+
+  it('when an order with the same id exists, then insert keeps the first and says so', async () => {
+    const order = pending();
+    expect(await orders.insert(order)).to.be.true;
+    expect(await orders.insert({ ...order, user_id: 'someone-else' })).to.be.false;
+    expect((await orders.findById(order.id))?.user_id).to.equal(order.user_id);
+  });
+
+  it('when relays race for the same lease generation, then exactly one is granted it, each round', async () => {
+    for (let round = 0; round < 10; round++) {
+      const order = pending();
+      await orders.insert(order);
+      const now = new Date();
+      const event = createdOrderEvent(order, details, {
+        messageId: randomUUID(),
+        producer: 'test',
+        now,
+        leaseMs: 0,
+      });
+      await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
+      const lease = { generation: 2, expires_at: new Date(Date.now() + 60_000) };
+      const grants = await Promise.all(
+        Array.from({ length: 5 }, () => orders.claimEvent(order.id, event.message_id, lease)),
+      );
+      expect(grants.filter(Boolean), `round ${round}`).to.have.length(1);
+      expect((await orders.findEventsToRelay(new Date(), 1000)).map((o) => o.id)).not.to.include(
+        order.id,
+      );
+    }
+  });
+
+  it('when a lease is handed back, then the event is up for relay at once, and not after it is published', async () => {
+    const order = pending();
+    await orders.insert(order);
+    const now = new Date();
+    const event = createdOrderEvent(order, details, {
+      messageId: randomUUID(),
+      producer: 'test',
+      now,
+      leaseMs: 60_000,
+    });
+    await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
+    const due = async () => (await orders.findEventsToRelay(new Date(), 1000)).map((o) => o.id);
+    expect(await due()).not.to.include(order.id);
+    await orders.releaseEvent(order.id, event.message_id, 1, new Date());
+    expect(await due()).to.include(order.id);
+    await orders.markEventPublished(order.id, event.message_id, 1, new Date());
+    expect(await due()).not.to.include(order.id);
   });
 
   it('when the server cannot be reached, then the error says the store is unavailable', async () => {

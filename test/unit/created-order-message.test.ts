@@ -15,12 +15,14 @@ describe('created_order event', () => {
         messageId: 'message-1',
         producer: 'order-service',
         now: new Date('2026-01-01T10:00:01.500Z'),
+        leaseMs: 30_000,
       },
     );
     expect(event).to.deep.equal({
       message_id: 'message-1',
       routing_key: 'created_order',
       published_at: null,
+      lease: { generation: 1, expires_at: new Date('2026-01-01T10:00:31.500Z') },
       message: {
         producer: 'order-service',
         sent_at: '2026-01-01T10:00:01.500Z',

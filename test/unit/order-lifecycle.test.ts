@@ -56,6 +56,7 @@ describe('order lifecycle', () => {
       routing_key: 'created_order',
       message: {} as never,
       published_at: null,
+      lease: { generation: 1, expires_at: new Date() },
     };
     expect(hasUnpublishedEvent({ ...order, event })).to.be.true;
     expect(hasUnpublishedEvent({ ...order, event: { ...event, published_at: new Date() } })).to.be

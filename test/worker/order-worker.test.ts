@@ -24,7 +24,9 @@ import {
   createProcessOrderUseCase,
   type ProcessOrder,
 } from '../../src/worker/orders/process-order-use-case.js';
-import { createRequeueStrandedOrders } from '../../src/worker/recovery/requeue-stranded-orders.js';
+import { createRelayOutbox } from '../../src/worker/outbox/relay-outbox.js';
+import { createRecoverStrandedOrders } from '../../src/worker/recovery/recover-stranded-orders.js';
+import { createdOrderEvent } from '../../src/shared/domain/created-order-message.js';
 import { eventually } from '../support/eventually.js';
 import { publisherWithListener, type EventListener } from '../support/event-listener.js';
 import { services, uniqueName } from '../support/services.js';
@@ -35,6 +37,8 @@ const PRODUCTS = 'http://product-service.test';
 const ADA = { id: 'ada', firstName: 'Ada', lastName: 'Lovelace' };
 const CLASSIC = { code: 'classic-box', name: 'Classic Box', price: 9.99 };
 const retry = { attempts: 3, retryBaseDelayMs: 50 };
+const DEADLINE_MS = 10 * 60_000;
+const LEASE_MS = 5000;
 
 describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faulted by nock)', () => {
   const queueName = uniqueName('test_worker');
@@ -103,10 +107,55 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       publisher: eventPublisher,
       lookupTimeouts: { firstMs: 200, patientMs: 1000 },
       producer: 'order-service',
+      eventLeaseMs: LEASE_MS,
+      deadlineMs: DEADLINE_MS,
       newMessageId: randomUUID,
       clock: () => new Date(),
       logger: testLogger,
     });
+  }
+
+  function relayWith(eventPublisher: EventPublisher, leaseMs = LEASE_MS) {
+    return createRelayOutbox({
+      orders,
+      publisher: eventPublisher,
+      leaseMs,
+      batchSize: 100,
+      clock: () => new Date(),
+      logger: testLogger,
+    });
+  }
+
+  function recoveryWith(deadlineMs = DEADLINE_MS) {
+    return createRecoverStrandedOrders({
+      orders,
+      queue,
+      staleAfterMs: 30_000,
+      deadlineMs,
+      batchSize: 100,
+      clock: () => new Date(),
+      logger: testLogger,
+    });
+  }
+
+  /** A CONFIRMED order whose event was never published, with its first lease ending at `leaseEnds`. */
+  async function confirmedButUnpublished(leaseEnds: Date): Promise<Order> {
+    const order = await acceptOrder('ada', 'classic-box');
+    const details = {
+      customer_fullname: 'Ada Lovelace',
+      product_name: 'Classic Box',
+      total_amount: 9.99,
+    };
+    const now = new Date();
+    const event = createdOrderEvent(order, details, {
+      messageId: randomUUID(),
+      producer: 'order-service',
+      now,
+      leaseMs: leaseEnds.getTime() - now.getTime(),
+    });
+    const settled = await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
+    if (settled === null) throw new Error('the order vanished');
+    return settled.order;
   }
 
   function firstAttempt(orderId: string) {
@@ -229,26 +278,23 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     expect(eventsFor(order.id)).to.have.length(1);
   });
 
-  it('when the broker fails the first publish, then the order stays CONFIRMED with its event unpublished, and the retry sends the same message', async () => {
+  it('when the broker refuses the publish, then the order stays CONFIRMED, the job ends, and the relay sends the same message', async () => {
     nock(USERS).get('/users/ada').once().reply(200, ADA);
     nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
-    let refusals = 1;
-    const flakyBroker: EventPublisher = {
-      publish: (event) =>
-        refusals-- > 0 ? Promise.reject(new Error('broker unavailable')) : publisher.publish(event),
+    const downBroker: EventPublisher = {
+      publish: () => Promise.reject(new Error('broker unavailable')),
       close: () => Promise.resolve(),
     };
-    const processWithFlakyBroker = processOrderWith(flakyBroker);
     const order = await acceptOrder('ada', 'classic-box');
-    const attempt = firstAttempt(order.id);
 
-    const refused = await processWithFlakyBroker(attempt).catch((error: unknown) => error);
-    expect(refused).to.be.instanceOf(Error);
+    const settled = await processOrderWith(downBroker)(firstAttempt(order.id));
+    expect(settled?.status).to.equal('CONFIRMED');
     const stored = await orders.findById(order.id);
-    expect(stored?.status).to.equal('CONFIRMED');
     expect(stored?.event?.published_at).to.equal(null);
+    // The lease was handed back at once rather than left to run out.
+    expect(stored?.event?.lease.expires_at.getTime()).to.be.at.most(Date.now());
 
-    await processWithFlakyBroker({ ...attempt, number: 2 });
+    expect(await relayWith(publisher)()).to.be.at.least(1);
     const [event] = await eventually(
       () => Promise.resolve(eventsFor(order.id)),
       (events) => events.length === 1,
@@ -258,19 +304,135 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     expect((await orders.findById(order.id))?.event?.published_at).to.be.instanceOf(Date);
   });
 
+  it('when the confirming run died holding its lease, then the relay waits for the lease to end and then publishes once', async () => {
+    const order = await confirmedButUnpublished(new Date(Date.now() + 600));
+    const relay = relayWith(publisher);
+
+    await relay();
+    expect(eventsFor(order.id), 'published while the lease was held').to.deep.equal([]);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await relay();
+    await eventually(
+      () => Promise.resolve(eventsFor(order.id)),
+      (events) => events.length === 1,
+    );
+    const published = await orders.findById(order.id);
+    expect(published?.event?.published_at).to.be.instanceOf(Date);
+    expect(published?.event?.lease.generation).to.equal(2);
+  });
+
+  it('when two relays run at once over the same backlog, then every event is published exactly once', async () => {
+    const backlog = await Promise.all(
+      Array.from({ length: 30 }, () => confirmedButUnpublished(new Date())),
+    );
+    const [first, second] = await Promise.all([relayWith(publisher)(), relayWith(publisher)()]);
+    expect(first + second).to.equal(backlog.length);
+    for (const order of backlog) {
+      await eventually(
+        () => Promise.resolve(eventsFor(order.id)),
+        (events) => events.length >= 1,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const duplicates = backlog.filter((order) => eventsFor(order.id).length > 1);
+    expect(duplicates.map((order) => order.id)).to.deep.equal([]);
+  });
+
+  it('when the product service answers an HTML page, then the order FAILS with PRODUCT_SERVICE_INVALID_RESPONSE and keeps no details', async () => {
+    nock(USERS).get('/users/ada').once().reply(200, ADA);
+    nock(PRODUCTS)
+      .get('/products/classic-box')
+      .once()
+      .reply(200, '<html><body>Oops</body></html>', { 'content-type': 'text/html' });
+    const order = await acceptOrder('ada', 'classic-box');
+    await queue.enqueue(order.id);
+
+    const failed = await finalState(order.id);
+    expect(failed?.failure?.code).to.equal('PRODUCT_SERVICE_INVALID_RESPONSE');
+    expect(failed).to.deep.include({
+      customer_fullname: null,
+      product_name: null,
+      total_amount: null,
+      event: null,
+    });
+  });
+
+  it('when a job starts after its order deadline, then the order FAILS with DEADLINE_EXCEEDED without asking the services', async () => {
+    const late = await acceptOrder('ada', 'classic-box', new Date(Date.now() - DEADLINE_MS - 1));
+
+    const failed = await processOrder(firstAttempt(late.id));
+    expect(failed?.status).to.equal('FAILED');
+    expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
+    expect(failed?.failure?.message).to.match(/within 600 s of being accepted/);
+  });
+
   it('when an order was stored but never queued, then the recovery sweep queues it and it settles', async () => {
     nock(USERS).get('/users/ada').reply(200, ADA);
     nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
     const stranded = await acceptOrder('ada', 'classic-box', new Date(Date.now() - 60_000));
-    const requeue = createRequeueStrandedOrders({
-      orders,
-      queue,
-      staleAfterMs: 30_000,
-      batchSize: 100,
-      clock: () => new Date(),
+
+    expect((await recoveryWith()()).added).to.be.at.least(1);
+    expect((await finalState(stranded.id))?.status).to.equal('CONFIRMED');
+  });
+
+  it('when the job of an order failed for good while the order is PENDING, then the sweep runs it again with fresh attempts', async () => {
+    const stranded = await acceptOrder('ada', 'classic-box', new Date(Date.now() - 60_000));
+    const brokenQueueName = `${queueName}_broken`;
+    const brokenQueue = createOrderQueue({
+      name: brokenQueueName,
+      connection: redis,
+      retry: { attempts: 1, retryBaseDelayMs: 50 },
+    });
+    const inspector = new Queue(brokenQueueName, { connection: redis });
+    const brokenWorker = createWorker({
+      queueName: brokenQueueName,
+      connection: redis,
+      concurrency: 1,
+      processOrder: () => Promise.reject(new Error('the store went away')),
       logger: testLogger,
     });
-    expect(await requeue()).to.be.greaterThan(0);
-    expect((await finalState(stranded.id))?.status).to.equal('CONFIRMED');
+    try {
+      void brokenWorker.run();
+      await brokenQueue.enqueue(stranded.id);
+      await eventually(
+        () => inspector.getJobState(stranded.id),
+        (state) => state === 'failed',
+      );
+      await brokenWorker.close();
+
+      const recover = createRecoverStrandedOrders({
+        orders,
+        queue: brokenQueue,
+        staleAfterMs: 30_000,
+        deadlineMs: DEADLINE_MS,
+        batchSize: 100,
+        clock: () => new Date(),
+        logger: testLogger,
+      });
+      expect((await recover()).retried).to.equal(1);
+      const job = await inspector.getJob(stranded.id);
+      expect(await job?.getState()).to.equal('waiting');
+      expect(job?.attemptsMade).to.equal(0);
+      expect((await recover()).present, 'a live job is left alone').to.equal(1);
+    } finally {
+      await brokenWorker.close();
+      await inspector.obliterate({ force: true });
+      await inspector.close();
+      await brokenQueue.close();
+      await orders.settle(
+        stranded.id,
+        { status: 'FAILED', failure: { code: 'TEST', message: 'cleanup' } },
+        new Date(),
+      );
+    }
+  });
+
+  it('when a stranded order is past its deadline, then the sweep FAILS it with DEADLINE_EXCEEDED', async () => {
+    const expired = await acceptOrder('ada', 'classic-box', new Date(Date.now() - 120_000));
+
+    expect((await recoveryWith(60_000)()).expired).to.be.at.least(1);
+    const failed = await orders.findById(expired.id);
+    expect(failed?.status).to.equal('FAILED');
+    expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
   });
 });

@@ -1,21 +1,41 @@
 import { newPendingOrder } from '../../shared/domain/order-lifecycle.js';
 import type { Order } from '../../shared/domain/order.js';
 import type { Logger } from '../../shared/observability/logger.js';
+import type { IdempotencyStore } from '../../shared/persistence/idempotency-store.js';
 import type { OrderRepository } from '../../shared/persistence/order-repository.js';
 import type { OrderQueue } from '../../shared/queue/order-queue.js';
+import { requestFingerprint } from './idempotency-key.js';
 import type { OrderRequest } from './order-request.js';
 
 export interface CreateOrderDependencies {
   orders: OrderRepository;
   queue: OrderQueue;
+  idempotencyKeys: IdempotencyStore;
+  /** How long an Idempotency-Key is kept at least (IDEMPOTENCY_KEY_TTL). */
+  idempotencyKeyTtlMs: number;
   newId: () => string;
   clock: () => Date;
   logger: Logger;
 }
 
+export interface Accepted {
+  order: Order;
+  /** The key was seen before: this is the order its first request made. */
+  replayed: boolean;
+}
+
+/** The Idempotency-Key was first used with a different request. */
+export class IdempotencyKeyReusedError extends Error {
+  constructor(readonly key: string) {
+    super('this Idempotency-Key was used with a different request');
+    this.name = 'IdempotencyKeyReusedError';
+  }
+}
+
 /**
- * Accepts an order: store it as PENDING → hand it to the worker. The slow part (the user
- * and product services) happens later, in the worker.
+ * Accepts an order: (with an Idempotency-Key: reserve the key, or find what it made) → store
+ * it as PENDING → hand it to the worker. The slow part (the user and product services)
+ * happens later, in the worker.
  */
 export function createCreateOrderUseCase(deps: CreateOrderDependencies) {
   const { orders, queue, logger } = deps;
@@ -33,12 +53,47 @@ export function createCreateOrderUseCase(deps: CreateOrderDependencies) {
     }
   }
 
-  return async function createOrder(request: OrderRequest): Promise<Order> {
-    const order = newPendingOrder({ id: deps.newId(), ...request }, deps.clock());
-    await orders.insert(order);
+  /** Stores the order under `id`; if a request with the same key stored it first, that one. */
+  async function store(id: string, request: OrderRequest, now: Date): Promise<Accepted> {
+    const order = newPendingOrder({ id, ...request }, now);
+    if (!(await orders.insert(order))) {
+      const stored = await orders.findById(id);
+      if (stored !== null) return { order: stored, replayed: true };
+    }
     logger.info({ orderId: order.id, status: order.status }, 'order accepted');
     await handOverToWorker(order);
-    return order;
+    return { order, replayed: false };
+  }
+
+  /**
+   * The key's record names the order id before the order exists, so a first request that
+   * stopped half-way (the store went down) is finished by its retry, under the same id.
+   */
+  async function acceptOnce(key: string, request: OrderRequest, now: Date): Promise<Accepted> {
+    const fingerprint = requestFingerprint(request);
+    const { record, fresh } = await deps.idempotencyKeys.remember({
+      key,
+      fingerprint,
+      order_id: deps.newId(),
+      created_at: now,
+      expires_at: new Date(now.getTime() + deps.idempotencyKeyTtlMs),
+    });
+    if (record.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(key);
+    const earlier = fresh ? null : await orders.findById(record.order_id);
+    if (earlier === null) return store(record.order_id, request, now);
+    // Its job may have been refused at the time; adding it again is a no-op if it exists.
+    if (earlier.status === 'PENDING') await handOverToWorker(earlier);
+    return { order: earlier, replayed: true };
+  }
+
+  return async function createOrder(
+    request: OrderRequest,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<Accepted> {
+    const now = deps.clock();
+    return options.idempotencyKey === undefined
+      ? store(deps.newId(), request, now)
+      : acceptOnce(options.idempotencyKey, request, now);
   };
 }
 

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { OrderRepository } from '../../shared/persistence/order-repository.js';
 import { ProblemError, problem } from '../http/problem.js';
 import { requireJson } from '../http/require-json.js';
-import type { CreateOrder } from './create-order-use-case.js';
+import { IdempotencyKeyReusedError, type CreateOrder } from './create-order-use-case.js';
+import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency-key.js';
 import { parseOrderRequest } from './order-request.js';
 import { orderLocation, orderResource } from './order-resource.js';
 
@@ -16,6 +17,13 @@ export interface OrderRoutesDependencies {
 
 const orderId = z.uuid();
 
+const KEY_REUSED = problem(
+  422,
+  'idempotency-key-reused',
+  'Idempotency-Key reused',
+  'This Idempotency-Key was first sent with a different order; use a new key for a new order.',
+);
+
 export function orderRoutes(deps: OrderRoutesDependencies): Router {
   const router = new Router();
   const jsonBody = bodyParser({
@@ -25,9 +33,15 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router {
   });
 
   router.post('/orders', requireJson(), jsonBody, async (ctx) => {
+    const idempotencyKey = parseIdempotencyKey(ctx.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()]);
     const request = parseOrderRequest(ctx.request.body);
-    const order = await deps.createOrder(request);
+    const { order, replayed } = await deps
+      .createOrder(request, { idempotencyKey })
+      .catch((error: unknown) => {
+        throw error instanceof IdempotencyKeyReusedError ? new ProblemError(KEY_REUSED) : error;
+      });
     ctx.status = 202;
+    if (replayed) ctx.set('Idempotent-Replayed', 'true');
     ctx.set('Location', orderLocation(order));
     ctx.body = orderResource(order);
   });

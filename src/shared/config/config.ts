@@ -8,6 +8,21 @@ const positiveInt = z.coerce.number().int().positive();
 const percent = z.coerce.number().int().min(1).max(100);
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/**
+ * A duration such as `90s`, `10m` or `24h` (a bare number is milliseconds), in milliseconds.
+ * Written here rather than taken from a parsing library so the accepted form is exactly the
+ * one the README documents, and a typo is refused instead of guessed at.
+ */
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)?$/, 'must be a duration like 1500ms, 90s, 10m, 24h or 2d')
+  .transform((text) => {
+    const unit = (text.replace(/^\d+/, '') || 'ms') as keyof typeof DURATION_UNITS_MS;
+    return Number.parseInt(text, 10) * DURATION_UNITS_MS[unit];
+  })
+  .refine((ms) => ms > 0, 'must be longer than zero');
+
 const commonSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONGO_URL: z
@@ -29,11 +44,13 @@ const commonSchema = z.object({
     .default('orders'),
   JOB_ATTEMPTS: positiveInt.default(6),
   RETRY_BASE_DELAY_MS: positiveInt.default(500),
+  SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
 });
 
 const apiSchema = commonSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   BODY_LIMIT_BYTES: positiveInt.default(16_384),
+  IDEMPOTENCY_KEY_TTL: duration.prefault('24h'),
 });
 
 const workerSchema = commonSchema.extend({
@@ -52,6 +69,9 @@ const workerSchema = commonSchema.extend({
   BREAKER_VOLUME_THRESHOLD: positiveInt.default(10),
   BREAKER_RESET_TIMEOUT_MS: positiveInt.default(10_000),
   RECOVERY_SWEEP_INTERVAL_MS: positiveInt.default(30_000),
+  ORDER_DEADLINE: duration.prefault('10m'),
+  OUTBOX_LEASE_MS: positiveInt.default(30_000),
+  OUTBOX_RELAY_INTERVAL_MS: positiveInt.default(1000),
 });
 
 export class ConfigError extends Error {
@@ -85,6 +105,7 @@ function commonConfig(env: CommonEnv) {
       attempts: env.JOB_ATTEMPTS,
       retryBaseDelayMs: env.RETRY_BASE_DELAY_MS,
     },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
   };
 }
 
@@ -92,7 +113,12 @@ export type CommonConfig = ReturnType<typeof commonConfig>;
 
 export function loadApiConfig(env: NodeJS.ProcessEnv) {
   const parsed = parse(apiSchema, env);
-  return { ...commonConfig(parsed), port: parsed.PORT, bodyLimitBytes: parsed.BODY_LIMIT_BYTES };
+  return {
+    ...commonConfig(parsed),
+    port: parsed.PORT,
+    bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
+    idempotencyKeyTtlMs: parsed.IDEMPOTENCY_KEY_TTL,
+  };
 }
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;
@@ -116,6 +142,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv) {
       resetTimeoutMs: parsed.BREAKER_RESET_TIMEOUT_MS,
     },
     recoverySweepIntervalMs: parsed.RECOVERY_SWEEP_INTERVAL_MS,
+    orderDeadlineMs: parsed.ORDER_DEADLINE,
+    outbox: { leaseMs: parsed.OUTBOX_LEASE_MS, relayIntervalMs: parsed.OUTBOX_RELAY_INTERVAL_MS },
   };
 }
 

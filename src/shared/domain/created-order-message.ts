@@ -1,16 +1,17 @@
 import type { CreatedOrderMessage, Order, OrderDetails, OutboxEvent } from './order.js';
+import { firstLease } from './outbox-lease.js';
 
 export const CREATED_ORDER_ROUTING_KEY = 'created_order';
 
 /**
  * The event is built once, when the order is confirmed, and stored with it: every publish
  * attempt then sends the same bytes under the same message id, so consumers can drop
- * duplicates.
+ * duplicates. The run that confirms the order holds the first lease on it.
  */
 export function createdOrderEvent(
   order: Pick<Order, 'id' | 'created_at'>,
   details: OrderDetails,
-  context: { messageId: string; producer: string; now: Date },
+  context: { messageId: string; producer: string; now: Date; leaseMs: number },
 ): OutboxEvent {
   const message: CreatedOrderMessage = {
     producer: context.producer,
@@ -31,5 +32,6 @@ export function createdOrderEvent(
     routing_key: CREATED_ORDER_ROUTING_KEY,
     message,
     published_at: null,
+    lease: firstLease(context.now, context.leaseMs),
   };
 }

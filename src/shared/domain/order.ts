@@ -23,6 +23,17 @@ export interface OutboxEvent {
   routing_key: string;
   message: CreatedOrderMessage;
   published_at: Date | null;
+  /** Who may publish it now: the holder of the newest lease, until it expires. */
+  lease: EventLease;
+}
+
+/**
+ * A time-limited right to publish an event. Each claim takes the next generation, and a
+ * generation is granted once, so two publishers never hold the same event at once.
+ */
+export interface EventLease {
+  generation: number;
+  expires_at: Date;
 }
 
 export interface CreatedOrderMessage {

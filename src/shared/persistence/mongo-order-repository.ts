@@ -1,15 +1,8 @@
-import {
-  MongoServerError,
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoServerSelectionError,
-  MongoTopologyClosedError,
-  type Collection,
-  type Db,
-} from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import { sourceStatesFor, type Settlement } from '../domain/order-lifecycle.js';
 import type { Order } from '../domain/order.js';
-import { StoreUnavailableError, type OrderRepository } from './order-repository.js';
+import { guarded, insertOnce } from './mongo-errors.js';
+import type { OrderRepository } from './order-repository.js';
 
 type OrderDocument = Omit<Order, 'id'> & { _id: string };
 
@@ -21,8 +14,14 @@ type SettlementDocument = { _id: string; updated_at: Date } & (
 
 export const ORDERS_COLLECTION = 'orders';
 export const SETTLEMENTS_COLLECTION = 'order_settlements';
+export const EVENT_CLAIMS_COLLECTION = 'outbox_claims';
 
-const DUPLICATE_KEY = 11000;
+/** One granted lease generation of one event; see OrderRepository.claimEvent. */
+interface EventClaimDocument {
+  _id: string;
+  message_id: string;
+  claimed_at: Date;
+}
 
 function settlementDocument(id: string, settlement: Settlement, now: Date): SettlementDocument {
   return settlement.status === 'CONFIRMED'
@@ -44,42 +43,29 @@ function toOrder({ _id, ...rest }: OrderDocument): Order {
   return { id: _id, ...rest };
 }
 
-function isOutage(error: unknown): boolean {
-  return (
-    error instanceof MongoServerSelectionError ||
-    error instanceof MongoNetworkError ||
-    error instanceof MongoNotConnectedError ||
-    error instanceof MongoTopologyClosedError
-  );
-}
-
-/** Driver errors that mean "cannot reach the database" become one error type callers know. */
-async function guarded<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw isOutage(error) ? new StoreUnavailableError(error) : error;
-  }
-}
-
 /** The indexes every query here relies on; creating an existing index is a no-op. */
 export async function ensureOrderIndexes(db: Db): Promise<void> {
-  await guarded(() =>
-    db
-      .collection<OrderDocument>(ORDERS_COLLECTION)
-      .createIndex({ status: 1, created_at: 1 }, { name: 'status_created_at' }, {}),
-  );
+  await guarded(async () => {
+    const orders = db.collection<OrderDocument>(ORDERS_COLLECTION);
+    await orders.createIndex({ status: 1, created_at: 1 }, { name: 'status_created_at' }, {});
+    await orders.createIndex(
+      { status: 1, 'event.published_at': 1, updated_at: 1 },
+      { name: 'outbox' },
+      {},
+    );
+    await db
+      .collection<EventClaimDocument>(EVENT_CLAIMS_COLLECTION)
+      .createIndex({ message_id: 1 }, { name: 'message_id' }, {});
+  });
 }
 
 export function createMongoOrderRepository(db: Db): OrderRepository {
   const orders: Collection<OrderDocument> = db.collection<OrderDocument>(ORDERS_COLLECTION);
   const settlements = db.collection<SettlementDocument>(SETTLEMENTS_COLLECTION);
+  const claims = db.collection<EventClaimDocument>(EVENT_CLAIMS_COLLECTION);
 
   return {
-    insert: (order) =>
-      guarded(async () => {
-        await orders.insertOne(toDocument(order));
-      }),
+    insert: (order) => guarded(() => insertOnce(() => orders.insertOne(toDocument(order)))),
 
     findById: (id) =>
       guarded(async () => {
@@ -95,13 +81,7 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
     settle: (id, settlement, now) =>
       guarded(async () => {
         const proposed = settlementDocument(id, settlement, now);
-        let won = true;
-        try {
-          await settlements.insertOne(proposed);
-        } catch (error) {
-          if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
-          won = false;
-        }
+        const won = await insertOnce(() => settlements.insertOne(proposed));
         const recorded = won ? proposed : await settlements.findOne({ _id: id });
         if (recorded === null) return null;
         const { _id, ...changes } = recorded;
@@ -116,12 +96,62 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
         return document === null ? null : { order: toOrder(document), won };
       }),
 
-    markEventPublished: (id, messageId, now) =>
+    // Conditional updates are not atomic on every MongoDB-protocol server, so the claim of a
+    // lease generation is an insert under `<message id>/<generation>`: exactly one caller
+    // gets each generation. Only then is the lease written on the order (by its sole owner).
+    // The confirming run holds generation 1 through its settlement, without a claim.
+    claimEvent: (id, messageId, lease) =>
+      guarded(async () => {
+        const granted = await insertOnce(() =>
+          claims.insertOne({
+            _id: `${messageId}/${lease.generation}`,
+            message_id: messageId,
+            claimed_at: new Date(),
+          }),
+        );
+        if (!granted) return false;
+        const result = await orders.updateOne(
+          { _id: id, 'event.message_id': messageId, 'event.published_at': null },
+          { $set: { 'event.lease': lease } },
+        );
+        return result.matchedCount === 1;
+      }),
+
+    releaseEvent: (id, messageId, generation, now) =>
+      guarded(async () => {
+        await orders.updateOne(
+          {
+            _id: id,
+            'event.message_id': messageId,
+            'event.published_at': null,
+            'event.lease.generation': generation,
+          },
+          { $set: { 'event.lease.expires_at': now } },
+        );
+      }),
+
+    markEventPublished: (id, messageId, generation, now) =>
       guarded(async () => {
         await orders.updateOne(
           { _id: id, 'event.message_id': messageId, 'event.published_at': null },
           { $set: { 'event.published_at': now } },
         );
+        // Claims exist only for events a relay took over; their job is done.
+        if (generation > 1) await claims.deleteMany({ message_id: messageId });
+      }),
+
+    findEventsToRelay: (now, limit) =>
+      guarded(async () => {
+        const documents = await orders
+          .find({
+            status: 'CONFIRMED',
+            'event.published_at': null,
+            'event.lease.expires_at': { $lte: now },
+          })
+          .sort({ updated_at: 1 })
+          .limit(limit)
+          .toArray();
+        return documents.map(toOrder);
       }),
 
     findPendingAcceptedBefore: (acceptedBefore, limit) =>
@@ -129,12 +159,12 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
         const documents = await orders
           .find(
             { status: 'PENDING', created_at: { $lt: acceptedBefore } },
-            { projection: { _id: 1 } },
+            { projection: { _id: 1, created_at: 1 } },
           )
           .sort({ created_at: 1 })
           .limit(limit)
           .toArray();
-        return documents.map((document) => document._id);
+        return documents.map(({ _id, created_at }) => ({ id: _id, created_at }));
       }),
   };
 }

@@ -1,9 +1,10 @@
 import type { Settlement } from '../domain/order-lifecycle.js';
-import type { Order } from '../domain/order.js';
+import type { EventLease, Order } from '../domain/order.js';
 
-/** Where orders live. Every change is one atomic single-document write. */
+/** Where orders live. Every change to an order is one atomic single-document write. */
 export interface OrderRepository {
-  insert(order: Order): Promise<void>;
+  /** Stores a new order; false (and nothing changed) when an order with its id exists. */
+  insert(order: Order): Promise<boolean>;
   findById(id: string): Promise<Order | null>;
   /**
    * Moves a PENDING order to its final state, once: of several settlements of one order,
@@ -15,10 +16,25 @@ export interface OrderRepository {
     settlement: Settlement,
     now: Date,
   ): Promise<{ order: Order; won: boolean } | null>;
-  /** Records that the broker confirmed the order's event; a no-op if already recorded. */
-  markEventPublished(id: string, messageId: string, now: Date): Promise<void>;
-  /** Ids of orders still PENDING that were accepted before `acceptedBefore`, oldest first. */
-  findPendingAcceptedBefore(acceptedBefore: Date, limit: number): Promise<string[]>;
+  /**
+   * Takes `lease` on the order's unpublished event. Each lease generation is granted once,
+   * so of several relays asking for the same one, one gets it (true) and the rest skip.
+   */
+  claimEvent(id: string, messageId: string, lease: EventLease): Promise<boolean>;
+  /** Gives a lease back early (the publish failed), so the relay may try again at once. */
+  releaseEvent(id: string, messageId: string, generation: number, now: Date): Promise<void>;
+  /**
+   * Records that the broker confirmed the event, sent under lease `generation`; a no-op if
+   * already recorded.
+   */
+  markEventPublished(id: string, messageId: string, generation: number, now: Date): Promise<void>;
+  /** Confirmed orders whose event is unpublished and not leased at `now`, oldest first. */
+  findEventsToRelay(now: Date, limit: number): Promise<Order[]>;
+  /** Orders still PENDING that were accepted before `acceptedBefore`, oldest first. */
+  findPendingAcceptedBefore(
+    acceptedBefore: Date,
+    limit: number,
+  ): Promise<Pick<Order, 'id' | 'created_at'>[]>;
 }
 
 /** The store could not be reached: callers answer 503 or retry later, the data is intact. */

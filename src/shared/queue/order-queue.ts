@@ -8,9 +8,18 @@ import {
   type RetrySettings,
 } from './order-job.js';
 
-/** The producer side of the order queue: what the API needs, nothing more. */
+/** What `ensureQueued` found: no job (one was added), a finished one (run again), a live one. */
+export type QueueRepair = 'added' | 'retried' | 'present';
+
+/** The producer side of the order queue. */
 export interface OrderQueue {
+  /** Adds the order's job; a no-op while a job for the order exists. */
   enqueue(orderId: string): Promise<void>;
+  /**
+   * Makes sure a PENDING order has a live job: adds one when there is none, and runs a job
+   * again, with fresh attempts, when it ended (it failed for good while its order is PENDING).
+   */
+  ensureQueued(orderId: string): Promise<QueueRepair>;
   close(): Promise<void>;
 }
 
@@ -30,13 +39,12 @@ export function createOrderQueue(options: {
     // Connection errors surface through the rejected add; without a listener they would crash.
   });
   const timeoutMs = options.timeoutMs ?? 2000;
+  const add = (orderId: string) =>
+    queue.add(PROCESS_ORDER_JOB, { orderId }, orderJobOptions(orderId, options.retry));
+
   return {
     async enqueue(orderId) {
-      const added = queue.add(
-        PROCESS_ORDER_JOB,
-        { orderId },
-        orderJobOptions(orderId, options.retry),
-      );
+      const added = add(orderId);
       added.catch(() => undefined); // a late failure after the timeout is already reported
       await Promise.race([
         added,
@@ -44,6 +52,21 @@ export function createOrderQueue(options: {
           throw new Error(`the queue did not take order ${orderId} within ${timeoutMs} ms`);
         }),
       ]);
+    },
+    async ensureQueued(orderId) {
+      const job = await queue.getJob(orderId);
+      if (job === undefined) {
+        await add(orderId);
+        return 'added';
+      }
+      const state = await job.getState();
+      if (state !== 'failed' && state !== 'completed') return 'present';
+      try {
+        await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
+        return 'retried';
+      } catch {
+        return 'present'; // it moved on since we looked (another sweep retried it)
+      }
     },
     close: () => queue.close(),
   };

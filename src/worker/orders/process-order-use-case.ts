@@ -1,35 +1,41 @@
 import { createdOrderEvent } from '../../shared/domain/created-order-message.js';
 import { decideAfterLookupFailures } from '../../shared/domain/lookup-failure.js';
 import { hasUnpublishedEvent, type Settlement } from '../../shared/domain/order-lifecycle.js';
+import { deadlineFailure, isPastDeadline } from '../../shared/domain/order-deadline.js';
 import type { Order, OrderDetails, OrderFailure } from '../../shared/domain/order.js';
 import { timeoutForAttempt, type AttemptTimeouts } from '../../shared/domain/attempt-timeouts.js';
-import type { EventPublisher } from '../../shared/messaging/event-publisher.js';
-import type { Logger } from '../../shared/observability/logger.js';
-import type { OrderRepository } from '../../shared/persistence/order-repository.js';
+import {
+  handBackToRelay,
+  publishStoredEvent,
+  type EventPublishing,
+} from '../outbox/publish-stored-event.js';
 import { lookUpOrderDetails, type Readers } from './look-up-order-details.js';
 import { RetryLaterError, type OrderAttempt } from './order-attempt.js';
 
-export interface ProcessOrderDependencies extends Readers {
-  orders: OrderRepository;
-  publisher: EventPublisher;
+export interface ProcessOrderDependencies extends Readers, EventPublishing {
   lookupTimeouts: AttemptTimeouts;
   producer: string;
+  /** How long the confirming run holds its event before the relay may take it over. */
+  eventLeaseMs: number;
+  /** How long after acceptance an order may stay PENDING (ORDER_DEADLINE). */
+  deadlineMs: number;
   newMessageId: () => string;
-  clock: () => Date;
-  logger: Logger;
 }
+
+type Settled = { order: Order; won: boolean };
 
 /**
  * Takes a PENDING order to its final state and gets its event to the broker:
- * find the order → look up user and product → confirm (with its event) or fail → publish.
- * Every step is safe to repeat: a rerun skips what is already done.
+ * find the order → (past its deadline: fail) look up user and product → confirm (with its
+ * event) or fail → publish. Every step is safe to repeat: a rerun skips what is done, and an
+ * event this run could not publish is left to the outbox relay.
  */
 export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
-  const { orders, publisher, logger } = deps;
+  const { orders, logger } = deps;
 
-  async function settle(order: Order, settlement: Settlement, now: Date): Promise<Order> {
+  async function settle(order: Order, settlement: Settlement, now: Date): Promise<Settled> {
     const result = await orders.settle(order.id, settlement, now);
-    if (result === null) return order;
+    if (result === null) return { order, won: false };
     // A run that lost the race (a duplicate job) carries on from the winner's settlement.
     if (result.won) {
       logger.info(
@@ -42,24 +48,25 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
         'order state changed',
       );
     }
-    return result.order;
+    return result;
   }
 
-  function confirm(order: Order, details: OrderDetails): Promise<Order> {
+  function confirm(order: Order, details: OrderDetails): Promise<Settled> {
     const now = deps.clock();
     const event = createdOrderEvent(order, details, {
       messageId: deps.newMessageId(),
       producer: deps.producer,
       now,
+      leaseMs: deps.eventLeaseMs,
     });
     return settle(order, { status: 'CONFIRMED', details, event }, now);
   }
 
-  function fail(order: Order, failure: OrderFailure): Promise<Order> {
+  function fail(order: Order, failure: OrderFailure): Promise<Settled> {
     return settle(order, { status: 'FAILED', failure }, deps.clock());
   }
 
-  async function enrich(order: Order, attempt: OrderAttempt): Promise<Order> {
+  async function enrich(order: Order, attempt: OrderAttempt): Promise<Settled> {
     const limit = timeoutForAttempt(attempt.number, deps.lookupTimeouts);
     const outcome = await lookUpOrderDetails(order, attempt.known, deps, limit);
     if (outcome.found) return confirm(order, outcome.details);
@@ -75,21 +82,14 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
     throw new RetryLaterError(decision.reason);
   }
 
-  async function publishEvent(order: Order): Promise<void> {
-    if (!hasUnpublishedEvent(order)) return;
-    const { event } = order;
-    await publisher.publish({
-      routingKey: event.routing_key,
-      messageId: event.message_id,
-      type: event.message.type,
-      body: event.message,
-      timestamp: new Date(event.message.sent_at),
-    });
-    await orders.markEventPublished(order.id, event.message_id, deps.clock());
-    logger.info(
-      { orderId: order.id, messageId: event.message_id },
-      'created_order event published',
-    );
+  /** Only the run whose settlement won holds the event's first lease. */
+  async function publishOwnEvent({ order, won }: Settled): Promise<void> {
+    if (!won || !hasUnpublishedEvent(order)) return;
+    try {
+      await publishStoredEvent(deps, order.id, order.event);
+    } catch (error) {
+      await handBackToRelay(deps, order.id, order.event, error);
+    }
   }
 
   return async function processOrder(attempt: OrderAttempt): Promise<Order | null> {
@@ -98,9 +98,12 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
       logger.warn({ orderId: attempt.orderId }, 'job for an unknown order, nothing to do');
       return null;
     }
-    const settled = order.status === 'PENDING' ? await enrich(order, attempt) : order;
-    await publishEvent(settled);
-    return settled;
+    if (order.status !== 'PENDING') return order; // settled before; the relay owns its event
+    const settled = isPastDeadline(order, deps.clock(), deps.deadlineMs)
+      ? await fail(order, deadlineFailure(order, deps.deadlineMs))
+      : await enrich(order, attempt);
+    await publishOwnEvent(settled);
+    return settled.order;
   };
 }
 

@@ -1,0 +1,24 @@
+import type { Middleware } from 'koa';
+import { ProblemError, problem } from './problem.js';
+
+const STOPPING = problem(
+  503,
+  'shutting-down',
+  'Service unavailable',
+  'This instance is shutting down; send the request again (another instance will take it).',
+);
+
+/**
+ * Once the process is stopping, requests that still arrive on open keep-alive connections are
+ * refused with a 503 and `Connection: close`, so clients move to another instance instead of
+ * holding this one open. Requests already in flight are not affected.
+ */
+export function refuseWhenStopping(isStopping: () => boolean): Middleware {
+  return async (ctx, next) => {
+    if (isStopping()) {
+      ctx.set('Connection', 'close');
+      throw new ProblemError(STOPPING, { 'Retry-After': '1' });
+    }
+    await next();
+  };
+}

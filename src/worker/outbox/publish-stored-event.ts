@@ -1,0 +1,59 @@
+import type { Order, OutboxEvent } from '../../shared/domain/order.js';
+import type { EventPublisher } from '../../shared/messaging/event-publisher.js';
+import type { Logger } from '../../shared/observability/logger.js';
+import type { OrderRepository } from '../../shared/persistence/order-repository.js';
+
+export interface EventPublishing {
+  orders: OrderRepository;
+  publisher: EventPublisher;
+  clock: () => Date;
+  logger: Logger;
+}
+
+/**
+ * Sends an order's stored event and records that the broker confirmed it. The caller holds
+ * the event's lease. If the process dies between the two steps, the lease runs out and the
+ * relay sends the event again, under the same message id (at least once).
+ */
+export async function publishStoredEvent(
+  deps: EventPublishing,
+  orderId: Order['id'],
+  event: OutboxEvent,
+): Promise<void> {
+  await deps.publisher.publish({
+    routingKey: event.routing_key,
+    messageId: event.message_id,
+    type: event.message.type,
+    body: event.message,
+    timestamp: new Date(event.message.sent_at),
+  });
+  await deps.orders.markEventPublished(
+    orderId,
+    event.message_id,
+    event.lease.generation,
+    deps.clock(),
+  );
+  deps.logger.info(
+    { orderId, messageId: event.message_id, lease: event.lease.generation },
+    'created_order event published',
+  );
+}
+
+/** The publish failed: give the lease back so the relay can try again without waiting. */
+export async function handBackToRelay(
+  deps: EventPublishing,
+  orderId: Order['id'],
+  event: OutboxEvent,
+  error: unknown,
+): Promise<void> {
+  deps.logger.warn(
+    { err: error, orderId, messageId: event.message_id },
+    'event not published yet; it stays in the outbox for the relay',
+  );
+  await deps.orders
+    .releaseEvent(orderId, event.message_id, event.lease.generation, deps.clock())
+    .catch((releaseError: unknown) => {
+      // Harmless: the lease then simply runs out.
+      deps.logger.debug({ err: releaseError, orderId }, 'could not hand the lease back');
+    });
+}
