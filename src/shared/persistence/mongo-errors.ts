@@ -9,12 +9,25 @@ import { StoreUnavailableError } from './order-repository.js';
 
 const DUPLICATE_KEY = 11000;
 
+/**
+ * Socket errors the driver lets through unwrapped: a pooled connection the server has closed
+ * fails its next write with a plain EPIPE ("This socket has been ended by the other party")
+ * instead of a MongoNetworkError. The command never reached the server.
+ */
+const SOCKET_ERROR_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']);
+
+function isSocketError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && SOCKET_ERROR_CODES.has(code);
+}
+
 function isOutage(error: unknown): boolean {
   return (
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNetworkError ||
     error instanceof MongoNotConnectedError ||
-    error instanceof MongoTopologyClosedError
+    error instanceof MongoTopologyClosedError ||
+    isSocketError(error)
   );
 }
 
