@@ -14,3 +14,11 @@ export function isUpForRelay(event: OutboxEvent, now: Date): boolean {
 export function nextLease(event: OutboxEvent, now: Date, leaseMs: number): EventLease {
   return { generation: event.lease.generation + 1, expires_at: new Date(now.getTime() + leaseMs) };
 }
+
+/**
+ * The holder of a lease starts a publish only while at least half of it is left, so a slow
+ * publish is unlikely to outlast the lease and overlap with the relay's.
+ */
+export function hasTimeToPublish(lease: EventLease, now: Date, leaseMs: number): boolean {
+  return lease.expires_at.getTime() - now.getTime() >= leaseMs / 2;
+}

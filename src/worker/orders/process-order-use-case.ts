@@ -2,6 +2,7 @@ import { createdOrderEvent } from '../../shared/domain/created-order-message.js'
 import { decideAfterLookupFailures } from '../../shared/domain/lookup-failure.js';
 import { hasUnpublishedEvent, type Settlement } from '../../shared/domain/order-lifecycle.js';
 import { deadlineFailure, isPastDeadline } from '../../shared/domain/order-deadline.js';
+import { hasTimeToPublish } from '../../shared/domain/outbox-lease.js';
 import type { Order, OrderDetails, OrderFailure } from '../../shared/domain/order.js';
 import { timeoutForAttempt, type AttemptTimeouts } from '../../shared/domain/attempt-timeouts.js';
 import {
@@ -85,6 +86,10 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
   /** Only the run whose settlement won holds the event's first lease. */
   async function publishOwnEvent({ order, won }: Settled): Promise<void> {
     if (!won || !hasUnpublishedEvent(order)) return;
+    if (!hasTimeToPublish(order.event.lease, deps.clock(), deps.eventLeaseMs)) {
+      logger.info({ orderId: order.id }, 'lease nearly over; the outbox relay will publish');
+      return;
+    }
     try {
       await publishStoredEvent(deps, order.id, order.event);
     } catch (error) {

@@ -1,0 +1,47 @@
+import { expect } from 'chai';
+import {
+  firstLease,
+  hasTimeToPublish,
+  isUpForRelay,
+  nextLease,
+} from '../../src/shared/domain/outbox-lease.js';
+import type { OutboxEvent } from '../../src/shared/domain/order.js';
+
+const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
+
+function eventWith(lease: OutboxEvent['lease'], publishedAt: Date | null = null): OutboxEvent {
+  return {
+    message_id: 'm',
+    routing_key: 'created_order',
+    message: {} as never,
+    published_at: publishedAt,
+    lease,
+  };
+}
+
+describe('outbox leases', () => {
+  it('when an order is confirmed, then its run holds generation 1 for the lease time', () => {
+    expect(firstLease(at(0), 30_000)).to.deep.equal({ generation: 1, expires_at: at(30) });
+  });
+
+  it('when the lease is held, then the event is not up for relay; when it ran out, it is', () => {
+    const event = eventWith(firstLease(at(0), 30_000));
+    expect(isUpForRelay(event, at(29))).to.be.false;
+    expect(isUpForRelay(event, at(30))).to.be.true;
+  });
+
+  it('when the event is published, then it is never up for relay', () => {
+    expect(isUpForRelay(eventWith(firstLease(at(0), 1000), at(0)), at(99))).to.be.false;
+  });
+
+  it('when a relay takes over, then it asks for the next generation from now', () => {
+    const event = eventWith({ generation: 3, expires_at: at(10) });
+    expect(nextLease(event, at(40), 5000)).to.deep.equal({ generation: 4, expires_at: at(45) });
+  });
+
+  it('when less than half the lease is left, then the holder leaves the publish to the relay', () => {
+    const lease = firstLease(at(0), 30_000);
+    expect(hasTimeToPublish(lease, at(15), 30_000)).to.be.true;
+    expect(hasTimeToPublish(lease, at(16), 30_000)).to.be.false;
+  });
+});
