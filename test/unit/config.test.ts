@@ -32,4 +32,21 @@ describe('configuration', () => {
       expect(names).to.have.members(['WORKER_CONCURRENCY', 'USER_SERVICE_URL', 'MONGO_URL']);
     }
   });
+
+  it('when durations are given with a unit, then they are read in milliseconds', () => {
+    expect(loadWorkerConfig({}).orderDeadlineMs).to.equal(10 * 60_000);
+    expect(loadApiConfig({}).idempotencyKeyTtlMs).to.equal(24 * 3_600_000);
+    expect(loadWorkerConfig({ ORDER_DEADLINE: '90s' }).orderDeadlineMs).to.equal(90_000);
+    expect(loadWorkerConfig({ ORDER_DEADLINE: '1500' }).orderDeadlineMs).to.equal(1500);
+    expect(loadApiConfig({ IDEMPOTENCY_KEY_TTL: '2d' }).idempotencyKeyTtlMs).to.equal(172_800_000);
+  });
+
+  it('when a duration is malformed or zero, then start-up fails naming it', () => {
+    for (const value of ['10 minutes', '-5m', '0s', '1.5h']) {
+      expect(() => loadWorkerConfig({ ORDER_DEADLINE: value }), value).to.throw(
+        ConfigError,
+        /ORDER_DEADLINE/,
+      );
+    }
+  });
 });

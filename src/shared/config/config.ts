@@ -62,7 +62,7 @@ const workerSchema = commonSchema.extend({
   EVENT_PRODUCER: z.string().min(1).default('order-service'),
   USER_SERVICE_URL: httpUrl.default('http://127.0.0.1:8082'),
   PRODUCT_SERVICE_URL: httpUrl.default('http://127.0.0.1:8081'),
-  WORKER_CONCURRENCY: positiveInt.default(64),
+  WORKER_CONCURRENCY: positiveInt.default(1000),
   LOOKUP_TIMEOUT_MS: positiveInt.default(2000),
   LOOKUP_PATIENT_TIMEOUT_MS: positiveInt.default(75_000),
   BREAKER_ERROR_THRESHOLD_PERCENT: percent.default(50),
