@@ -1,0 +1,257 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { MongoClient } from 'mongodb';
+import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
+import { listenDurably, type DurableListener } from '../support/durable-listener.js';
+import { eventually } from '../support/eventually.js';
+import { startProcess, type RunningProcess } from '../support/processes.js';
+import { services, uniqueName } from '../support/services.js';
+
+const run = promisify(execFile);
+
+/** An order the stubs confirm in about 200 ms: failures here come from the fault, not them. */
+export const FAST_ORDER = JSON.stringify({ user_id: '7c11e1ce2741', product_code: 'classic-box' });
+
+/** The API and worker as real processes on their own database, queue and exchange. */
+export class ChaosStack {
+  readonly env: Record<string, string>;
+  api!: RunningProcess;
+  apiUrl = '';
+  workers: RunningProcess[] = [];
+  private readonly mongo = new MongoClient(services.mongoUrl);
+  listener!: DurableListener;
+
+  constructor(name: string, overrides: Record<string, string> = {}) {
+    this.env = {
+      MONGO_DB: uniqueName(`chaos_${name}`),
+      QUEUE_NAME: uniqueName(`chaos_${name}`),
+      ORDERS_EXCHANGE: uniqueName(`chaos_${name}`),
+      MONGO_URL: services.mongoUrl,
+      REDIS_URL: services.redisUrl,
+      RABBITMQ_URL: services.rabbitmqUrl,
+      USER_SERVICE_URL: services.userServiceUrl,
+      PRODUCT_SERVICE_URL: services.productServiceUrl,
+      // Faster than the defaults so a scenario takes seconds, not minutes; same code paths.
+      RECOVERY_SWEEP_INTERVAL_MS: '2000',
+      OUTBOX_LEASE_MS: '5000',
+      MONGO_TIMEOUT_MS: '1000',
+      SHUTDOWN_GRACE_MS: '10000',
+      ...overrides,
+    };
+  }
+
+  async start(): Promise<this> {
+    this.listener = await listenDurably({
+      url: services.rabbitmqUrl,
+      exchange: this.env.ORDERS_EXCHANGE ?? 'orders',
+      queue: `${this.env.ORDERS_EXCHANGE ?? 'orders'}_consumer`,
+      routingKey: 'created_order',
+    });
+    await this.startApi();
+    await this.startWorker();
+    return this;
+  }
+
+  async startApi(): Promise<void> {
+    this.api = startProcess('api', { ...this.env, PORT: '0' });
+    const listening = await this.api.waitForLog((line) => line.msg === 'api listening');
+    this.apiUrl = `http://127.0.0.1:${String(listening.port)}`;
+  }
+
+  async startWorker(): Promise<RunningProcess> {
+    const worker = startProcess('worker', this.env);
+    await worker.waitForLog((line) => line.msg === 'worker started');
+    this.workers.push(worker);
+    return worker;
+  }
+
+  /** Status of every stored order (or of the given ones), read from the database itself. */
+  async statuses(ids?: readonly string[]): Promise<Map<string, string>> {
+    const documents = await this.mongo
+      .db(this.env.MONGO_DB)
+      .collection<{ _id: string; status: string }>('orders')
+      .find(ids === undefined ? {} : { _id: { $in: [...ids] } }, { projection: { status: 1 } })
+      .toArray();
+    return new Map(documents.map((document) => [document._id, document.status]));
+  }
+
+  /** Milliseconds from acceptance to the final state of each given (final) order. */
+  async settleTimes(ids: readonly string[]): Promise<number[]> {
+    const documents = await this.mongo
+      .db(this.env.MONGO_DB)
+      .collection<{ _id: string; created_at: Date; updated_at: Date }>('orders')
+      .find({ _id: { $in: [...ids] }, status: { $ne: 'PENDING' } })
+      .toArray();
+    return documents.map(
+      (document) => document.updated_at.getTime() - document.created_at.getTime(),
+    );
+  }
+
+  /** Jobs not yet picked up by a worker. */
+  async waitingJobs(): Promise<number> {
+    const redis = createRedisConnection(services.redisUrl, 'worker');
+    const queue = new Queue(this.env.QUEUE_NAME ?? '', { connection: redis });
+    try {
+      return await queue.getWaitingCount();
+    } finally {
+      await queue.close();
+      redis.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([this.api.stop(), ...this.workers.map((worker) => worker.stop())]);
+    await this.listener.close().catch(() => undefined);
+    await this.mongo.db(this.env.MONGO_DB).dropDatabase();
+    await this.mongo.close();
+    const redis = createRedisConnection(services.redisUrl, 'worker');
+    const queue = new Queue(this.env.QUEUE_NAME ?? '', { connection: redis });
+    await queue.obliterate({ force: true });
+    await queue.close();
+    redis.disconnect();
+  }
+}
+
+export interface Sent {
+  sent: number;
+  accepted: string[];
+  /** Anything but a 202, by status or error code. */
+  refused: Record<string, number>;
+}
+
+async function postOne(apiUrl: string, into: Sent, body = FAST_ORDER): Promise<void> {
+  into.sent++;
+  try {
+    const response = await fetch(`${apiUrl}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    const answer = (await response.json()) as { id?: string };
+    if (response.status === 202 && typeof answer.id === 'string') into.accepted.push(answer.id);
+    else into.refused[String(response.status)] = (into.refused[String(response.status)] ?? 0) + 1;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    const code = cause?.code ?? 'network-error';
+    into.refused[code] = (into.refused[code] ?? 0) + 1;
+    await sleep(5); // nobody listening: do not spin
+  }
+}
+
+/** Posts `count` orders (the fast one unless told), `concurrency` at a time. */
+export async function sendOrders(
+  apiUrl: string,
+  count: number,
+  concurrency = 16,
+  body = FAST_ORDER,
+): Promise<Sent> {
+  const result: Sent = { sent: 0, accepted: [], refused: {} };
+  let left = count;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left > 0) {
+        left--;
+        await postOne(apiUrl, result, body);
+      }
+    }),
+  );
+  return result;
+}
+
+/** Posts orders without pause until `signal` aborts. */
+export async function sendOrdersUntil(
+  apiUrl: () => string,
+  signal: AbortSignal,
+  concurrency = 8,
+): Promise<Sent> {
+  const result: Sent = { sent: 0, accepted: [], refused: {} };
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (!signal.aborted) await postOne(apiUrl(), result);
+    }),
+  );
+  return result;
+}
+
+export function merge(...parts: Sent[]): Sent {
+  const refused: Record<string, number> = {};
+  for (const part of parts)
+    for (const [key, count] of Object.entries(part.refused))
+      refused[key] = (refused[key] ?? 0) + count;
+  return {
+    sent: parts.reduce((sum, part) => sum + part.sent, 0),
+    accepted: parts.flatMap((part) => part.accepted),
+    refused,
+  };
+}
+
+export interface Tally {
+  sent: number;
+  accepted: number;
+  /** Orders in the database: more than accepted only if a 202 was lost on the way back. */
+  stored: number;
+  confirmed: number;
+  failed: number;
+  pending: number;
+  events: number;
+  unique: number;
+  duplicates: number;
+  /** Confirmed orders no event was seen for, and events for orders not confirmed. */
+  missingEvents: string[];
+  strayEvents: string[];
+}
+
+/**
+ * Waits until every stored order is final and every CONFIRMED one's event arrived, then
+ * counts. Stored, not only accepted: an order whose 202 was cut off on the way back must
+ * still be processed.
+ */
+export async function settle(stack: ChaosStack, sent: Sent, timeoutMs: number): Promise<Tally> {
+  const final = (status: string | undefined) => status === 'CONFIRMED' || status === 'FAILED';
+  const statuses = await eventually(
+    () => stack.statuses(),
+    (found) => sent.accepted.every((id) => found.has(id)) && [...found.values()].every(final),
+    { timeoutMs, intervalMs: 500, what: 'every stored order to be final' },
+  ).catch(() => stack.statuses());
+  const confirmed = [...statuses].filter(([, status]) => status === 'CONFIRMED').map(([id]) => id);
+  const seen = () => new Set(stack.listener.deliveries.map((delivery) => delivery.orderId));
+  await eventually(
+    () => Promise.resolve(seen()),
+    (orders) => confirmed.every((id) => orders.has(id)),
+    { timeoutMs: 30_000, intervalMs: 250, what: 'an event for every confirmed order' },
+  ).catch(() => undefined);
+  await sleep(1000); // late duplicates, if any, show up now
+  const deliveries = stack.listener.deliveries;
+  const unique = new Set(deliveries.map((delivery) => delivery.messageId));
+  const orders = seen();
+  const confirmedSet = new Set(confirmed);
+  return {
+    sent: sent.sent,
+    accepted: sent.accepted.length,
+    stored: statuses.size,
+    confirmed: confirmed.length,
+    failed: [...statuses.values()].filter((status) => status === 'FAILED').length,
+    pending: [...statuses.values()].filter((status) => !final(status)).length,
+    events: deliveries.length,
+    unique: unique.size,
+    duplicates: deliveries.length - unique.size,
+    missingEvents: confirmed.filter((id) => !orders.has(id)),
+    strayEvents: [...orders].filter((id) => !confirmedSet.has(id)),
+  };
+}
+
+export function report(scenario: string, tally: Tally, refused: Record<string, number>): void {
+  const refusals = Object.entries(refused)
+    .map(([why, count]) => `${why}×${count}`)
+    .join(' ');
+  console.log(
+    `      chaos ${scenario}: sent ${tally.sent} / accepted ${tally.accepted}${tally.stored === tally.accepted ? '' : ` (stored ${tally.stored})`} / confirmed ${tally.confirmed} / failed ${tally.failed} / events ${tally.unique} unique / duplicates ${tally.duplicates}${refusals ? ` (refused: ${refusals})` : ''}`,
+  );
+}
+
+export async function rabbitmqctl(command: 'stop_app' | 'start_app'): Promise<void> {
+  await run('rabbitmqctl', ['-q', command]);
+  if (command === 'start_app') await run('rabbitmqctl', ['-q', 'await_startup']);
+}
