@@ -91,6 +91,8 @@ install_debian_packages() {
   command -v curl >/dev/null || missing+=(curl)
   # Not a service: CI validates the compose file with `docker-compose config`.
   command -v docker-compose >/dev/null || missing+=(docker-compose)
+  # Not a service: the browser tests (test/browser) drive it through playwright-core.
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   ((${#missing[@]} == 0)) && return 0
 
   log "installing Debian packages: ${missing[*]}"

@@ -1,34 +1,54 @@
-import Koa from 'koa';
-import type { Logger } from '../shared/observability/logger.js';
+import Koa, { type Middleware } from 'koa';
 import type { DependencyCheck } from '../shared/observability/dependency-checks.js';
+import { healthRoutes } from '../shared/observability/health-routes.js';
+import { httpMetrics } from '../shared/observability/http-metrics.js';
+import type { Logger } from '../shared/observability/logger.js';
+import type { Registry } from '../shared/observability/metrics-registry.js';
+import { metricsRoute } from '../shared/observability/metrics-route.js';
 import type { OrderRepository } from '../shared/persistence/order-repository.js';
-import { healthRoutes } from './health/health-routes.js';
+import type { ApiMetrics } from './api-metrics.js';
 import { problemResponses } from './http/problem-responses.js';
 import { refuseWhenStopping } from './http/refuse-when-stopping.js';
+import { requestContext, type RequestState } from './http/request-context.js';
+import { docsRoutes } from './openapi/docs-routes.js';
+import { createOpenApiDocument } from './openapi/openapi-document.js';
 import type { CreateOrder } from './orders/create-order-use-case.js';
+import type { GetOrder } from './orders/get-order-use-case.js';
 import { orderRoutes } from './orders/order-routes.js';
 
 export interface AppDependencies {
   createOrder: CreateOrder;
+  getOrder: GetOrder;
   orders: OrderRepository;
   bodyLimitBytes: number;
-  /** What readiness asks: the stores the API cannot take orders without. */
+  /** What readiness reports; the required ones decide it. */
   readinessChecks: readonly DependencyCheck[];
   /** True once shutdown began: new requests are refused, readiness says "stopping". */
   isStopping: () => boolean;
+  registry: Registry;
+  metrics: ApiMetrics;
+  /** The queue dashboard, when administrator credentials are configured. */
+  adminBoard: Middleware | null;
   logger: Logger;
 }
 
 /** The HTTP API, built from its dependencies; main.ts wires the real ones, tests their own. */
-export function createApp(deps: AppDependencies): Koa {
-  const app = new Koa();
+export function createApp(deps: AppDependencies): Koa<RequestState> {
+  const app = new Koa<RequestState>();
   app.silent = true; // errors are logged once, by problemResponses, with their request context
 
   const health = healthRoutes({ checks: deps.readinessChecks, isStopping: deps.isStopping });
+  const metrics = metricsRoute(deps.registry);
+  const docs = docsRoutes(createOpenApiDocument()); // built once, here at start-up
   const orders = orderRoutes(deps);
-  app.use(problemResponses(deps.logger));
+  app.use(httpMetrics(deps.registry));
+  app.use(requestContext(deps.logger));
+  app.use(problemResponses());
   app.use(health.routes());
+  app.use(metrics.routes());
+  app.use(docs.routes());
   app.use(refuseWhenStopping(deps.isStopping));
+  if (deps.adminBoard !== null) app.use(deps.adminBoard);
   app.use(orders.routes());
   // Not thrown: the router then sets the Allow header, and problemResponses adds the body.
   app.use(orders.allowedMethods());

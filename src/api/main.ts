@@ -1,33 +1,62 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
 import { ConfigError, loadApiConfig } from '../shared/config/config.js';
 import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
 import { stopOnSignals } from '../shared/lifecycle/stop-on-signals.js';
-import { mongoCheck, redisCheck } from '../shared/observability/dependency-checks.js';
+import { createAmqpLink } from '../shared/messaging/amqp-link.js';
+import {
+  createSettlementWaiter,
+  settlementChannel,
+} from '../shared/notifications/settlement-notices.js';
+import {
+  mongoCheck,
+  rabbitmqCheck,
+  redisCheck,
+} from '../shared/observability/dependency-checks.js';
 import { createLogger } from '../shared/observability/logger.js';
+import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
 import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
 import {
   createMongoIdempotencyStore,
   ensureIdempotencyIndexes,
 } from '../shared/persistence/mongo-idempotency-store.js';
-import { createMongoOrderRepository } from '../shared/persistence/mongo-order-repository.js';
+import {
+  createMongoOrderRepository,
+  ensureOrderIndexes,
+} from '../shared/persistence/mongo-order-repository.js';
 import { createOrderQueue } from '../shared/queue/order-queue.js';
 import { createRedisConnection } from '../shared/queue/redis-connection.js';
+import { queueBoard } from './admin/queue-board.js';
+import { createApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
 import { createCreateOrderUseCase } from './orders/create-order-use-case.js';
+import { createGetOrderUseCase } from './orders/get-order-use-case.js';
 
 const KEY_SWEEP_INTERVAL_MS = 10 * 60_000;
 
 /** Composition root of the API: reads config, builds every dependency, listens. */
 function main(): void {
   const config = loadApiConfig(process.env);
-  const logger = createLogger({ name: 'api', level: config.logLevel });
+  const logger = createLogger({ name: 'api', ...config.log });
+  const registry = createMetricsRegistry();
 
   const mongo = createMongoConnection(config.mongo);
   const redis = createRedisConnection(config.redis.url, 'producer');
   redis.on('error', (error) => {
     logger.warn({ err: error }, 'redis connection error');
+  });
+  const subscriber = createRedisConnection(config.redis.url, 'subscriber');
+  subscriber.on('error', () => {
+    // Reported by the producer connection above; this one reconnects and resubscribes.
+  });
+  // The API publishes nothing; it keeps one idle broker connection so readiness can report it.
+  const broker = createAmqpLink({
+    url: config.rabbitmq.url,
+    exchange: config.rabbitmq.exchange,
+    connectionName: 'order-service api',
+    logger,
   });
   const orders = createMongoOrderRepository(mongo.db);
   const idempotencyKeys = createMongoIdempotencyStore(mongo.db);
@@ -36,9 +65,18 @@ function main(): void {
     connection: redis,
     retry: config.queue,
   });
-  ensureIdempotencyIndexes(mongo.db).catch((error: unknown) => {
-    logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
-  });
+  Promise.all([ensureIdempotencyIndexes(mongo.db), ensureOrderIndexes(mongo.db)]).catch(
+    (error: unknown) => {
+      logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
+    },
+  );
+  const settlements = createSettlementWaiter(
+    subscriber,
+    settlementChannel(config.queue.name),
+    logger,
+  );
+  const boardQueue =
+    config.admin === null ? null : new Queue(config.queue.name, { connection: redis });
 
   const createOrder = createCreateOrderUseCase({
     orders,
@@ -49,20 +87,37 @@ function main(): void {
     clock: () => new Date(),
     logger,
   });
+  const getOrder = createGetOrderUseCase({ orders, settlements });
   let stopping = false;
   const app = createApp({
     createOrder,
+    getOrder,
     orders,
     bodyLimitBytes: config.bodyLimitBytes,
-    readinessChecks: [mongoCheck(mongo.db), redisCheck(redis)],
+    // The API takes orders as long as MongoDB answers: without Redis they are queued by the
+    // worker's recovery sweep, and it never talks to the broker.
+    readinessChecks: [
+      mongoCheck(mongo.db, true),
+      redisCheck(redis, false),
+      rabbitmqCheck(broker, false),
+    ],
     isStopping: () => stopping,
+    registry,
+    metrics: createApiMetrics(registry),
+    adminBoard:
+      config.admin === null || boardQueue === null
+        ? null
+        : queueBoard({ queues: [boardQueue], credentials: config.admin }),
     logger,
   });
 
   const server: Server = app.listen(config.port, () => {
     const address = server.address();
     logger.info(
-      { port: typeof address === 'object' && address !== null ? address.port : config.port },
+      {
+        port: typeof address === 'object' && address !== null ? address.port : config.port,
+        queueBoard: config.admin !== null,
+      },
       'api listening',
     );
   });
@@ -82,6 +137,8 @@ function main(): void {
     );
     stopping = true;
     background.abort();
+    // Long-polls answer now with the order as it is, instead of holding the shutdown.
+    await settlements.close();
     // close() stops accepting connections and resolves once in-flight requests are answered;
     // a connection still busy when the grace period ends is cut.
     const closed = new Promise<void>((resolve) => {
@@ -98,7 +155,12 @@ function main(): void {
       logger.warn('grace period over; closing the remaining connections');
       server.closeAllConnections();
     }
-    await Promise.allSettled([queue.close(), mongo.client.close()]);
+    await Promise.allSettled([
+      queue.close(),
+      boardQueue?.close(),
+      broker.close(),
+      mongo.client.close(),
+    ]);
     redis.disconnect();
     logger.info('stopped');
   };

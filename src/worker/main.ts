@@ -1,8 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { Queue } from 'bullmq';
 import { ConfigError, loadWorkerConfig } from '../shared/config/config.js';
-import { createAmqpEventPublisher } from '../shared/messaging/amqp-event-publisher.js';
+import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
 import { stopOnSignals } from '../shared/lifecycle/stop-on-signals.js';
+import { createAmqpEventPublisher } from '../shared/messaging/amqp-event-publisher.js';
+import { createAmqpLink } from '../shared/messaging/amqp-link.js';
+import {
+  createSettlementAnnouncer,
+  settlementChannel,
+} from '../shared/notifications/settlement-notices.js';
+import {
+  mongoCheck,
+  rabbitmqCheck,
+  redisCheck,
+} from '../shared/observability/dependency-checks.js';
 import { createLogger } from '../shared/observability/logger.js';
+import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
 import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
 import {
   createMongoOrderRepository,
@@ -13,40 +27,79 @@ import { createRedisConnection } from '../shared/queue/redis-connection.js';
 import { closeWithin, createWorker } from './create-worker.js';
 import { createResourceBreakers } from './lookups/resource-breakers.js';
 import { createProductReader, createUserReader } from './lookups/services.js';
+import {
+  countedPublisher,
+  measuredReader,
+  withSettlementListener,
+} from './observability/measured.js';
+import { createWorkerHttp } from './observability/worker-http.js';
+import { createWorkerMetrics } from './observability/worker-metrics.js';
 import { createProcessOrderUseCase } from './orders/process-order-use-case.js';
 import { createRelayOutbox } from './outbox/relay-outbox.js';
 import { createRecoverStrandedOrders } from './recovery/recover-stranded-orders.js';
-import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
 
 /** Composition root of the worker: reads config, builds every dependency, starts. */
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
-  const logger = createLogger({ name: 'worker', level: config.logLevel });
+  const logger = createLogger({ name: 'worker', ...config.log });
+  const registry = createMetricsRegistry();
 
   const mongo = createMongoConnection(config.mongo);
   const redis = createRedisConnection(config.redis.url, 'worker');
-  const publisher = createAmqpEventPublisher({
+  const broker = createAmqpLink({
     url: config.rabbitmq.url,
     exchange: config.rabbitmq.exchange,
-    producer: config.producer,
+    connectionName: config.producer,
     logger,
   });
   const breakers = createResourceBreakers(config.breaker, logger);
-  const orders = createMongoOrderRepository(mongo.db);
+  const storedOrders = createMongoOrderRepository(mongo.db);
   const queue = createOrderQueue({
     name: config.queue.name,
     connection: redis,
     retry: config.queue,
   });
+  // Read-only use for metrics: job counts by state.
+  const queueStats = new Queue(config.queue.name, { connection: redis });
   await ensureOrderIndexes(mongo.db).catch((error: unknown) => {
     logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
   });
 
+  const metrics = createWorkerMetrics(
+    registry,
+    {
+      queueJobCounts: () => queueStats.getJobCounts(),
+      outboxBacklog: () => storedOrders.countUnpublishedEvents(),
+      breakerStates: () => breakers.states(),
+    },
+    logger,
+  );
+  const announcer = createSettlementAnnouncer(redis, settlementChannel(config.queue.name));
+  // Every settlement this worker wins is counted and announced to long-polling clients.
+  const orders = withSettlementListener(storedOrders, (order) => {
+    metrics.orderFinished(order);
+    announcer.announce(order.id).catch((error: unknown) => {
+      logger.debug({ err: error, orderId: order.id }, 'settlement not announced');
+    });
+  });
+  const publisher = countedPublisher(
+    createAmqpEventPublisher({
+      link: broker,
+      exchange: config.rabbitmq.exchange,
+      producer: config.producer,
+    }),
+    metrics,
+  );
+
   const clock = () => new Date();
   const processOrder = createProcessOrderUseCase({
     orders,
-    readUser: createUserReader(config.userServiceUrl, breakers),
-    readProduct: createProductReader(config.productServiceUrl, breakers),
+    readUser: measuredReader(createUserReader(config.userServiceUrl, breakers), 'user', metrics),
+    readProduct: measuredReader(
+      createProductReader(config.productServiceUrl, breakers),
+      'product',
+      metrics,
+    ),
     publisher,
     lookupTimeouts: config.lookupTimeouts,
     producer: config.producer,
@@ -84,15 +137,41 @@ async function main(): Promise<void> {
   });
   const background = new AbortController();
 
+  let stopping = false;
+  const http = createWorkerHttp({
+    registry,
+    // Without MongoDB or Redis the worker can do nothing; without the broker it still
+    // settles orders, and the outbox keeps their events.
+    readinessChecks: [
+      mongoCheck(mongo.db, true),
+      redisCheck(redis, true),
+      rabbitmqCheck(broker, false),
+    ],
+    isStopping: () => stopping,
+  });
+  const server: Server = http.listen(config.port);
+  server.once('error', (error) => {
+    logger.fatal({ err: error, port: config.port }, 'cannot serve metrics and health');
+    process.exit(1);
+  });
+
   const stop = async (signal: string) => {
     logger.info(
       { signal, graceMs: config.shutdownGraceMs },
       'stopping: letting active jobs finish',
     );
+    stopping = true;
     background.abort();
     await closeWithin(worker, config.shutdownGraceMs, logger);
     breakers.shutdown();
-    await Promise.allSettled([queue.close(), publisher.close(), mongo.client.close()]);
+    server.close();
+    server.closeAllConnections();
+    await Promise.allSettled([
+      queue.close(),
+      queueStats.close(),
+      publisher.close(),
+      mongo.client.close(),
+    ]);
     await redis.quit().catch(() => undefined);
     logger.info('stopped');
   };
@@ -109,13 +188,33 @@ async function main(): Promise<void> {
     logger,
     name: 'outbox relay',
   });
-  void runPeriodically(recoverStrandedOrders, {
-    intervalMs: config.recoverySweepIntervalMs,
-    signal: background.signal,
-    logger,
-    name: 'recover stranded orders',
+  void runPeriodically(
+    async () => {
+      const counts = await recoverStrandedOrders();
+      for (const [outcome, count] of Object.entries(counts)) {
+        if (outcome !== 'present') metrics.strandedOrders(outcome, count);
+      }
+    },
+    {
+      intervalMs: config.recoverySweepIntervalMs,
+      signal: background.signal,
+      logger,
+      name: 'recover stranded orders',
+    },
+  );
+  await new Promise<void>((resolve) => {
+    if (server.listening) resolve();
+    else server.once('listening', resolve);
   });
-  logger.info({ queue: config.queue.name, concurrency: config.concurrency }, 'worker started');
+  const address = server.address();
+  logger.info(
+    {
+      queue: config.queue.name,
+      concurrency: config.concurrency,
+      port: typeof address === 'object' && address !== null ? address.port : config.port,
+    },
+    'worker started',
+  );
 }
 
 main().catch((error: unknown) => {

@@ -8,9 +8,9 @@ import {
 } from '../../src/shared/persistence/mongo-connection.js';
 import { createOrderQueue, type OrderQueue } from '../../src/shared/queue/order-queue.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
-import { services, uniqueName } from '../support/services.js';
 import { requestFingerprint } from '../../src/api/orders/idempotency-key.js';
 import { postOrder as postJson, startApi, type ApiUnderTest } from '../support/api-server.js';
+import { useApi } from '../support/api-fixture.js';
 
 const retry = { attempts: 3, retryBaseDelayMs: 100 };
 
@@ -27,34 +27,15 @@ async function problemOf(response: Response) {
 }
 
 describe('orders API (real MongoDB-protocol server and Redis)', () => {
-  const queueName = uniqueName('test_api');
+  const fixture = useApi('test_api', { retry });
+  const { queueName } = fixture;
   let mongo: MongoConnection;
   let redis: Redis;
   let queue: OrderQueue;
   let inspector: Queue;
   let api: ApiUnderTest;
-
-  before(async () => {
-    mongo = createMongoConnection({
-      url: services.mongoUrl,
-      database: uniqueName('test_api'),
-      timeoutMs: 2000,
-    });
-    redis = createRedisConnection(services.redisUrl, 'producer');
-    queue = createOrderQueue({ name: queueName, connection: redis, retry });
-    inspector = new Queue(queueName, {
-      connection: createRedisConnection(services.redisUrl, 'worker'),
-    });
-    api = await startApi({ mongo, queue, redis });
-  });
-  after(async () => {
-    await api.close();
-    await inspector.obliterate({ force: true });
-    await inspector.close();
-    await queue.close();
-    redis.disconnect();
-    await mongo.db.dropDatabase();
-    await mongo.client.close();
+  before(() => {
+    ({ mongo, redis, queue, inspector, api } = fixture);
   });
 
   it('when a valid order is posted, then it answers 202 with the PENDING order, its Location and a queued job', async () => {
@@ -78,7 +59,10 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
     expect(response.headers.get('location')).to.equal(`/orders/${order.id as string}`);
 
     const job = await inspector.getJob(order.id as string);
-    expect(job?.data).to.deep.equal({ orderId: order.id });
+    expect(job?.data).to.deep.equal({
+      orderId: order.id,
+      requestId: response.headers.get('x-request-id'),
+    });
   });
 
   it('when an accepted order is fetched, then it reads back the same', async () => {
@@ -160,7 +144,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
 
     const wrongMethod = await fetch(`${api.url}/orders`, { method: 'DELETE' });
     expect(wrongMethod.status).to.equal(405);
-    expect(wrongMethod.headers.get('allow')).to.equal('POST');
+    expect(wrongMethod.headers.get('allow')?.split(', ')).to.have.members(['GET', 'HEAD', 'POST']);
     expect(await problemOf(wrongMethod)).to.include({ type: '/problems/method-not-allowed' });
 
     const unknownMethod = await fetch(`${api.url}/orders`, { method: 'PROPFIND' });
@@ -182,7 +166,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
       database: 'x',
       timeoutMs: 300,
     });
-    const offlineApi = await startApi({ mongo: unreachable, queue, redis });
+    const offlineApi = await startApi({ mongo: unreachable, queue, queueName, redis });
     try {
       const waitingBefore = await inspector.getWaitingCount();
       const response = await postOrder(
@@ -211,7 +195,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
       retry,
       timeoutMs: 300,
     });
-    const offlineApi = await startApi({ mongo, queue: offlineQueue, redis: offline });
+    const offlineApi = await startApi({ mongo, queue: offlineQueue, queueName, redis: offline });
     try {
       const response = await postOrder(
         offlineApi.url,
@@ -329,8 +313,31 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
       expect(response.status).to.equal(200);
       expect(await response.json()).to.deep.equal({
         status: 'ready',
-        checks: { mongodb: { status: 'up' }, redis: { status: 'up' } },
+        checks: {
+          mongodb: { status: 'up', required: true },
+          redis: { status: 'up', required: false },
+        },
       });
+    });
+
+    it('when only Redis is down, then /health/ready answers 200 degraded naming it, since orders are still taken', async () => {
+      const offline = createRedisConnection('redis://127.0.0.1:1', 'producer');
+      offline.on('error', () => undefined);
+      const offlineApi = await startApi({ mongo, queue, queueName, redis: offline });
+      try {
+        const ready = await fetch(`${offlineApi.url}/health/ready`);
+        expect(ready.status).to.equal(200);
+        const readiness = (await ready.json()) as {
+          status: string;
+          checks: Record<string, { status: string; required: boolean }>;
+        };
+        expect(readiness.status).to.equal('degraded');
+        expect(readiness.checks.redis).to.include({ status: 'down', required: false });
+        expect(readiness.checks.mongodb).to.include({ status: 'up', required: true });
+      } finally {
+        await offlineApi.close();
+        offline.disconnect();
+      }
     });
 
     it('when MongoDB is unreachable, then /health/ready answers 503 naming it, while /health/live stays 200', async () => {
@@ -339,7 +346,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
         database: 'x',
         timeoutMs: 300,
       });
-      const offlineApi = await startApi({ mongo: unreachable, queue, redis });
+      const offlineApi = await startApi({ mongo: unreachable, queue, queueName, redis });
       try {
         const ready = await fetch(`${offlineApi.url}/health/ready`);
         expect(ready.status).to.equal(503);
@@ -350,7 +357,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
         expect(readiness.status).to.equal('unavailable');
         expect(readiness.checks.mongodb?.status).to.equal('down');
         expect(readiness.checks.mongodb?.error).to.be.a('string').and.not.empty;
-        expect(readiness.checks.redis).to.deep.equal({ status: 'up' });
+        expect(readiness.checks.redis).to.deep.equal({ status: 'up', required: false });
         expect((await fetch(`${offlineApi.url}/health/live`)).status).to.equal(200);
       } finally {
         await offlineApi.close();
@@ -359,7 +366,13 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
     });
 
     it('when the instance is stopping, then new requests get 503 with Connection: close and readiness says stopping', async () => {
-      const stoppingApi = await startApi({ mongo, queue, redis, isStopping: () => true });
+      const stoppingApi = await startApi({
+        mongo,
+        queue,
+        queueName,
+        redis,
+        isStopping: () => true,
+      });
       try {
         const before = await mongo.db.collection('orders').countDocuments();
         const response = await postOrder(stoppingApi.url, body);

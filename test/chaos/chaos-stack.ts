@@ -38,6 +38,7 @@ export class ChaosStack {
       OUTBOX_LEASE_MS: '5000',
       MONGO_TIMEOUT_MS: '1000',
       SHUTDOWN_GRACE_MS: '10000',
+      WORKER_PORT: '0',
       ...overrides,
     };
   }

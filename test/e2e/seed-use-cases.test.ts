@@ -104,11 +104,15 @@ describe('the six use cases of the assignment, end to end (API and worker proces
     RABBITMQ_URL: services.rabbitmqUrl,
     USER_SERVICE_URL: services.userServiceUrl,
     PRODUCT_SERVICE_URL: services.productServiceUrl,
+    WORKER_PORT: '0',
   };
   let api: RunningProcess;
   let worker: RunningProcess;
   let apiUrl: string;
+  let workerUrl: string;
   let listener: EventListener;
+  /** Each settled use case with the request id its POST was answered with. */
+  const settled: { n: number; orderId: string; requestId: string | null; status: string }[] = [];
 
   before(async () => {
     await resetScenarios(services.userServiceUrl);
@@ -121,7 +125,8 @@ describe('the six use cases of the assignment, end to end (API and worker proces
     worker = startProcess('worker', env);
     const listening = await api.waitForLog((line) => line.msg === 'api listening');
     apiUrl = `http://127.0.0.1:${String(listening.port)}`;
-    await worker.waitForLog((line) => line.msg === 'worker started');
+    const started = await worker.waitForLog((line) => line.msg === 'worker started');
+    workerUrl = `http://127.0.0.1:${String(started.port)}`;
   });
 
   after(async () => {
@@ -150,18 +155,24 @@ describe('the six use cases of the assignment, end to end (API and worker proces
         const order = (await response.json()) as OrderBody;
         expect(order.status).to.equal('PENDING');
         expect(response.headers.get('location')).to.equal(`/orders/${order.id}`);
-        return { useCase, order, acceptedAt: Date.now() };
+        const requestId = response.headers.get('x-request-id');
+        return { useCase, order, requestId, acceptedAt: Date.now() };
       }),
     );
     const acceptMs = Date.now() - started;
 
     const outcomes = await Promise.all(
-      accepted.map(async ({ useCase, order, acceptedAt }) => {
+      accepted.map(async ({ useCase, order, requestId, acceptedAt }) => {
+        // Long-poll as a client would: each answer comes when the order settles, or after 30 s.
         const final = await eventually(
-          async () => (await fetch(`${apiUrl}/orders/${order.id}`)).json() as Promise<OrderBody>,
+          async () =>
+            (
+              await fetch(`${apiUrl}/orders/${order.id}`, { headers: { prefer: 'wait=30' } })
+            ).json() as Promise<OrderBody>,
           (body) => body.status !== 'PENDING',
-          { timeoutMs: 120_000, intervalMs: 250, what: `use case ${useCase.n} to settle` },
+          { timeoutMs: 120_000, intervalMs: 10, what: `use case ${useCase.n} to settle` },
         );
+        settled.push({ n: useCase.n, orderId: final.id, requestId, status: final.status });
         return { useCase, final, seconds: (Date.now() - acceptedAt) / 1000 };
       }),
     );
@@ -225,6 +236,62 @@ describe('the six use cases of the assignment, end to end (API and worker proces
         expect(events, `events of use case ${useCase.n}`).to.deep.equal([]);
       }
     }
+  });
+
+  it('when the orders have settled, then the worker logs each state change under its request id and its /metrics counts them', async () => {
+    expect(settled).to.have.length(6);
+    for (const { orderId, requestId, status } of settled) {
+      expect(requestId, 'the API returned a request id').to.be.a('string');
+      const change = worker.logs.find(
+        (line) => line.msg === 'order state changed' && line.orderId === orderId,
+      );
+      expect(change, `state change of ${orderId}`).to.deep.include({ requestId, to: status });
+    }
+    const confirmed = settled.find((useCase) => useCase.n === 1);
+    const event = listener.received.find(
+      (received) =>
+        (received.body as { payload: { order: { order_id: string } } }).payload.order.order_id ===
+        confirmed?.orderId,
+    );
+    expect(event?.message.properties.correlationId).to.equal(confirmed?.requestId);
+
+    const metrics = await (await fetch(`${workerUrl}/metrics`)).text();
+    const sample = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? NaN);
+    expect(
+      sample(/^orders_finished_total\{status="CONFIRMED",failure_code="none"\} (\d+)$/m),
+    ).to.equal(4);
+    expect(
+      sample(
+        /^orders_finished_total\{status="FAILED",failure_code="PRODUCT_SERVICE_\w+"\} (\d+)$/m,
+      ),
+    ).to.be.at.least(1);
+    expect(sample(/^events_published_total (\d+)$/m)).to.equal(4);
+    expect(sample(/^outbox_backlog_events (\d+)$/m)).to.equal(0);
+    expect(
+      sample(
+        /^dependency_request_duration_seconds_count\{service="product-service",outcome="http-error"\} (\d+)$/m,
+      ),
+    ).to.be.at.least(1);
+    const breakers = (service: string) =>
+      ['closed', 'open', 'half_open']
+        .map((state) =>
+          sample(
+            new RegExp(`^circuit_breakers\\{service="${service}",state="${state}"\\} (\\d+)$`, 'm'),
+          ),
+        )
+        .reduce((sum, count) => sum + count, 0);
+    // One breaker per resource: three products and two users were looked up.
+    expect(breakers('product-service')).to.equal(3);
+    expect(breakers('user-service')).to.equal(2);
+    expect(sample(/^queue_jobs\{state="completed"\} (\d+)$/m)).to.equal(6);
+
+    const ready = await fetch(`${workerUrl}/health/ready`);
+    expect(ready.status).to.equal(200);
+    expect(((await ready.json()) as { checks: Record<string, unknown> }).checks).to.have.all.keys(
+      'mongodb',
+      'redis',
+      'rabbitmq',
+    );
   });
 
   it('when the API and the worker get SIGTERM, then both stop cleanly', async () => {

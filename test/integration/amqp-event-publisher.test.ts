@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { createAmqpEventPublisher } from '../../src/shared/messaging/amqp-event-publisher.js';
+import { createAmqpLink } from '../../src/shared/messaging/amqp-link.js';
 import type { EventPublisher } from '../../src/shared/messaging/event-publisher.js';
 import { eventually } from '../support/eventually.js';
 import { publisherWithListener, type EventListener } from '../support/event-listener.js';
@@ -35,6 +36,7 @@ describe('event publisher (real RabbitMQ)', () => {
     await publisher.publish({
       routingKey: 'created_order',
       messageId,
+      correlationId: 'request-1',
       type: 'created_order',
       body,
       timestamp: new Date(),
@@ -54,6 +56,7 @@ describe('event publisher (real RabbitMQ)', () => {
       deliveryMode: 2,
       type: 'created_order',
       appId: 'order-service',
+      correlationId: 'request-1',
     });
     expect(received?.message.fields.routingKey).to.equal('created_order');
   });
@@ -64,6 +67,7 @@ describe('event publisher (real RabbitMQ)', () => {
     await publisher.publish({
       routingKey: 'created_order',
       messageId,
+      correlationId: null,
       type: 'created_order',
       body: {},
       timestamp: new Date(),
@@ -80,15 +84,20 @@ describe('event publisher (real RabbitMQ)', () => {
 
   it('when the broker cannot be reached, then publish rejects instead of pretending', async () => {
     const offline = createAmqpEventPublisher({
-      url: 'amqp://guest:guest@127.0.0.1:1',
+      link: createAmqpLink({
+        url: 'amqp://guest:guest@127.0.0.1:1',
+        exchange,
+        connectionName: 'x',
+        logger: testLogger,
+      }),
       exchange,
       producer: 'x',
-      logger: testLogger,
     });
     const error = await offline
       .publish({
         routingKey: 'created_order',
         messageId: 'm',
+        correlationId: null,
         type: 'created_order',
         body: {},
         timestamp: new Date(),

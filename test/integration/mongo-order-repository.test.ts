@@ -41,7 +41,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
 
   function pending(createdAt = new Date()) {
     return newPendingOrder(
-      { id: randomUUID(), user_id: 'u1', product_code: 'classic-box' },
+      { id: randomUUID(), user_id: 'u1', product_code: 'classic-box', request_id: 'request-1' },
       createdAt,
     );
   }
@@ -174,9 +174,53 @@ describe('order repository (real MongoDB-protocol server)', () => {
     );
     const found = await orders.findPendingAcceptedBefore(new Date('2001-01-01T00:00:00.000Z'), 10);
     expect(found).to.deep.equal([
-      { id: older.id, created_at: older.created_at },
-      { id: old.id, created_at: old.created_at },
+      { id: older.id, created_at: older.created_at, request_id: 'request-1' },
+      { id: old.id, created_at: old.created_at, request_id: 'request-1' },
     ]);
+  });
+
+  it('when orders are listed page by page, then they come newest first, ties by id, each exactly once', async () => {
+    const user_id = `lister-${randomUUID()}`;
+    const sameInstant = new Date('2026-03-01T00:00:00.000Z');
+    const mine = [
+      ...Array.from({ length: 4 }, () => sameInstant),
+      new Date('2026-03-02T00:00:00.000Z'),
+      new Date('2026-02-01T00:00:00.000Z'),
+      new Date('2026-03-03T00:00:00.000Z'),
+    ].map((createdAt) => ({ ...pending(createdAt), user_id }));
+    for (const order of mine) await orders.insert(order);
+    await orders.insert(pending(new Date('2026-03-04T00:00:00.000Z'))); // another user's
+
+    const seen: string[] = [];
+    let after: { created_at: Date; id: string } | null = null;
+    for (let page = 0; page < 10; page++) {
+      const found = await orders.list({ userId: user_id, after, limit: 3 });
+      seen.push(...found.map((order) => order.id));
+      const last = found.at(-1);
+      if (found.length < 3 || last === undefined) break;
+      after = { created_at: last.created_at, id: last.id };
+    }
+    const expected = [...mine]
+      .sort(
+        (a, b) =>
+          b.created_at.getTime() - a.created_at.getTime() ||
+          (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+      )
+      .map((order) => order.id);
+    expect(seen).to.deep.equal(expected);
+  });
+
+  it('when orders are listed by status, then only that status comes back', async () => {
+    const user_id = `status-${randomUUID()}`;
+    const [failed, waiting] = [pending(), pending()].map((order) => ({ ...order, user_id }));
+    for (const order of [failed!, waiting!]) await orders.insert(order);
+    await orders.settle(
+      failed!.id,
+      { status: 'FAILED', failure: { code: 'X', message: 'x' } },
+      new Date(),
+    );
+    const found = await orders.list({ userId: user_id, status: 'FAILED', after: null, limit: 10 });
+    expect(found.map((order) => order.id)).to.deep.equal([failed!.id]);
   });
 
   it('when an order with the same id exists, then insert keeps the first and says so', async () => {

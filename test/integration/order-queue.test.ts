@@ -30,17 +30,17 @@ describe('order queue (real Redis)', () => {
 
   it('when an order is enqueued, then its job is keyed by the order id and carries the retry policy', async () => {
     const orderId = randomUUID();
-    await queue.enqueue(orderId);
+    await queue.enqueue({ id: orderId, request_id: 'request-1' });
     const job = await inspector.getJob(orderId);
-    expect(job?.data).to.deep.equal({ orderId });
+    expect(job?.data).to.deep.equal({ orderId, requestId: 'request-1' });
     expect(job?.opts.attempts).to.equal(4);
     expect(job?.opts.backoff).to.deep.equal({ type: 'exponential', delay: 250, jitter: 0.5 });
   });
 
   it('when the same order is enqueued twice, then there is still one job', async () => {
     const orderId = randomUUID();
-    await queue.enqueue(orderId);
-    await queue.enqueue(orderId);
+    await queue.enqueue({ id: orderId, request_id: null });
+    await queue.enqueue({ id: orderId, request_id: null });
     const jobs = await inspector.getJobs(['waiting']);
     expect(jobs.filter((job) => job.id === orderId)).to.have.length(1);
   });
@@ -55,7 +55,9 @@ describe('order queue (real Redis)', () => {
       timeoutMs: 500,
     });
     const started = Date.now();
-    const error = await unreachable.enqueue(randomUUID()).catch((e: unknown) => e);
+    const error = await unreachable
+      .enqueue({ id: randomUUID(), request_id: null })
+      .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(Error);
     expect(Date.now() - started).to.be.lessThan(3000);
     offline.disconnect();

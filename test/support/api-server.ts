@@ -2,13 +2,29 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
+import { createApiMetrics } from '../../src/api/api-metrics.js';
 import { createApp } from '../../src/api/app.js';
 import { createCreateOrderUseCase } from '../../src/api/orders/create-order-use-case.js';
-import { mongoCheck, redisCheck } from '../../src/shared/observability/dependency-checks.js';
+import { createGetOrderUseCase } from '../../src/api/orders/get-order-use-case.js';
+import {
+  createSettlementWaiter,
+  settlementChannel,
+} from '../../src/shared/notifications/settlement-notices.js';
+import {
+  mongoCheck,
+  redisCheck,
+  type DependencyCheck,
+} from '../../src/shared/observability/dependency-checks.js';
+import { createMetricsRegistry } from '../../src/shared/observability/metrics-registry.js';
 import type { MongoConnection } from '../../src/shared/persistence/mongo-connection.js';
 import { createMongoIdempotencyStore } from '../../src/shared/persistence/mongo-idempotency-store.js';
-import { createMongoOrderRepository } from '../../src/shared/persistence/mongo-order-repository.js';
+import {
+  createMongoOrderRepository,
+  ensureOrderIndexes,
+} from '../../src/shared/persistence/mongo-order-repository.js';
 import type { OrderQueue } from '../../src/shared/queue/order-queue.js';
+import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
+import { services } from './services.js';
 import { testLogger } from './test-logger.js';
 
 export interface ApiUnderTest {
@@ -16,15 +32,27 @@ export interface ApiUnderTest {
   close(): Promise<void>;
 }
 
-/** Starts the real app on a free port, wired like main.ts but with the given store and queue. */
+/**
+ * Starts the real app on a free port, wired like main.ts but with the given store and queue.
+ * Settlements are announced on `settlementChannel(queueName)`.
+ */
 export async function startApi(options: {
   mongo: MongoConnection;
   queue: OrderQueue;
+  queueName: string;
   redis: Redis;
   bodyLimitBytes?: number;
   isStopping?: () => boolean;
+  extraChecks?: DependencyCheck[];
 }): Promise<ApiUnderTest> {
   const orders = createMongoOrderRepository(options.mongo.db);
+  await ensureOrderIndexes(options.mongo.db).catch(() => undefined); // some tests pass a dead store
+  const subscriber = createRedisConnection(services.redisUrl, 'subscriber');
+  const settlements = createSettlementWaiter(
+    subscriber,
+    settlementChannel(options.queueName),
+    testLogger,
+  );
   const createOrder = createCreateOrderUseCase({
     orders,
     queue: options.queue,
@@ -34,12 +62,21 @@ export async function startApi(options: {
     clock: () => new Date(),
     logger: testLogger,
   });
+  const registry = createMetricsRegistry();
   const app = createApp({
     createOrder,
+    getOrder: createGetOrderUseCase({ orders, settlements }),
     orders,
     bodyLimitBytes: options.bodyLimitBytes ?? 1024,
-    readinessChecks: [mongoCheck(options.mongo.db), redisCheck(options.redis)],
+    readinessChecks: [
+      mongoCheck(options.mongo.db, true),
+      redisCheck(options.redis, false),
+      ...(options.extraChecks ?? []),
+    ],
     isStopping: options.isStopping ?? (() => false),
+    registry,
+    metrics: createApiMetrics(registry),
+    adminBoard: null,
     logger: testLogger,
   });
   const server: Server = await new Promise((resolve) => {
@@ -50,13 +87,15 @@ export async function startApi(options: {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await settlements.close();
+      await new Promise<void>((resolve) => {
         server.close(() => {
           resolve();
         });
         server.closeIdleConnections();
-      }),
+      });
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { createAmqpEventPublisher } from '../../src/shared/messaging/amqp-event-publisher.js';
+import { createAmqpLink } from '../../src/shared/messaging/amqp-link.js';
 import { uniqueName } from './services.js';
 import { testLogger } from './test-logger.js';
 
@@ -51,10 +52,14 @@ export async function publisherWithListener(rabbitmqUrl: string) {
     routingKey: 'created_order',
   });
   const publisher = createAmqpEventPublisher({
-    url: rabbitmqUrl,
+    link: createAmqpLink({
+      url: rabbitmqUrl,
+      exchange,
+      connectionName: 'order-service',
+      logger: testLogger,
+    }),
     exchange,
     producer: 'order-service',
-    logger: testLogger,
   });
   return {
     exchange,

@@ -49,4 +49,27 @@ describe('configuration', () => {
       );
     }
   });
+
+  it('when only one of the administrator credentials is set, then start-up fails naming the other', () => {
+    expect(() => loadApiConfig({ ADMIN_USER: 'admin' })).to.throw(ConfigError, /ADMIN_PASSWORD/);
+    expect(() => loadApiConfig({ ADMIN_PASSWORD: 'long-enough-secret' })).to.throw(
+      ConfigError,
+      /ADMIN_USER/,
+    );
+    expect(() => loadApiConfig({ ADMIN_USER: 'admin', ADMIN_PASSWORD: 'short' })).to.throw(
+      ConfigError,
+      /ADMIN_PASSWORD/,
+    );
+    expect(loadApiConfig({}).admin).to.equal(null);
+    expect(
+      loadApiConfig({ ADMIN_USER: 'admin', ADMIN_PASSWORD: 'long-enough-secret' }).admin,
+    ).to.deep.equal({ user: 'admin', password: 'long-enough-secret' });
+  });
+
+  it('when logging and the worker port are not set, then JSON logs and port 3001 apply', () => {
+    const config = loadWorkerConfig({});
+    expect(config.log).to.deep.equal({ level: 'info', format: 'json' });
+    expect(config.port).to.equal(3001);
+    expect(() => loadWorkerConfig({ LOG_FORMAT: 'xml' })).to.throw(ConfigError, /LOG_FORMAT/);
+  });
 });

@@ -9,7 +9,11 @@ describe('created_order event', () => {
       { name: 'Classic Box', price: 9.99 },
     );
     const event = createdOrderEvent(
-      { id: 'order-1', created_at: new Date('2026-01-01T10:00:00.000Z') },
+      {
+        id: 'order-1',
+        created_at: new Date('2026-01-01T10:00:00.000Z'),
+        request_id: 'request-1',
+      },
       details,
       {
         messageId: 'message-1',
@@ -21,6 +25,7 @@ describe('created_order event', () => {
     expect(event).to.deep.equal({
       message_id: 'message-1',
       routing_key: 'created_order',
+      correlation_id: 'request-1',
       published_at: null,
       lease: { generation: 1, expires_at: new Date('2026-01-01T10:00:31.500Z') },
       message: {

@@ -11,7 +11,10 @@ import { ORDER_STATUSES } from '../../src/shared/domain/order.js';
 describe('order lifecycle', () => {
   it('when an order is new, then it is PENDING with nothing looked up yet', () => {
     const now = new Date('2026-01-02T03:04:05.000Z');
-    const order = newPendingOrder({ id: 'o-1', user_id: 'u', product_code: 'p' }, now);
+    const order = newPendingOrder(
+      { id: 'o-1', user_id: 'u', product_code: 'p', request_id: 'r-1' },
+      now,
+    );
     expect(order).to.deep.equal({
       id: 'o-1',
       user_id: 'u',
@@ -24,6 +27,7 @@ describe('order lifecycle', () => {
       created_at: now,
       updated_at: now,
       event: null,
+      request_id: 'r-1',
     });
   });
 
@@ -49,12 +53,16 @@ describe('order lifecycle', () => {
   });
 
   it('when an order carries an event the broker has not confirmed, then it is unpublished', () => {
-    const order = newPendingOrder({ id: 'o', user_id: 'u', product_code: 'p' }, new Date());
+    const order = newPendingOrder(
+      { id: 'o', user_id: 'u', product_code: 'p', request_id: null },
+      new Date(),
+    );
     expect(hasUnpublishedEvent(order)).to.be.false;
     const event = {
       message_id: 'm',
       routing_key: 'created_order',
       message: {} as never,
+      correlation_id: null,
       published_at: null,
       lease: { generation: 1, expires_at: new Date() },
     };

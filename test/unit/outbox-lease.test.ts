@@ -14,6 +14,7 @@ function eventWith(lease: OutboxEvent['lease'], publishedAt: Date | null = null)
     message_id: 'm',
     routing_key: 'created_order',
     message: {} as never,
+    correlation_id: null,
     published_at: publishedAt,
     lease,
   };

@@ -167,7 +167,10 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     product_code: string,
     createdAt = new Date(),
   ): Promise<Order> {
-    const order = newPendingOrder({ id: randomUUID(), user_id, product_code }, createdAt);
+    const order = newPendingOrder(
+      { id: randomUUID(), user_id, product_code, request_id: `request-${randomUUID()}` },
+      createdAt,
+    );
     await orders.insert(order);
     return order;
   }
@@ -188,11 +191,16 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     );
   }
 
-  it('when both services answer, then the order is CONFIRMED and one created_order event is published', async () => {
-    nock(USERS).get('/users/ada').reply(200, ADA);
-    nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
+  it('when both services answer, then the order is CONFIRMED and one created_order event is published, all under the request id', async () => {
     const order = await acceptOrder('ada', 'classic-box');
-    await queue.enqueue(order.id);
+    const requestId = order.request_id ?? '';
+    const user = nock(USERS, { reqheaders: { 'x-request-id': requestId } })
+      .get('/users/ada')
+      .reply(200, ADA);
+    const product = nock(PRODUCTS, { reqheaders: { 'x-request-id': requestId } })
+      .get('/products/classic-box')
+      .reply(200, CLASSIC);
+    await queue.enqueue(order);
 
     const confirmed = await finalState(order.id);
     expect(confirmed).to.deep.include({
@@ -206,7 +214,9 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       (events) => events.length === 1,
     );
     expect(event?.message.properties.messageId).to.equal(confirmed?.event?.message_id);
+    expect(event?.message.properties.correlationId).to.equal(requestId);
     expect(event?.body).to.deep.equal(confirmed?.event?.message);
+    expect(user.isDone() && product.isDone(), 'both calls carried X-Request-Id').to.be.true;
     await eventually(
       () => orders.findById(order.id),
       (stored) => stored?.event?.published_at instanceof Date,
@@ -222,7 +232,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       .get('/products/classic-box')
       .reply(200, CLASSIC);
     const order = await acceptOrder('ada', 'classic-box');
-    await queue.enqueue(order.id);
+    await queue.enqueue(order);
 
     expect((await finalState(order.id))?.status).to.equal('CONFIRMED');
     expect(user.isDone()).to.be.true;
@@ -233,7 +243,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     nock(USERS).get('/users/ghost').once().reply(404, 'Request was not matched');
     nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
     const order = await acceptOrder('ghost', 'classic-box');
-    await queue.enqueue(order.id);
+    await queue.enqueue(order);
 
     const failed = await finalState(order.id);
     expect(failed?.status).to.equal('FAILED');
@@ -249,7 +259,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     nock(USERS).get('/users/ada').once().reply(200, ADA);
     const product = nock(PRODUCTS).get('/products/veggie-box').times(retry.attempts).reply(500);
     const order = await acceptOrder('ada', 'veggie-box');
-    await queue.enqueue(order.id);
+    await queue.enqueue(order);
 
     const failed = await finalState(order.id);
     expect(failed?.failure).to.deep.equal({
@@ -345,7 +355,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       .once()
       .reply(200, '<html><body>Oops</body></html>', { 'content-type': 'text/html' });
     const order = await acceptOrder('ada', 'classic-box');
-    await queue.enqueue(order.id);
+    await queue.enqueue(order);
 
     const failed = await finalState(order.id);
     expect(failed?.failure?.code).to.equal('PRODUCT_SERVICE_INVALID_RESPONSE');
@@ -393,7 +403,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     });
     try {
       void brokenWorker.run();
-      await brokenQueue.enqueue(stranded.id);
+      await brokenQueue.enqueue(stranded);
       await eventually(
         () => inspector.getJobState(stranded.id),
         (state) => state === 'failed',

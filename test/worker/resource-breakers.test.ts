@@ -41,11 +41,11 @@ describe('per-resource circuit breakers (HTTP fenced by nock)', () => {
     nock(PRODUCTS).get('/products/veggie-box').times(3).reply(500);
     const read = createProductReader(PRODUCTS, breakers);
     const causes = [];
-    for (let i = 0; i < 3; i++) causes.push(await causeOf(read('veggie-box', limit)));
+    for (let i = 0; i < 3; i++) causes.push(await causeOf(read('veggie-box', limit, null)));
     expect(causes).to.deep.equal(['http-error', 'http-error', 'http-error']);
 
     // No interceptor is left: a request would fail as unreachable, the breaker answers instead.
-    const failure = await read('veggie-box', limit).catch((error: unknown) => error);
+    const failure = await read('veggie-box', limit, null).catch((error: unknown) => error);
     expect(failure).to.be.instanceOf(LookupError);
     expect((failure as LookupError).failure).to.deep.equal({
       dependency: 'product',
@@ -53,39 +53,42 @@ describe('per-resource circuit breakers (HTTP fenced by nock)', () => {
       cause: 'circuit-open',
       lastFailure: 'the product service answered HTTP 500 for product veggie-box',
     });
+    expect(breakers.states()).to.deep.include({ service: 'product', state: 'open', count: 1 });
   });
 
   it('when one product breaker is open, then other products of the same service still go through', async () => {
     nock(PRODUCTS).get('/products/veggie-box').times(3).reply(500);
     nock(PRODUCTS).get('/products/classic-box').reply(200, { name: 'Classic Box', price: 9.99 });
     const read = createProductReader(PRODUCTS, breakers);
-    for (let i = 0; i < 3; i++) await causeOf(read('veggie-box', limit));
-    expect(await causeOf(read('veggie-box', limit))).to.equal('circuit-open');
-    expect(await causeOf(read('classic-box', limit))).to.equal('ok');
+    for (let i = 0; i < 3; i++) await causeOf(read('veggie-box', limit, null));
+    expect(await causeOf(read('veggie-box', limit, null))).to.equal('circuit-open');
+    expect(await causeOf(read('classic-box', limit, null))).to.equal('ok');
   });
 
   it('when the reset time has passed, then one trial call goes through and a success closes the breaker', async () => {
     nock(PRODUCTS).get('/products/veggie-box').times(3).reply(500);
     const read = createProductReader(PRODUCTS, breakers);
-    for (let i = 0; i < 3; i++) await causeOf(read('veggie-box', limit));
-    expect(await causeOf(read('veggie-box', limit))).to.equal('circuit-open');
+    for (let i = 0; i < 3; i++) await causeOf(read('veggie-box', limit, null));
+    expect(await causeOf(read('veggie-box', limit, null))).to.equal('circuit-open');
 
     await sleep(settings.resetTimeoutMs + 50);
     nock(PRODUCTS)
       .get('/products/veggie-box')
       .times(2)
       .reply(200, { name: 'Veggie Box', price: 8 });
-    expect(await causeOf(read('veggie-box', limit)), 'half-open trial').to.equal('ok');
-    expect(await causeOf(read('veggie-box', limit)), 'closed again').to.equal('ok');
+    expect(await causeOf(read('veggie-box', limit, null)), 'half-open trial').to.equal('ok');
+    expect(await causeOf(read('veggie-box', limit, null)), 'closed again').to.equal('ok');
   });
 
   it('when the half-open trial fails, then the breaker opens again', async () => {
     nock(PRODUCTS).get('/products/veggie-box').times(4).reply(500);
     const read = createProductReader(PRODUCTS, breakers);
-    for (let i = 0; i < 3; i++) await causeOf(read('veggie-box', limit));
+    for (let i = 0; i < 3; i++) await causeOf(read('veggie-box', limit, null));
     await sleep(settings.resetTimeoutMs + 50);
-    expect(await causeOf(read('veggie-box', limit)), 'half-open trial').to.equal('http-error');
-    expect(await causeOf(read('veggie-box', limit))).to.equal('circuit-open');
+    expect(await causeOf(read('veggie-box', limit, null)), 'half-open trial').to.equal(
+      'http-error',
+    );
+    expect(await causeOf(read('veggie-box', limit, null))).to.equal('circuit-open');
   });
 
   it('when answers are 404s or short first attempts time out, then the breaker stays closed', async () => {
@@ -96,10 +99,13 @@ describe('per-resource circuit breakers (HTTP fenced by nock)', () => {
       .delay(500)
       .reply(200, { name: 'Family Box', price: 14.99 });
     const read = createProductReader(PRODUCTS, breakers);
-    for (let i = 0; i < 5; i++) expect(await causeOf(read('gone', limit))).to.equal('not-found');
+    for (let i = 0; i < 5; i++)
+      expect(await causeOf(read('gone', limit, null))).to.equal('not-found');
     const quick = { timeoutMs: 50, patient: false };
     for (let i = 0; i < 3; i++)
-      expect(await causeOf(read('family-box', quick))).to.equal('timeout');
-    expect(await causeOf(read('family-box', { timeoutMs: 2000, patient: true }))).to.equal('ok');
+      expect(await causeOf(read('family-box', quick, null))).to.equal('timeout');
+    expect(await causeOf(read('family-box', { timeoutMs: 2000, patient: true }, null))).to.equal(
+      'ok',
+    );
   });
 });

@@ -49,7 +49,7 @@ describe('user and product readers (HTTP fenced by nock)', () => {
     nock(USERS)
       .get('/users/7c11e1ce2741')
       .reply(200, { id: '7c11e1ce2741', firstName: 'Ada', lastName: 'Lovelace' });
-    const user = await createUserReader(USERS, breakers)('7c11e1ce2741', quick);
+    const user = await createUserReader(USERS, breakers)('7c11e1ce2741', quick, null);
     expect(user).to.deep.equal({ firstName: 'Ada', lastName: 'Lovelace' });
   });
 
@@ -57,7 +57,7 @@ describe('user and product readers (HTTP fenced by nock)', () => {
     nock(PRODUCTS)
       .get('/products/classic-box')
       .reply(200, { code: 'classic-box', name: 'Classic Box', price: 9.99 });
-    const product = await createProductReader(PRODUCTS, breakers)('classic-box', quick);
+    const product = await createProductReader(PRODUCTS, breakers)('classic-box', quick, null);
     expect(product).to.deep.equal({ name: 'Classic Box', price: 9.99 });
   });
 
@@ -65,7 +65,9 @@ describe('user and product readers (HTTP fenced by nock)', () => {
     nock(PRODUCTS)
       .get('/products/nothing')
       .reply(404, 'Request was not matched', { 'content-type': 'text/plain' });
-    const failure = await failureOf(createProductReader(PRODUCTS, breakers)('nothing', quick));
+    const failure = await failureOf(
+      createProductReader(PRODUCTS, breakers)('nothing', quick, null),
+    );
     expect(failure).to.deep.equal({
       dependency: 'product',
       resource: 'nothing',
@@ -75,7 +77,9 @@ describe('user and product readers (HTTP fenced by nock)', () => {
 
   it('when the service answers 500, then the failure is an http-error with the status', async () => {
     nock(PRODUCTS).get('/products/veggie-box').reply(500);
-    const failure = await failureOf(createProductReader(PRODUCTS, breakers)('veggie-box', quick));
+    const failure = await failureOf(
+      createProductReader(PRODUCTS, breakers)('veggie-box', quick, null),
+    );
     expect(failure).to.deep.equal({
       dependency: 'product',
       resource: 'veggie-box',
@@ -90,7 +94,9 @@ describe('user and product readers (HTTP fenced by nock)', () => {
       .delay(2000)
       .reply(200, { name: 'Family Box', price: 14.99 });
     const started = Date.now();
-    const failure = await failureOf(createProductReader(PRODUCTS, breakers)('family-box', quick));
+    const failure = await failureOf(
+      createProductReader(PRODUCTS, breakers)('family-box', quick, null),
+    );
     expect(failure).to.deep.equal({
       dependency: 'product',
       resource: 'family-box',
@@ -105,7 +111,7 @@ describe('user and product readers (HTTP fenced by nock)', () => {
     nock(USERS)
       .get('/users/u1')
       .replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
-    const failure = await failureOf(createUserReader(USERS, breakers)('u1', quick));
+    const failure = await failureOf(createUserReader(USERS, breakers)('u1', quick, null));
     expect(failure.cause).to.equal('unreachable');
   });
 
@@ -113,7 +119,7 @@ describe('user and product readers (HTTP fenced by nock)', () => {
     nock(USERS)
       .get('/users/u1')
       .reply(200, '<html><body>Oops</body></html>', { 'content-type': 'text/html' });
-    const failure = await failureOf(createUserReader(USERS, breakers)('u1', quick));
+    const failure = await failureOf(createUserReader(USERS, breakers)('u1', quick, null));
     expect(failure).to.deep.equal({
       dependency: 'user',
       resource: 'u1',
@@ -124,7 +130,7 @@ describe('user and product readers (HTTP fenced by nock)', () => {
 
   it('when the user has no last name, then the failure is invalid-response naming the field', async () => {
     nock(USERS).get('/users/u1').reply(200, { id: 'u1', firstName: 'Ada' });
-    const failure = await failureOf(createUserReader(USERS, breakers)('u1', quick));
+    const failure = await failureOf(createUserReader(USERS, breakers)('u1', quick, null));
     expect(failure.cause).to.equal('invalid-response');
     expect(failure.cause === 'invalid-response' && failure.detail).to.contain('lastName');
   });
@@ -136,7 +142,7 @@ describe('user and product readers (HTTP fenced by nock)', () => {
   ] as const) {
     it(`when the price is ${label}, then the failure is invalid-response naming the price`, async () => {
       nock(PRODUCTS).get('/products/p').reply(200, { name: 'Box', price });
-      const failure = await failureOf(createProductReader(PRODUCTS, breakers)('p', quick));
+      const failure = await failureOf(createProductReader(PRODUCTS, breakers)('p', quick, null));
       expect(failure.cause).to.equal('invalid-response');
       expect(failure.cause === 'invalid-response' && failure.detail).to.contain('price');
     });
@@ -146,13 +152,13 @@ describe('user and product readers (HTTP fenced by nock)', () => {
     nock(PRODUCTS)
       .get('/products/p')
       .reply(200, '{"name":"Box","price":NaN}', { 'content-type': 'application/json' });
-    const failure = await failureOf(createProductReader(PRODUCTS, breakers)('p', quick));
+    const failure = await failureOf(createProductReader(PRODUCTS, breakers)('p', quick, null));
     expect(failure.cause).to.equal('invalid-response');
   });
 
   it('when an id has URL characters, then it is sent encoded as one path segment', async () => {
     nock(USERS).get('/users/a%2Fb').reply(200, { firstName: 'A', lastName: 'B' });
-    const user = await createUserReader(`${USERS}/`, breakers)('a/b', patient);
+    const user = await createUserReader(`${USERS}/`, breakers)('a/b', patient, null);
     expect(user.lastName).to.equal('B');
   });
 });

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
-import type { Logger } from '../../shared/observability/logger.js';
 import { StoreUnavailableError } from '../../shared/persistence/order-repository.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problem, type Problem } from './problem.js';
+import type { RequestState } from './request-context.js';
 
 const STORE_RETRY_AFTER_SECONDS = 5;
 
@@ -92,8 +92,9 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
  * Turns every error, thrown or left as a bare status by the router (404, 405 with its Allow
  * header, 501), into an RFC 9457 problem document, logged once with the request's context.
  */
-export function problemResponses(logger: Logger): Middleware {
+export function problemResponses(): Middleware<RequestState> {
   return async (ctx, next) => {
+    const logger = ctx.state.log;
     try {
       await next();
       if (ctx.status >= 400 && ctx.body == null) {

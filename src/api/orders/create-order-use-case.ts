@@ -24,6 +24,13 @@ export interface Accepted {
   replayed: boolean;
 }
 
+/** What the request carried besides the order itself. */
+export interface RequestContext {
+  /** The request's id (X-Request-Id), kept on the order and passed along to the worker. */
+  requestId: string | null;
+  idempotencyKey?: string | undefined;
+}
+
 /** The Idempotency-Key was first used with a different request. */
 export class IdempotencyKeyReusedError extends Error {
   constructor(readonly key: string) {
@@ -42,25 +49,33 @@ export function createCreateOrderUseCase(deps: CreateOrderDependencies) {
 
   async function handOverToWorker(order: Order): Promise<void> {
     try {
-      await queue.enqueue(order.id);
+      await queue.enqueue(order);
     } catch (error) {
       // The order is stored, so the client still gets its 202: the worker's recovery sweep
       // queues PENDING orders that have no job.
       logger.warn(
-        { err: error, orderId: order.id },
+        { err: error, orderId: order.id, requestId: order.request_id },
         'order stored but not queued; the recovery sweep will queue it',
       );
     }
   }
 
   /** Stores the order under `id`; if a request with the same key stored it first, that one. */
-  async function store(id: string, request: OrderRequest, now: Date): Promise<Accepted> {
-    const order = newPendingOrder({ id, ...request }, now);
+  async function store(
+    id: string,
+    request: OrderRequest,
+    context: RequestContext,
+    now: Date,
+  ): Promise<Accepted> {
+    const order = newPendingOrder({ id, ...request, request_id: context.requestId }, now);
     if (!(await orders.insert(order))) {
       const stored = await orders.findById(id);
       if (stored !== null) return { order: stored, replayed: true };
     }
-    logger.info({ orderId: order.id, status: order.status }, 'order accepted');
+    logger.info(
+      { orderId: order.id, requestId: order.request_id, from: null, to: order.status },
+      'order state changed',
+    );
     await handOverToWorker(order);
     return { order, replayed: false };
   }
@@ -69,7 +84,12 @@ export function createCreateOrderUseCase(deps: CreateOrderDependencies) {
    * The key's record names the order id before the order exists, so a first request that
    * stopped half-way (the store went down) is finished by its retry, under the same id.
    */
-  async function acceptOnce(key: string, request: OrderRequest, now: Date): Promise<Accepted> {
+  async function acceptOnce(
+    key: string,
+    request: OrderRequest,
+    context: RequestContext,
+    now: Date,
+  ): Promise<Accepted> {
     const fingerprint = requestFingerprint(request);
     const { record, fresh } = await deps.idempotencyKeys.remember({
       key,
@@ -80,7 +100,7 @@ export function createCreateOrderUseCase(deps: CreateOrderDependencies) {
     });
     if (record.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(key);
     const earlier = fresh ? null : await orders.findById(record.order_id);
-    if (earlier === null) return store(record.order_id, request, now);
+    if (earlier === null) return store(record.order_id, request, context, now);
     // Its job may have been refused at the time; adding it again is a no-op if it exists.
     if (earlier.status === 'PENDING') await handOverToWorker(earlier);
     return { order: earlier, replayed: true };
@@ -88,12 +108,12 @@ export function createCreateOrderUseCase(deps: CreateOrderDependencies) {
 
   return async function createOrder(
     request: OrderRequest,
-    options: { idempotencyKey?: string } = {},
+    context: RequestContext,
   ): Promise<Accepted> {
     const now = deps.clock();
-    return options.idempotencyKey === undefined
-      ? store(deps.newId(), request, now)
-      : acceptOnce(options.idempotencyKey, request, now);
+    return context.idempotencyKey === undefined
+      ? store(deps.newId(), request, context, now)
+      : acceptOnce(context.idempotencyKey, request, context, now);
   };
 }
 

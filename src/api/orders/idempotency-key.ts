@@ -6,12 +6,12 @@ import type { OrderRequest } from './order-request.js';
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 /** Visible ASCII, 1–255 characters: room for a UUID or a client's own scheme, nothing odd. */
-const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/);
+export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,255}$/);
 
 /** The header's value, if the client sent one; a malformed key is a 400, not ignored. */
 export function parseIdempotencyKey(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;
-  const parsed = idempotencyKey.safeParse(header);
+  const parsed = idempotencyKeySchema.safeParse(header);
   if (parsed.success) return parsed.data;
   throw new ProblemError(
     problem(

@@ -9,7 +9,7 @@ import { ProblemError, problem } from '../http/problem.js';
 export const IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 export const IDENTIFIER_MAX_LENGTH = 64;
 
-const identifier = z
+export const identifier = z
   .string()
   // Stop at the first broken rule: an empty id needs no second message about its characters.
   .min(1, { abort: true })
@@ -32,7 +32,7 @@ export interface FieldError {
   message: string;
 }
 
-function fieldErrors(error: z.ZodError): FieldError[] {
+export function fieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({

@@ -1,21 +1,30 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { z } from 'zod';
 import type { OrderRepository } from '../../shared/persistence/order-repository.js';
+import type { ApiMetrics } from '../api-metrics.js';
+import { MAX_WAIT_SECONDS, preferredWaitSeconds } from '../http/prefer-wait.js';
 import { ProblemError, problem } from '../http/problem.js';
+import type { RequestState } from '../http/request-context.js';
 import { requireJson } from '../http/require-json.js';
 import { IdempotencyKeyReusedError, type CreateOrder } from './create-order-use-case.js';
+import type { GetOrder } from './get-order-use-case.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency-key.js';
+import { encodeCursor, parseOrderListQuery } from './order-list-query.js';
 import { parseOrderRequest } from './order-request.js';
-import { orderLocation, orderResource } from './order-resource.js';
+import {
+  orderIdSchema,
+  orderLocation,
+  orderResource,
+  type OrderPageResource,
+} from './order-resource.js';
 
 export interface OrderRoutesDependencies {
   createOrder: CreateOrder;
+  getOrder: GetOrder;
   orders: OrderRepository;
   bodyLimitBytes: number;
+  metrics: ApiMetrics;
 }
-
-const orderId = z.uuid();
 
 const KEY_REUSED = problem(
   422,
@@ -24,8 +33,15 @@ const KEY_REUSED = problem(
   'This Idempotency-Key was first sent with a different order; use a new key for a new order.',
 );
 
-export function orderRoutes(deps: OrderRoutesDependencies): Router {
-  const router = new Router();
+const ORDER_NOT_FOUND = problem(
+  404,
+  'order-not-found',
+  'Order not found',
+  'There is no order with this id.',
+);
+
+export function orderRoutes(deps: OrderRoutesDependencies): Router<RequestState> {
+  const router = new Router<RequestState>();
   const jsonBody = bodyParser({
     enableTypes: ['json'],
     jsonLimit: deps.bodyLimitBytes,
@@ -36,24 +52,57 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router {
     const idempotencyKey = parseIdempotencyKey(ctx.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()]);
     const request = parseOrderRequest(ctx.request.body);
     const { order, replayed } = await deps
-      .createOrder(request, { idempotencyKey })
+      .createOrder(request, { requestId: ctx.state.requestId, idempotencyKey })
       .catch((error: unknown) => {
         throw error instanceof IdempotencyKeyReusedError ? new ProblemError(KEY_REUSED) : error;
       });
+    if (!replayed) deps.metrics.orderAccepted();
     ctx.status = 202;
     if (replayed) ctx.set('Idempotent-Replayed', 'true');
     ctx.set('Location', orderLocation(order));
     ctx.body = orderResource(order);
   });
 
-  router.get('/orders/:id', async (ctx) => {
-    const id = orderId.safeParse(ctx.params.id);
-    // An id we could never have issued is as unknown as a missing one.
-    const order = id.success ? await deps.orders.findById(id.data) : null;
-    if (order === null) {
-      throw new ProblemError(
-        problem(404, 'order-not-found', 'Order not found', 'There is no order with this id.'),
+  router.get('/orders', async (ctx) => {
+    const page = parseOrderListQuery(ctx.query);
+    const found = await deps.orders.list({ ...page, limit: page.limit + 1 });
+    const items = found.slice(0, page.limit);
+    const last = items.at(-1);
+    const nextCursor = found.length > page.limit && last !== undefined ? encodeCursor(last) : null;
+    if (nextCursor !== null) {
+      const next = new URLSearchParams(
+        Object.entries(ctx.query).flatMap(([name, value]) =>
+          typeof value === 'string' && name !== 'cursor' ? [[name, value] as [string, string]] : [],
+        ),
       );
+      next.set('cursor', nextCursor);
+      ctx.set('Link', `</orders?${next.toString()}>; rel="next"`);
+    }
+    ctx.body = {
+      items: items.map(orderResource),
+      next_cursor: nextCursor,
+    } satisfies OrderPageResource;
+  });
+
+  router.get('/orders/:id', async (ctx) => {
+    const id = orderIdSchema.safeParse(ctx.params.id);
+    // An id we could never have issued is as unknown as a missing one.
+    if (!id.success) throw new ProblemError(ORDER_NOT_FOUND);
+    const waitSeconds = preferredWaitSeconds(ctx.headers.prefer);
+    const clientGone = new AbortController();
+    // The response closes early only when the client went away: stop waiting for it then.
+    ctx.res.once('close', () => {
+      clientGone.abort();
+    });
+    const order = await deps.getOrder(id.data, {
+      waitMs: (waitSeconds ?? 0) * 1000,
+      signal: clientGone.signal,
+    });
+    // The answer depends on Prefer, whether it was sent or not: caches must key on it.
+    ctx.set('Vary', 'Prefer');
+    if (order === null) throw new ProblemError(ORDER_NOT_FOUND);
+    if (waitSeconds !== undefined) {
+      ctx.set('Preference-Applied', `wait=${Math.min(waitSeconds, MAX_WAIT_SECONDS)}`);
     }
     ctx.body = orderResource(order);
   });

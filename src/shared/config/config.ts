@@ -25,6 +25,7 @@ const duration = z
 
 const commonSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   MONGO_URL: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL')
@@ -42,6 +43,11 @@ const commonSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, - and _ only')
     .default('orders'),
+  RABBITMQ_URL: z
+    .string()
+    .regex(/^amqps?:\/\//, 'must be an amqp:// URL')
+    .default('amqp://guest:guest@127.0.0.1:5672'),
+  ORDERS_EXCHANGE: z.string().min(1).default('orders'),
   JOB_ATTEMPTS: positiveInt.default(6),
   RETRY_BASE_DELAY_MS: positiveInt.default(500),
   SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
@@ -51,14 +57,12 @@ const apiSchema = commonSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   BODY_LIMIT_BYTES: positiveInt.default(16_384),
   IDEMPOTENCY_KEY_TTL: duration.prefault('24h'),
+  ADMIN_USER: z.string().min(1).optional(),
+  ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
 });
 
 const workerSchema = commonSchema.extend({
-  RABBITMQ_URL: z
-    .string()
-    .regex(/^amqps?:\/\//, 'must be an amqp:// URL')
-    .default('amqp://guest:guest@127.0.0.1:5672'),
-  ORDERS_EXCHANGE: z.string().min(1).default('orders'),
+  WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   EVENT_PRODUCER: z.string().min(1).default('order-service'),
   USER_SERVICE_URL: httpUrl.default('http://127.0.0.1:8082'),
   PRODUCT_SERVICE_URL: httpUrl.default('http://127.0.0.1:8081'),
@@ -81,6 +85,10 @@ export class ConfigError extends Error {
   }
 }
 
+/** Every variable each process reads with its rule and default, for the documentation checks. */
+export const API_VARIABLES: Readonly<Record<string, z.ZodType>> = apiSchema.shape;
+export const WORKER_VARIABLES: Readonly<Record<string, z.ZodType>> = workerSchema.shape;
+
 function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
   // An empty variable means "not set": `FOO=` in a compose file should fall back to the default.
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
@@ -97,9 +105,10 @@ type CommonEnv = z.output<typeof commonSchema>;
 
 function commonConfig(env: CommonEnv) {
   return {
-    logLevel: env.LOG_LEVEL,
+    log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
     mongo: { url: env.MONGO_URL, database: env.MONGO_DB, timeoutMs: env.MONGO_TIMEOUT_MS },
     redis: { url: env.REDIS_URL },
+    rabbitmq: { url: env.RABBITMQ_URL, exchange: env.ORDERS_EXCHANGE },
     queue: {
       name: env.QUEUE_NAME,
       attempts: env.JOB_ATTEMPTS,
@@ -111,6 +120,22 @@ function commonConfig(env: CommonEnv) {
 
 export type CommonConfig = ReturnType<typeof commonConfig>;
 
+/** The settings every process shares (the events tail uses the broker's). */
+export function loadCommonConfig(env: NodeJS.ProcessEnv): CommonConfig {
+  return commonConfig(parse(commonSchema, env));
+}
+
+/** The queue dashboard is on only with both credentials: never open, never half-configured. */
+function adminCredentials(user: string | undefined, password: string | undefined) {
+  if (user === undefined && password === undefined) return null;
+  if (user === undefined || password === undefined) {
+    throw new ConfigError([
+      `${user === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD'}: must be set together with ${user === undefined ? 'ADMIN_PASSWORD' : 'ADMIN_USER'}`,
+    ]);
+  }
+  return { user, password };
+}
+
 export function loadApiConfig(env: NodeJS.ProcessEnv) {
   const parsed = parse(apiSchema, env);
   return {
@@ -118,6 +143,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv) {
     port: parsed.PORT,
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
     idempotencyKeyTtlMs: parsed.IDEMPOTENCY_KEY_TTL,
+    admin: adminCredentials(parsed.ADMIN_USER, parsed.ADMIN_PASSWORD),
   };
 }
 
@@ -127,7 +153,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv) {
   const parsed = parse(workerSchema, env);
   return {
     ...commonConfig(parsed),
-    rabbitmq: { url: parsed.RABBITMQ_URL, exchange: parsed.ORDERS_EXCHANGE },
+    port: parsed.WORKER_PORT,
     producer: parsed.EVENT_PRODUCER,
     userServiceUrl: parsed.USER_SERVICE_URL,
     productServiceUrl: parsed.PRODUCT_SERVICE_URL,

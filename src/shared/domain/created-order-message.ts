@@ -9,7 +9,7 @@ export const CREATED_ORDER_ROUTING_KEY = 'created_order';
  * duplicates. The run that confirms the order holds the first lease on it.
  */
 export function createdOrderEvent(
-  order: Pick<Order, 'id' | 'created_at'>,
+  order: Pick<Order, 'id' | 'created_at' | 'request_id'>,
   details: OrderDetails,
   context: { messageId: string; producer: string; now: Date; leaseMs: number },
 ): OutboxEvent {
@@ -31,6 +31,7 @@ export function createdOrderEvent(
     message_id: context.messageId,
     routing_key: CREATED_ORDER_ROUTING_KEY,
     message,
+    correlation_id: order.request_id,
     published_at: null,
     lease: firstLease(context.now, context.leaseMs),
   };

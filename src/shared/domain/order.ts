@@ -22,6 +22,8 @@ export interface OutboxEvent {
   message_id: string;
   routing_key: string;
   message: CreatedOrderMessage;
+  /** The request id of the order's POST, sent as the message's correlation id. */
+  correlation_id: string | null;
   published_at: Date | null;
   /** Who may publish it now: the holder of the newest lease, until it expires. */
   lease: EventLease;
@@ -63,10 +65,13 @@ export interface Order {
   created_at: Date;
   updated_at: Date;
   event: OutboxEvent | null;
+  /** The request id of the POST that made the order (X-Request-Id), for following it. */
+  request_id: string | null;
 }
 
 export interface NewOrder {
   id: string;
   user_id: string;
   product_code: string;
+  request_id: string | null;
 }

@@ -2,6 +2,8 @@
 export interface OutgoingEvent {
   routingKey: string;
   messageId: string;
+  /** The request id of the order's POST, so one request can be followed across services. */
+  correlationId: string | null;
   type: string;
   body: unknown;
   timestamp: Date;

@@ -1,26 +1,41 @@
 import type { Db } from 'mongodb';
 import type { Redis } from 'ioredis';
 
-/** One thing a process needs in order to do its work, and how to tell whether it answers. */
+/**
+ * One thing a process talks to, and how to tell whether it answers. A required one is needed
+ * to do the process's work at all; the others are reported, but the process copes without
+ * them (it was built to: the outbox waits for the broker, the recovery sweep for Redis).
+ */
 export interface DependencyCheck {
   name: string;
+  required: boolean;
   check(): Promise<void>;
 }
 
-export function mongoCheck(db: Db): DependencyCheck {
+export function mongoCheck(db: Db, required: boolean): DependencyCheck {
   return {
     name: 'mongodb',
+    required,
     check: async () => {
       await db.command({ ping: 1 });
     },
   };
 }
 
-export function redisCheck(redis: Redis): DependencyCheck {
+export function redisCheck(redis: Redis, required: boolean): DependencyCheck {
   return {
     name: 'redis',
+    required,
     check: async () => {
       await redis.ping();
     },
   };
+}
+
+/** The broker, through a connection the process keeps (see BrokerConnection). */
+export function rabbitmqCheck(
+  broker: { ensureConnected(): Promise<void> },
+  required: boolean,
+): DependencyCheck {
+  return { name: 'rabbitmq', required, check: () => broker.ensureConnected() };
 }

@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Filter } from 'mongodb';
 import { sourceStatesFor, type Settlement } from '../domain/order-lifecycle.js';
 import type { Order } from '../domain/order.js';
 import { guarded, insertOnce } from './mongo-errors.js';
@@ -39,8 +39,13 @@ function toDocument({ id, ...rest }: Order): OrderDocument {
   return { _id: id, ...rest };
 }
 
+/** Orders stored before request ids were kept have none. */
 function toOrder({ _id, ...rest }: OrderDocument): Order {
-  return { id: _id, ...rest };
+  const event =
+    rest.event === null
+      ? null
+      : { ...rest.event, correlation_id: rest.event.correlation_id ?? null };
+  return { id: _id, ...rest, request_id: rest.request_id ?? null, event };
 }
 
 /** The indexes every query here relies on; creating an existing index is a no-op. */
@@ -48,6 +53,15 @@ export async function ensureOrderIndexes(db: Db): Promise<void> {
   await guarded(async () => {
     const orders = db.collection<OrderDocument>(ORDERS_COLLECTION);
     await orders.createIndex({ status: 1, created_at: 1 }, { name: 'status_created_at' }, {});
+    // Listing, newest first, filtered by user, status, both or neither.
+    await orders.createIndex({ created_at: -1, _id: -1 }, { name: 'newest' }, {});
+    await orders.createIndex({ user_id: 1, created_at: -1, _id: -1 }, { name: 'user_newest' }, {});
+    await orders.createIndex({ status: 1, created_at: -1, _id: -1 }, { name: 'status_newest' }, {});
+    await orders.createIndex(
+      { user_id: 1, status: 1, created_at: -1, _id: -1 },
+      { name: 'user_status_newest' },
+      {},
+    );
     await orders.createIndex(
       { status: 1, 'event.published_at': 1, updated_at: 1 },
       { name: 'outbox' },
@@ -72,6 +86,28 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
         const document = await orders.findOne({ _id: id });
         return document === null ? null : toOrder(document);
       }),
+
+    list: ({ userId, status, after, limit }) =>
+      guarded(async () => {
+        const filter: Filter<OrderDocument> = {};
+        if (userId !== undefined) filter.user_id = userId;
+        if (status !== undefined) filter.status = status;
+        if (after !== null) {
+          filter.$or = [
+            { created_at: { $lt: after.created_at } },
+            { created_at: after.created_at, _id: { $lt: after.id } },
+          ];
+        }
+        const documents = await orders
+          .find(filter)
+          .sort({ created_at: -1, _id: -1 })
+          .limit(limit)
+          .toArray();
+        return documents.map(toOrder);
+      }),
+
+    countUnpublishedEvents: () =>
+      guarded(() => orders.countDocuments({ status: 'CONFIRMED', 'event.published_at': null })),
 
     // Two steps, each safe to repeat. (1) Record the settlement under the order's id: an
     // insert with a taken _id fails atomically on every MongoDB-protocol server, so exactly
@@ -159,12 +195,16 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
         const documents = await orders
           .find(
             { status: 'PENDING', created_at: { $lt: acceptedBefore } },
-            { projection: { _id: 1, created_at: 1 } },
+            { projection: { _id: 1, created_at: 1, request_id: 1 } },
           )
           .sort({ created_at: 1 })
           .limit(limit)
           .toArray();
-        return documents.map(({ _id, created_at }) => ({ id: _id, created_at }));
+        return documents.map(({ _id, created_at, request_id }) => ({
+          id: _id,
+          created_at,
+          request_id: request_id ?? null,
+        }));
       }),
   };
 }

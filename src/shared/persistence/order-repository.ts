@@ -1,11 +1,23 @@
 import type { Settlement } from '../domain/order-lifecycle.js';
-import type { EventLease, Order } from '../domain/order.js';
+import type { EventLease, Order, OrderStatus } from '../domain/order.js';
+
+/** One page of orders, newest first: those after `after` in (created_at, id) order. */
+export interface OrderPage {
+  userId?: string;
+  status?: OrderStatus;
+  after: { created_at: Date; id: string } | null;
+  limit: number;
+}
 
 /** Where orders live. Every change to an order is one atomic single-document write. */
 export interface OrderRepository {
   /** Stores a new order; false (and nothing changed) when an order with its id exists. */
   insert(order: Order): Promise<boolean>;
   findById(id: string): Promise<Order | null>;
+  /** Newest first, by acceptance time then id; at most `page.limit` orders. */
+  list(page: OrderPage): Promise<Order[]>;
+  /** How many CONFIRMED orders still wait for their event to be published. */
+  countUnpublishedEvents(): Promise<number>;
   /**
    * Moves a PENDING order to its final state, once: of several settlements of one order,
    * the first recorded wins (`won`), and every call returns the order as that one left it.
@@ -34,7 +46,7 @@ export interface OrderRepository {
   findPendingAcceptedBefore(
     acceptedBefore: Date,
     limit: number,
-  ): Promise<Pick<Order, 'id' | 'created_at'>[]>;
+  ): Promise<Pick<Order, 'id' | 'created_at' | 'request_id'>[]>;
 }
 
 /** The store could not be reached: callers answer 503 or retry later, the data is intact. */

@@ -11,7 +11,15 @@ export interface KnownLookups {
 
 export interface OrderJobData {
   orderId: string;
+  /** The request id of the order's POST, so the worker's logs and calls carry it on. */
+  requestId?: string | null;
   known?: KnownLookups;
+}
+
+/** The order fields a job is made from. */
+export interface QueuedOrder {
+  id: string;
+  request_id: string | null;
 }
 
 export interface RetrySettings {

@@ -5,6 +5,7 @@ import {
   PROCESS_ORDER_JOB,
   orderJobOptions,
   type OrderJobData,
+  type QueuedOrder,
   type RetrySettings,
 } from './order-job.js';
 
@@ -14,12 +15,12 @@ export type QueueRepair = 'added' | 'retried' | 'present';
 /** The producer side of the order queue. */
 export interface OrderQueue {
   /** Adds the order's job; a no-op while a job for the order exists. */
-  enqueue(orderId: string): Promise<void>;
+  enqueue(order: QueuedOrder): Promise<void>;
   /**
    * Makes sure a PENDING order has a live job: adds one when there is none, and runs a job
    * again, with fresh attempts, when it ended (it failed for good while its order is PENDING).
    */
-  ensureQueued(orderId: string): Promise<QueueRepair>;
+  ensureQueued(order: QueuedOrder): Promise<QueueRepair>;
   close(): Promise<void>;
 }
 
@@ -39,24 +40,28 @@ export function createOrderQueue(options: {
     // Connection errors surface through the rejected add; without a listener they would crash.
   });
   const timeoutMs = options.timeoutMs ?? 2000;
-  const add = (orderId: string) =>
-    queue.add(PROCESS_ORDER_JOB, { orderId }, orderJobOptions(orderId, options.retry));
+  const add = (order: QueuedOrder) =>
+    queue.add(
+      PROCESS_ORDER_JOB,
+      { orderId: order.id, requestId: order.request_id },
+      orderJobOptions(order.id, options.retry),
+    );
 
   return {
-    async enqueue(orderId) {
-      const added = add(orderId);
+    async enqueue(order) {
+      const added = add(order);
       added.catch(() => undefined); // a late failure after the timeout is already reported
       await Promise.race([
         added,
         setTimeout(timeoutMs, undefined, { ref: false }).then(() => {
-          throw new Error(`the queue did not take order ${orderId} within ${timeoutMs} ms`);
+          throw new Error(`the queue did not take order ${order.id} within ${timeoutMs} ms`);
         }),
       ]);
     },
-    async ensureQueued(orderId) {
-      const job = await queue.getJob(orderId);
+    async ensureQueued(order) {
+      const job = await queue.getJob(order.id);
       if (job === undefined) {
-        await add(orderId);
+        await add(order);
         return 'added';
       }
       const state = await job.getState();

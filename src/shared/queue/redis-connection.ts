@@ -6,8 +6,12 @@ import { Redis } from 'ioredis';
  *   answered at once; commands are not buffered while disconnected.
  * - A worker blocks on Redis and must wait through outages: BullMQ requires
  *   `maxRetriesPerRequest: null` there.
+ * - A subscriber (pub/sub) waits through outages too and subscribes again on reconnect.
  */
-export function createRedisConnection(url: string, role: 'producer' | 'worker'): Redis {
+export function createRedisConnection(
+  url: string,
+  role: 'producer' | 'worker' | 'subscriber',
+): Redis {
   return role === 'producer'
     ? new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 })
     : new Redis(url, { maxRetriesPerRequest: null });

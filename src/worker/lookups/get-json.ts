@@ -6,6 +6,8 @@ export interface LookupTarget {
   dependency: Dependency;
   resource: string;
   url: URL;
+  /** Sent as X-Request-Id, so the services' logs can be matched with ours. */
+  requestId: string | null;
 }
 
 /**
@@ -20,7 +22,9 @@ export async function getJson(target: LookupTarget, limit: AttemptTimeout): Prom
   let response: Response;
   let text: string;
   try {
-    response = await fetch(target.url, { signal, headers: { accept: 'application/json' } });
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (target.requestId !== null) headers['x-request-id'] = target.requestId;
+    response = await fetch(target.url, { signal, headers });
     text = await response.text();
   } catch (error) {
     // Headers and body share the one time limit; either can time out or break.

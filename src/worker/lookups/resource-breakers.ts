@@ -15,9 +15,13 @@ export interface BreakerSettings {
   resetTimeoutMs: number;
 }
 
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
 /** Runs a lookup through the breaker of the one resource it reads. */
 export interface ResourceBreakers {
   run<T>(dependency: Dependency, resource: string, lookup: () => Promise<T>): Promise<T>;
+  /** How many breakers of each service are in each state (for metrics). */
+  states(): { service: Dependency; state: BreakerState; count: number }[];
   shutdown(): void;
 }
 
@@ -25,8 +29,14 @@ const ROLLING_WINDOW_MS = 10_000;
 const BUCKET_MS = 1_000;
 
 interface Entry {
+  dependency: Dependency;
   breaker: CircuitBreaker<[() => Promise<unknown>]>;
   lastFailure: string;
+}
+
+function stateOf(breaker: CircuitBreaker): BreakerState {
+  if (breaker.halfOpen) return 'half_open';
+  return breaker.opened ? 'open' : 'closed';
 }
 
 /**
@@ -71,7 +81,7 @@ export function createResourceBreakers(
       errorFilter: (error: unknown) =>
         error instanceof LookupError && !countsAgainstBreaker(error.failure),
     });
-    const entry: Entry = { breaker, lastFailure: 'unknown' };
+    const entry: Entry = { dependency, breaker, lastFailure: 'unknown' };
     breaker.on('failure', (error: unknown) => {
       entry.lastFailure =
         error instanceof LookupError ? describeFailure(error.failure) : String(error);
@@ -105,6 +115,17 @@ export function createResourceBreakers(
         }
         throw error;
       }
+    },
+    states() {
+      const counts = new Map<string, { service: Dependency; state: BreakerState; count: number }>();
+      for (const entry of entries.values()) {
+        const state = stateOf(entry.breaker);
+        const key = `${entry.dependency}/${state}`;
+        const found = counts.get(key) ?? { service: entry.dependency, state, count: 0 };
+        found.count++;
+        counts.set(key, found);
+      }
+      return [...counts.values()];
     },
     shutdown() {
       clearInterval(rotate);

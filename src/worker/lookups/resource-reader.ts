@@ -5,8 +5,15 @@ import { getJson } from './get-json.js';
 import { LookupError } from './lookup-error.js';
 import type { ResourceBreakers } from './resource-breakers.js';
 
-/** Reads one resource by id from a service, through its breaker, into a checked shape. */
-export type ResourceReader<T> = (id: string, limit: AttemptTimeout) => Promise<T>;
+/**
+ * Reads one resource by id from a service, through its breaker, into a checked shape;
+ * `requestId` (the order's) goes along with the call.
+ */
+export type ResourceReader<T> = (
+  id: string,
+  limit: AttemptTimeout,
+  requestId: string | null,
+) => Promise<T>;
 
 export function createResourceReader<T>(options: {
   dependency: Dependency;
@@ -18,10 +25,10 @@ export function createResourceReader<T>(options: {
   const { dependency, schema, breakers } = options;
   const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
 
-  return (id, limit) =>
+  return (id, limit, requestId) =>
     breakers.run(dependency, id, async () => {
       const url = new URL(`${options.collection}/${encodeURIComponent(id)}`, base);
-      const body = await getJson({ dependency, resource: id, url }, limit);
+      const body = await getJson({ dependency, resource: id, url, requestId }, limit);
       const parsed = schema.safeParse(body);
       if (!parsed.success) {
         const detail = z.prettifyError(parsed.error).replace(/\s+/g, ' ');

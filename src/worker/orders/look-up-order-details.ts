@@ -24,14 +24,14 @@ export type LookupOutcome =
  * already learned, and reports either the order's details or every failure.
  */
 export async function lookUpOrderDetails(
-  order: Pick<Order, 'user_id' | 'product_code'>,
+  order: Pick<Order, 'user_id' | 'product_code' | 'request_id'>,
   known: KnownLookups,
   readers: Readers,
   limit: AttemptTimeout,
 ): Promise<LookupOutcome> {
   const [user, product] = await Promise.allSettled([
-    known.user ?? readers.readUser(order.user_id, limit),
-    known.product ?? readers.readProduct(order.product_code, limit),
+    known.user ?? readers.readUser(order.user_id, limit, order.request_id),
+    known.product ?? readers.readProduct(order.product_code, limit, order.request_id),
   ]);
   if (user.status === 'fulfilled' && product.status === 'fulfilled') {
     return { found: true, details: orderDetailsFrom(user.value, product.value) };

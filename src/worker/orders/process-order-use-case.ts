@@ -42,6 +42,7 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
       logger.info(
         {
           orderId: order.id,
+          requestId: order.request_id,
           from: order.status,
           to: result.order.status,
           failure: result.order.failure ?? undefined,
@@ -77,7 +78,12 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
 
     await attempt.remember(outcome.known);
     logger.info(
-      { orderId: order.id, attempt: attempt.number, reason: decision.reason },
+      {
+        orderId: order.id,
+        requestId: order.request_id,
+        attempt: attempt.number,
+        reason: decision.reason,
+      },
       'lookup failed, will retry',
     );
     throw new RetryLaterError(decision.reason);

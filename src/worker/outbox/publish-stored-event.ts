@@ -23,6 +23,7 @@ export async function publishStoredEvent(
   await deps.publisher.publish({
     routingKey: event.routing_key,
     messageId: event.message_id,
+    correlationId: event.correlation_id,
     type: event.message.type,
     body: event.message,
     timestamp: new Date(event.message.sent_at),
@@ -34,7 +35,12 @@ export async function publishStoredEvent(
     deps.clock(),
   );
   deps.logger.info(
-    { orderId, messageId: event.message_id, lease: event.lease.generation },
+    {
+      orderId,
+      requestId: event.correlation_id,
+      messageId: event.message_id,
+      lease: event.lease.generation,
+    },
     'created_order event published',
   );
 }

@@ -28,13 +28,16 @@ type Outcome = QueueRepair | 'expired';
 export function createRecoverStrandedOrders(deps: RecoveryDependencies) {
   const { orders, queue, clock, logger } = deps;
 
-  async function recover(order: Pick<Order, 'id' | 'created_at'>, now: Date): Promise<Outcome> {
-    if (!isPastDeadline(order, now, deps.deadlineMs)) return queue.ensureQueued(order.id);
+  async function recover(
+    order: Pick<Order, 'id' | 'created_at' | 'request_id'>,
+    now: Date,
+  ): Promise<Outcome> {
+    if (!isPastDeadline(order, now, deps.deadlineMs)) return queue.ensureQueued(order);
     const failure = deadlineFailure(order, deps.deadlineMs);
     const result = await orders.settle(order.id, { status: 'FAILED', failure }, now);
     if (result?.won === true) {
       logger.warn(
-        { orderId: order.id, from: 'PENDING', to: 'FAILED', failure },
+        { orderId: order.id, requestId: order.request_id, from: 'PENDING', to: 'FAILED', failure },
         'order state changed',
       );
     }

@@ -1,0 +1,20 @@
+import { Counter, type Registry } from 'prom-client';
+
+/** What the API counts beyond its HTTP metrics (see http-metrics). */
+export interface ApiMetrics {
+  /** A new order was stored and answered 202 (replays of an Idempotency-Key are not new). */
+  orderAccepted(): void;
+}
+
+export function createApiMetrics(registry: Registry): ApiMetrics {
+  const accepted = new Counter({
+    name: 'orders_accepted_total',
+    help: 'Orders stored as PENDING and answered 202 (Idempotency-Key replays excluded).',
+    registers: [registry],
+  });
+  return {
+    orderAccepted: () => {
+      accepted.inc();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import type { ZodOpenApiPathsObject } from 'zod-openapi';
+import { DOCS_URL, OPENAPI_URL } from './docs-urls.js';
+import { jsonResponse, textResponse } from './responses.js';
+
+const openApiDocumentSchema = z
+  .looseObject({
+    openapi: z.string().regex(/^3\.1\.\d+$/),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.looseObject({})),
+  })
+  .meta({ description: 'An OpenAPI 3.1 document.' });
+
+/** The API's description of itself: this document and the page that shows it. */
+export function documentationOperations(): ZodOpenApiPathsObject {
+  return {
+    [OPENAPI_URL]: {
+      get: {
+        operationId: 'getOpenApiDocument',
+        tags: ['Documentation'],
+        summary: 'This OpenAPI document',
+        responses: { '200': jsonResponse('The OpenAPI 3.1 document.', openApiDocumentSchema) },
+      },
+    },
+    [DOCS_URL]: {
+      get: {
+        operationId: 'getDocs',
+        tags: ['Documentation'],
+        summary: 'Interactive documentation',
+        description: `Swagger UI for this document; its files are served under ${DOCS_URL}/assets.`,
+        responses: { '200': textResponse('An HTML page.', 'text/html') },
+      },
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { createDocument } from 'zod-openapi';
+import { identifier } from '../orders/order-request.js';
+import { documentationOperations } from './documentation-operations.js';
+import { monitoringOperations } from './monitoring-operations.js';
+import { orderOperations } from './order-operations.js';
+
+export type OpenApiDocument = ReturnType<typeof createDocument>;
+
+const DESCRIPTION = `
+Accept-then-process orders: \`POST /orders\` stores an order and answers 202 at once; a worker
+then looks up its user and product and makes it CONFIRMED or FAILED. Read it back with
+\`GET /orders/{id}\` (optionally long-polling with \`Prefer: wait=N\`).
+
+Every error is an RFC 9457 problem document (\`application/problem+json\`); branch on its
+\`type\` and the status. Besides the answers listed per operation, any request may get
+404 (no such path), 405 with \`Allow\` or 501 (method), or 500 (an unexpected fault, never
+with internals), all as problem documents. Every response carries \`X-Request-Id\`.
+
+Not described here: the queue dashboard at \`/admin/queues\` (Bull Board, for operators,
+served only when administrator credentials are configured, behind Basic authentication).
+`.trim();
+
+/**
+ * The OpenAPI 3.1 document of the API, rendered from the zod schemas the API validates
+ * with (and the order resource's schema). Built once, at start-up.
+ */
+export function createOpenApiDocument(): OpenApiDocument {
+  return createDocument({
+    openapi: '3.1.0',
+    info: { title: 'Order service API', version: '1.0.0', description: DESCRIPTION },
+    tags: [
+      { name: 'Orders', description: 'Accept, list and read orders.' },
+      { name: 'Monitoring', description: 'Health and metrics.' },
+      { name: 'Documentation', description: 'This document and its interactive page.' },
+    ],
+    paths: {
+      ...orderOperations(),
+      ...monitoringOperations(),
+      ...documentationOperations(),
+    },
+    // A shared instance (not a `.meta` copy), so every field it checks refers to one
+    // component: order requests, the list filter and the order resource.
+    components: { schemas: { Identifier: identifier } },
+  });
+}

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { ORDER_STATUSES, type Order } from '../../shared/domain/order.js';
+import type { OrderPage } from '../../shared/persistence/order-repository.js';
+import { ProblemError, problem } from '../http/problem.js';
+import { fieldErrors, identifier } from './order-request.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** Where a page ends: the newest-first order of (created_at, id) continues after it. */
+export interface PagePosition {
+  created_at: Date;
+  id: string;
+}
+
+const position = z.object({ c: z.iso.datetime(), i: z.uuid() });
+
+/** Cursors are opaque to clients: base64url of the last order's time and id. */
+export function encodeCursor(order: Pick<Order, 'created_at' | 'id'>): string {
+  return Buffer.from(
+    JSON.stringify({ c: order.created_at.toISOString(), i: order.id }),
+    'utf8',
+  ).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): PagePosition | null {
+  try {
+    const parsed = position.safeParse(
+      JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')),
+    );
+    return parsed.success ? { created_at: new Date(parsed.data.c), id: parsed.data.i } : null;
+  } catch {
+    return null;
+  }
+}
+
+export const orderListQuerySchema = z.strictObject({
+  user_id: identifier.optional(),
+  status: z.enum(ORDER_STATUSES).optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
+    .optional(),
+  cursor: z
+    .string()
+    .max(256)
+    .refine((cursor) => decodeCursor(cursor) !== null, 'is not a cursor this API gave out')
+    .optional(),
+});
+
+/** Checks `GET /orders` query parameters; unknown or repeated ones are a 400 naming them. */
+export function parseOrderListQuery(query: unknown): OrderPage {
+  const result = orderListQuerySchema.safeParse(query);
+  if (!result.success) {
+    const errors = fieldErrors(result.error);
+    throw new ProblemError(
+      problem(
+        400,
+        'invalid-query',
+        'Invalid query',
+        errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+        { errors },
+      ),
+    );
+  }
+  const { user_id, status, limit, cursor } = result.data;
+  return {
+    ...(user_id === undefined ? {} : { userId: user_id }),
+    ...(status === undefined ? {} : { status }),
+    after: cursor === undefined ? null : decodeCursor(cursor),
+    limit: limit ?? DEFAULT_PAGE_SIZE,
+  };
+}

@@ -1,0 +1,80 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../observability/logger.js';
+
+/**
+ * Settlements are announced on a Redis pub/sub channel so that every API replica can wake the
+ * clients long-polling an order the moment it leaves PENDING, without polling the database.
+ * A notice is only a hint to read the order again; one lost while Redis is away costs a
+ * waiting client the rest of its wait, never a wrong answer.
+ */
+export function settlementChannel(queueName: string): string {
+  return `${queueName}:order-settled`;
+}
+
+export interface SettlementAnnouncer {
+  announce(orderId: string): Promise<void>;
+}
+
+export function createSettlementAnnouncer(redis: Redis, channel: string): SettlementAnnouncer {
+  return {
+    async announce(orderId) {
+      await redis.publish(channel, orderId);
+    },
+  };
+}
+
+export interface SettlementWaiter {
+  /**
+   * Resolves true when the order is announced settled, false when `timeoutMs` passes or
+   * `signal` aborts first. Start waiting before reading the order, so a settlement between
+   * the read and the wait is not missed.
+   */
+  waitFor(orderId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  /** Wakes every waiter (shutdown) and stops listening. */
+  close(): Promise<void>;
+}
+
+/** Listens on a connection of its own (a subscribed Redis connection can do nothing else). */
+export function createSettlementWaiter(
+  subscriber: Redis,
+  channel: string,
+  logger: Logger,
+): SettlementWaiter {
+  const waiting = new Map<string, Set<(settled: boolean) => void>>();
+  subscriber.on('message', (from: string, orderId: string) => {
+    if (from !== channel) return;
+    for (const wake of waiting.get(orderId) ?? []) wake(true);
+  });
+  subscriber.subscribe(channel).catch((error: unknown) => {
+    // ioredis subscribes again by itself once Redis is back; until then waits time out.
+    logger.warn({ err: error, channel }, 'not listening for settlements yet');
+  });
+
+  return {
+    waitFor(orderId, timeoutMs, signal) {
+      return new Promise((resolve) => {
+        const wake = (settled: boolean) => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          const forOrder = waiting.get(orderId);
+          forOrder?.delete(wake);
+          if (forOrder?.size === 0) waiting.delete(orderId);
+          resolve(settled);
+        };
+        const onAbort = () => {
+          wake(false);
+        };
+        const timer = setTimeout(onAbort, timeoutMs);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const forOrder = waiting.get(orderId) ?? new Set();
+        forOrder.add(wake);
+        waiting.set(orderId, forOrder);
+        if (signal?.aborted === true) onAbort();
+      });
+    },
+    async close() {
+      for (const forOrder of [...waiting.values()]) for (const wake of [...forOrder]) wake(false);
+      await subscriber.quit().catch(() => undefined);
+    },
+  };
+}

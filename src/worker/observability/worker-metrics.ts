@@ -1,0 +1,132 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Dependency } from '../../shared/domain/lookup-failure.js';
+import type { Order } from '../../shared/domain/order.js';
+import type { Logger } from '../../shared/observability/logger.js';
+
+/** Where the scrape-time gauges read their values; each read is one cheap query. */
+export interface WorkerGaugeSources {
+  /** BullMQ job counts by state (waiting, active, delayed, completed, failed, …). */
+  queueJobCounts(): Promise<Record<string, number>>;
+  /** CONFIRMED orders whose event is not published yet. */
+  outboxBacklog(): Promise<number>;
+  /** How many resource breakers of each service are in each state. */
+  breakerStates(): { service: Dependency; state: 'closed' | 'open' | 'half_open'; count: number }[];
+}
+
+export interface WorkerMetrics {
+  orderFinished(order: Order): void;
+  dependencyCall(service: Dependency, outcome: string, seconds: number): void;
+  eventPublished(): void;
+  eventPublishFailed(): void;
+  strandedOrders(outcome: string, count: number): void;
+}
+
+const SERVICE_LABEL: Record<Dependency, string> = {
+  user: 'user-service',
+  product: 'product-service',
+};
+
+/** The worker's metrics; names and labels are listed in the README's Metrics section. */
+export function createWorkerMetrics(
+  registry: Registry,
+  sources: WorkerGaugeSources,
+  logger: Logger,
+): WorkerMetrics {
+  const registers = [registry];
+  const finished = new Counter({
+    name: 'orders_finished_total',
+    help: 'Orders that reached a final state, by status and failure code ("none" when confirmed).',
+    labelNames: ['status', 'failure_code'] as const,
+    registers,
+  });
+  const timeToFinal = new Histogram({
+    name: 'order_time_to_final_seconds',
+    help: 'Time from acceptance (202) to the final state, by status.',
+    labelNames: ['status'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 90, 120, 300, 600],
+    registers,
+  });
+  const dependencyDuration = new Histogram({
+    name: 'dependency_request_duration_seconds',
+    help: 'Calls to the user and product services, by service and outcome (success or the failure cause).',
+    labelNames: ['service', 'outcome'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 75],
+    registers,
+  });
+  const published = new Counter({
+    name: 'events_published_total',
+    help: 'created_order events confirmed by the broker.',
+    registers,
+  });
+  const publishFailures = new Counter({
+    name: 'event_publish_failures_total',
+    help: 'Publishes of created_order events that failed (the event stays in the outbox).',
+    registers,
+  });
+  const stranded = new Counter({
+    name: 'stranded_orders_recovered_total',
+    help: 'PENDING orders the recovery sweep repaired, by what it did (added, retried, expired).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+
+  const onScrapeFailure = (what: string) => (error: unknown) => {
+    logger.debug({ err: error }, `metrics: could not read ${what}`);
+  };
+  new Gauge({
+    name: 'queue_jobs',
+    help: 'Jobs in the order queue, by state.',
+    labelNames: ['state'] as const,
+    registers,
+    async collect() {
+      const counts = await sources.queueJobCounts().catch(onScrapeFailure('queue counts'));
+      if (counts === undefined) return;
+      for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
+    },
+  });
+  new Gauge({
+    name: 'outbox_backlog_events',
+    help: 'CONFIRMED orders whose created_order event is not published yet.',
+    registers,
+    async collect() {
+      const backlog = await sources.outboxBacklog().catch(onScrapeFailure('outbox backlog'));
+      if (backlog !== undefined) this.set(backlog);
+    },
+  });
+  new Gauge({
+    name: 'circuit_breakers',
+    help: 'Per-resource circuit breakers, by service and state.',
+    labelNames: ['service', 'state'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const service of ['user', 'product'] as const)
+        for (const state of ['closed', 'open', 'half_open'] as const)
+          this.set({ service: SERVICE_LABEL[service], state }, 0);
+      for (const { service, state, count } of sources.breakerStates())
+        this.set({ service: SERVICE_LABEL[service], state }, count);
+    },
+  });
+
+  return {
+    orderFinished(order) {
+      finished.inc({ status: order.status, failure_code: order.failure?.code ?? 'none' });
+      timeToFinal.observe(
+        { status: order.status },
+        (order.updated_at.getTime() - order.created_at.getTime()) / 1000,
+      );
+    },
+    dependencyCall(service, outcome, seconds) {
+      dependencyDuration.observe({ service: SERVICE_LABEL[service], outcome }, seconds);
+    },
+    eventPublished: () => {
+      published.inc();
+    },
+    eventPublishFailed: () => {
+      publishFailures.inc();
+    },
+    strandedOrders(outcome, count) {
+      if (count > 0) stranded.inc({ outcome }, count);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  createMongoConnection,
+  type MongoConnection,
+} from '../../src/shared/persistence/mongo-connection.js';
+import { createOrderQueue, type OrderQueue } from '../../src/shared/queue/order-queue.js';
+import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
+import { startApi, type ApiUnderTest } from './api-server.js';
+import { services, uniqueName } from './services.js';
+
+export interface ApiFixture {
+  queueName: string;
+  mongo: MongoConnection;
+  redis: Redis;
+  queue: OrderQueue;
+  /** Reads the queue the API adds jobs to (no worker takes them). */
+  inspector: Queue;
+  api: ApiUnderTest;
+}
+
+/**
+ * Registers before/after hooks that run the real app against its own database and queue on
+ * the real services, and returns the fixture they fill in.
+ */
+export function useApi(
+  name: string,
+  options: { bodyLimitBytes?: number; retry?: { attempts: number; retryBaseDelayMs: number } } = {},
+): ApiFixture {
+  const fixture = { queueName: uniqueName(name) } as ApiFixture;
+  before(async () => {
+    fixture.mongo = createMongoConnection({
+      url: services.mongoUrl,
+      database: uniqueName(name),
+      timeoutMs: 2000,
+    });
+    fixture.redis = createRedisConnection(services.redisUrl, 'producer');
+    fixture.queue = createOrderQueue({
+      name: fixture.queueName,
+      connection: fixture.redis,
+      retry: options.retry ?? { attempts: 3, retryBaseDelayMs: 100 },
+    });
+    fixture.inspector = new Queue(fixture.queueName, {
+      connection: createRedisConnection(services.redisUrl, 'worker'),
+    });
+    fixture.api = await startApi({
+      mongo: fixture.mongo,
+      queue: fixture.queue,
+      queueName: fixture.queueName,
+      redis: fixture.redis,
+      ...(options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes }),
+    });
+  });
+  after(async () => {
+    await fixture.api.close();
+    await fixture.inspector.obliterate({ force: true });
+    await fixture.inspector.close();
+    await fixture.queue.close();
+    fixture.redis.disconnect();
+    await fixture.mongo.db.dropDatabase();
+    await fixture.mongo.client.close();
+  });
+  return fixture;
+}
