@@ -1,8 +1,9 @@
 # Order-processing service image: one image, two roles.
 #   API (default):  node dist/api/main.js      (listens on PORT, default 3000)
-#   Worker:         node dist/worker/main.js   (override the command)
-# Health checks are set per service in docker-compose.yml, since the two roles
-# differ (only the API serves HTTP).
+#   Worker:         node dist/worker/main.js   (override the command; metrics and health
+#                                               on WORKER_PORT, default 3001)
+# Health checks are set per service in docker-compose.yml, since the two roles listen on
+# different ports.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
