@@ -2,18 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { parseIdempotencyKey } from '../../src/api/orders/idempotency-key.js';
 import { createOpenApiDocument } from '../../src/api/openapi/openapi-document.js';
-import {
-  createMongoConnection,
-  type MongoConnection,
-} from '../../src/shared/persistence/mongo-connection.js';
-import { createOrderQueue, type OrderQueue } from '../../src/shared/queue/order-queue.js';
-import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
-import { postOrder, startApi, type ApiUnderTest } from '../support/api-server.js';
-import { services, uniqueName } from '../support/services.js';
+import { useApi, withStoppingApi, withUnreachableStore } from '../support/api-fixture.js';
+import { postOrder, type ApiUnderTest } from '../support/api-server.js';
 
 /** The parts of an OpenAPI 3.1 document these tests read. */
 interface Reference {
@@ -223,11 +215,7 @@ function documentedResponses(document: OpenApi): string[] {
 }
 
 describe('OpenAPI document and interactive docs (real app, MongoDB-protocol server and Redis)', () => {
-  const queueName = uniqueName('test_openapi');
-  let mongo: MongoConnection;
-  let redis: Redis;
-  let queue: OrderQueue;
-  let inspector: Queue;
+  const fixture = useApi('test_openapi');
   let api: ApiUnderTest;
   let document: OpenApi;
   let conformance: ReturnType<typeof createConformance>;
@@ -237,32 +225,9 @@ describe('OpenAPI document and interactive docs (real app, MongoDB-protocol serv
     JSON.stringify({ user_id: `u-${randomUUID().slice(0, 8)}`, product_code: 'classic-box' });
 
   before(async () => {
-    mongo = createMongoConnection({
-      url: services.mongoUrl,
-      database: uniqueName('test_openapi'),
-      timeoutMs: 2000,
-    });
-    redis = createRedisConnection(services.redisUrl, 'producer');
-    queue = createOrderQueue({
-      name: queueName,
-      connection: redis,
-      retry: { attempts: 3, retryBaseDelayMs: 100 },
-    });
-    inspector = new Queue(queueName, {
-      connection: createRedisConnection(services.redisUrl, 'worker'),
-    });
-    api = await startApi({ mongo, queue, queueName, redis });
+    api = fixture.api;
     document = (await (await fetch(`${api.url}/openapi.json`)).json()) as OpenApi;
     conformance = createConformance(document);
-  });
-  after(async () => {
-    await api.close();
-    await inspector.obliterate({ force: true });
-    await inspector.close();
-    await queue.close();
-    redis.disconnect();
-    await mongo.db.dropDatabase();
-    await mongo.client.close();
   });
 
   describe('the document', () => {
@@ -551,51 +516,33 @@ describe('OpenAPI document and interactive docs (real app, MongoDB-protocol serv
     });
 
     it('when the store cannot be reached, then the 503s of every order operation and of readiness match', async () => {
-      const unreachable = createMongoConnection({
-        url: 'mongodb://127.0.0.1:1',
-        database: 'x',
-        timeoutMs: 300,
-      });
-      const offlineApi = await startApi({ mongo: unreachable, queue, queueName, redis });
-      try {
+      await withUnreachableStore(fixture, async (offlineUrl) => {
         const answers: [Response, string, string][] = [
-          [await postOrder(offlineApi.url, newOrder()), 'post', '/orders'],
-          [await fetch(`${offlineApi.url}/orders`), 'get', '/orders'],
-          [await fetch(`${offlineApi.url}/orders/${randomUUID()}`), 'get', '/orders/{id}'],
-          [await fetch(`${offlineApi.url}/health/ready`), 'get', '/health/ready'],
+          [await postOrder(offlineUrl, newOrder()), 'post', '/orders'],
+          [await fetch(`${offlineUrl}/orders`), 'get', '/orders'],
+          [await fetch(`${offlineUrl}/orders/${randomUUID()}`), 'get', '/orders/{id}'],
+          [await fetch(`${offlineUrl}/health/ready`), 'get', '/health/ready'],
         ];
         for (const [response, method, path] of answers) {
           expect(response.status, `${method} ${path}`).to.equal(503);
           await conformance.check(response, method, path);
         }
-      } finally {
-        await offlineApi.close();
-        await unreachable.client.close();
-      }
+      });
     });
 
     it('when the instance is stopping, then the 503s match, and the document is still served', async () => {
-      const stoppingApi = await startApi({
-        mongo,
-        queue,
-        queueName,
-        redis,
-        isStopping: () => true,
-      });
-      try {
-        const refused = await postOrder(stoppingApi.url, newOrder());
+      await withStoppingApi(fixture, async (stoppingUrl) => {
+        const refused = await postOrder(stoppingUrl, newOrder());
         expect(refused.status).to.equal(503);
         expect(refused.headers.get('retry-after')).to.equal('1');
         await conformance.check(refused, 'post', '/orders');
-        const ready = await fetch(`${stoppingApi.url}/health/ready`);
+        const ready = await fetch(`${stoppingUrl}/health/ready`);
         expect(ready.status).to.equal(503);
         expect(
           ((await conformance.check(ready, 'get', '/health/ready')) as { status: string }).status,
         ).to.equal('stopping');
-        expect((await fetch(`${stoppingApi.url}/openapi.json`)).status).to.equal(200);
-      } finally {
-        await stoppingApi.close();
-      }
+        expect((await fetch(`${stoppingUrl}/openapi.json`)).status).to.equal(200);
+      });
     });
   });
 

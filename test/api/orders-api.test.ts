@@ -1,16 +1,12 @@
 import { expect } from 'chai';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import {
-  createMongoConnection,
-  type MongoConnection,
-} from '../../src/shared/persistence/mongo-connection.js';
+import type { MongoConnection } from '../../src/shared/persistence/mongo-connection.js';
 import { createOrderQueue, type OrderQueue } from '../../src/shared/queue/order-queue.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { requestFingerprint } from '../../src/api/orders/idempotency-key.js';
 import { postOrder as postJson, startApi, type ApiUnderTest } from '../support/api-server.js';
-import { useApi } from '../support/api-fixture.js';
+import { useApi, withStoppingApi, withUnreachableStore } from '../support/api-fixture.js';
 
 const retry = { attempts: 3, retryBaseDelayMs: 100 };
 
@@ -30,12 +26,11 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
   const fixture = useApi('test_api', { retry });
   const { queueName } = fixture;
   let mongo: MongoConnection;
-  let redis: Redis;
   let queue: OrderQueue;
   let inspector: Queue;
   let api: ApiUnderTest;
   before(() => {
-    ({ mongo, redis, queue, inspector, api } = fixture);
+    ({ mongo, queue, inspector, api } = fixture);
   });
 
   it('when a valid order is posted, then it answers 202 with the PENDING order, its Location and a queued job', async () => {
@@ -161,16 +156,10 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
   });
 
   it('when the database is unreachable, then it answers 503 with Retry-After and enqueues nothing', async () => {
-    const unreachable = createMongoConnection({
-      url: 'mongodb://127.0.0.1:1',
-      database: 'x',
-      timeoutMs: 300,
-    });
-    const offlineApi = await startApi({ mongo: unreachable, queue, queueName, redis });
-    try {
+    await withUnreachableStore(fixture, async (offlineUrl) => {
       const waitingBefore = await inspector.getWaitingCount();
       const response = await postOrder(
-        offlineApi.url,
+        offlineUrl,
         JSON.stringify({ user_id: 'u1', product_code: 'p1' }),
       );
       expect(response.status).to.equal(503);
@@ -178,12 +167,9 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
       expect(await problemOf(response)).to.include({ type: '/problems/store-unavailable' });
       expect(await inspector.getWaitingCount()).to.equal(waitingBefore);
 
-      const read = await fetch(`${offlineApi.url}/orders/${randomUUID()}`);
+      const read = await fetch(`${offlineUrl}/orders/${randomUUID()}`);
       expect(read.status).to.equal(503);
-    } finally {
-      await offlineApi.close();
-      await unreachable.client.close();
-    }
+    });
   });
 
   it('when Redis is unreachable, then the stored order is still accepted with 202', async () => {
@@ -341,14 +327,8 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
     });
 
     it('when MongoDB is unreachable, then /health/ready answers 503 naming it, while /health/live stays 200', async () => {
-      const unreachable = createMongoConnection({
-        url: 'mongodb://127.0.0.1:1',
-        database: 'x',
-        timeoutMs: 300,
-      });
-      const offlineApi = await startApi({ mongo: unreachable, queue, queueName, redis });
-      try {
-        const ready = await fetch(`${offlineApi.url}/health/ready`);
+      await withUnreachableStore(fixture, async (offlineUrl) => {
+        const ready = await fetch(`${offlineUrl}/health/ready`);
         expect(ready.status).to.equal(503);
         const readiness = (await ready.json()) as {
           status: string;
@@ -358,34 +338,22 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
         expect(readiness.checks.mongodb?.status).to.equal('down');
         expect(readiness.checks.mongodb?.error).to.be.a('string').and.not.empty;
         expect(readiness.checks.redis).to.deep.equal({ status: 'up', required: false });
-        expect((await fetch(`${offlineApi.url}/health/live`)).status).to.equal(200);
-      } finally {
-        await offlineApi.close();
-        await unreachable.client.close();
-      }
+        expect((await fetch(`${offlineUrl}/health/live`)).status).to.equal(200);
+      });
     });
 
     it('when the instance is stopping, then new requests get 503 with Connection: close and readiness says stopping', async () => {
-      const stoppingApi = await startApi({
-        mongo,
-        queue,
-        queueName,
-        redis,
-        isStopping: () => true,
-      });
-      try {
+      await withStoppingApi(fixture, async (stoppingUrl) => {
         const before = await mongo.db.collection('orders').countDocuments();
-        const response = await postOrder(stoppingApi.url, body);
+        const response = await postOrder(stoppingUrl, body);
         expect(response.status).to.equal(503);
         expect(response.headers.get('connection')).to.equal('close');
         expect(await problemOf(response)).to.include({ type: '/problems/shutting-down' });
         expect(await mongo.db.collection('orders').countDocuments()).to.equal(before);
-        const ready = await fetch(`${stoppingApi.url}/health/ready`);
+        const ready = await fetch(`${stoppingUrl}/health/ready`);
         expect(ready.status).to.equal(503);
         expect(((await ready.json()) as { status: string }).status).to.equal('stopping');
-      } finally {
-        await stoppingApi.close();
-      }
+      });
     });
   });
 });

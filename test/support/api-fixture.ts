@@ -62,3 +62,46 @@ export function useApi(
   });
   return fixture;
 }
+
+/** A second app on the fixture's queue whose store cannot be reached, for `use`. */
+export async function withUnreachableStore(
+  fixture: ApiFixture,
+  use: (url: string) => Promise<void>,
+): Promise<void> {
+  const unreachable = createMongoConnection({
+    url: 'mongodb://127.0.0.1:1',
+    database: 'unreachable',
+    timeoutMs: 300,
+  });
+  const api = await startApi({
+    mongo: unreachable,
+    queue: fixture.queue,
+    queueName: fixture.queueName,
+    redis: fixture.redis,
+  });
+  try {
+    await use(api.url);
+  } finally {
+    await api.close();
+    await unreachable.client.close();
+  }
+}
+
+/** A second app on the fixture's store and queue that is shutting down, for `use`. */
+export async function withStoppingApi(
+  fixture: ApiFixture,
+  use: (url: string) => Promise<void>,
+): Promise<void> {
+  const api = await startApi({
+    mongo: fixture.mongo,
+    queue: fixture.queue,
+    queueName: fixture.queueName,
+    redis: fixture.redis,
+    isStopping: () => true,
+  });
+  try {
+    await use(api.url);
+  } finally {
+    await api.close();
+  }
+}
