@@ -10,7 +10,7 @@ import { ConfigError, loadCommonConfig } from '../src/shared/config/config.js';
 import { CREATED_ORDER_ROUTING_KEY } from '../src/shared/domain/created-order-message.js';
 import type { CreatedOrderMessage } from '../src/shared/domain/order.js';
 
-export function describeEvent(message: ConsumeMessage): string {
+function describeEvent(message: ConsumeMessage): string {
   const { messageId, correlationId } = message.properties as {
     messageId?: string;
     correlationId?: string;
@@ -32,7 +32,11 @@ export function describeEvent(message: ConsumeMessage): string {
 
 async function tail(url: string, exchange: string, json: boolean): Promise<void> {
   const connection = await connect(url);
+  // A broker restart arrives as an error, then a close: the close ends this tail, the
+  // caller reconnects.
+  connection.on('error', () => undefined);
   const channel = await connection.createChannel();
+  channel.on('error', () => undefined);
   await channel.assertExchange(exchange, 'topic', { durable: true });
   const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
   await channel.bindQueue(queue, exchange, CREATED_ORDER_ROUTING_KEY);
@@ -70,9 +74,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  });
-}
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

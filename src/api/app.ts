@@ -5,7 +5,6 @@ import { httpMetrics } from '../shared/observability/http-metrics.js';
 import type { Logger } from '../shared/observability/logger.js';
 import type { Registry } from '../shared/observability/metrics-registry.js';
 import { metricsRoute } from '../shared/observability/metrics-route.js';
-import type { OrderRepository } from '../shared/persistence/order-repository.js';
 import type { ApiMetrics } from './api-metrics.js';
 import { problemResponses } from './http/problem-responses.js';
 import { refuseWhenStopping } from './http/refuse-when-stopping.js';
@@ -14,12 +13,13 @@ import { docsRoutes } from './openapi/docs-routes.js';
 import { createOpenApiDocument } from './openapi/openapi-document.js';
 import type { CreateOrder } from './orders/create-order-use-case.js';
 import type { GetOrder } from './orders/get-order-use-case.js';
+import type { ListOrders } from './orders/list-orders-use-case.js';
 import { orderRoutes } from './orders/order-routes.js';
 
 export interface AppDependencies {
   createOrder: CreateOrder;
   getOrder: GetOrder;
-  orders: OrderRepository;
+  listOrders: ListOrders;
   bodyLimitBytes: number;
   /** What readiness reports; the required ones decide it. */
   readinessChecks: readonly DependencyCheck[];

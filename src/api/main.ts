@@ -33,6 +33,7 @@ import { createApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
 import { createCreateOrderUseCase } from './orders/create-order-use-case.js';
 import { createGetOrderUseCase } from './orders/get-order-use-case.js';
+import { createListOrdersUseCase } from './orders/list-orders-use-case.js';
 
 const KEY_SWEEP_INTERVAL_MS = 10 * 60_000;
 
@@ -77,6 +78,9 @@ function main(): void {
   );
   const boardQueue =
     config.admin === null ? null : new Queue(config.queue.name, { connection: redis });
+  boardQueue?.on('error', () => {
+    // Reported by the connection's own listener above; without one BullMQ prints to stderr.
+  });
 
   const createOrder = createCreateOrderUseCase({
     orders,
@@ -88,11 +92,12 @@ function main(): void {
     logger,
   });
   const getOrder = createGetOrderUseCase({ orders, settlements });
+  const listOrders = createListOrdersUseCase({ orders });
   let stopping = false;
   const app = createApp({
     createOrder,
     getOrder,
-    orders,
+    listOrders,
     bodyLimitBytes: config.bodyLimitBytes,
     // The API takes orders as long as MongoDB answers: without Redis they are queued by the
     // worker's recovery sweep, and it never talks to the broker.
@@ -105,7 +110,7 @@ function main(): void {
     registry,
     metrics: createApiMetrics(registry),
     adminBoard:
-      config.admin === null || boardQueue === null
+      boardQueue === null || config.admin === null
         ? null
         : queueBoard({ queues: [boardQueue], credentials: config.admin }),
     logger,

@@ -40,7 +40,12 @@ export function createWorker(deps: WorkerDependencies): Worker<OrderJobData> {
   worker.on('failed', (job, error) => {
     if (error instanceof RetryLaterError) return; // already logged with its reason
     logger.error(
-      { err: error, orderId: job?.data.orderId, attempt: job?.attemptsMade },
+      {
+        err: error,
+        orderId: job?.data.orderId,
+        requestId: job?.data.requestId,
+        attempt: job?.attemptsMade,
+      },
       'order job failed',
     );
   });

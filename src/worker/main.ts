@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { Queue } from 'bullmq';
 import { ConfigError, loadWorkerConfig } from '../shared/config/config.js';
 import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
 import { stopOnSignals } from '../shared/lifecycle/stop-on-signals.js';
@@ -23,7 +22,7 @@ import {
   ensureOrderIndexes,
 } from '../shared/persistence/mongo-order-repository.js';
 import { createOrderQueue } from '../shared/queue/order-queue.js';
-import { createRedisConnection } from '../shared/queue/redis-connection.js';
+import { closeRedis, createRedisConnection } from '../shared/queue/redis-connection.js';
 import { closeWithin, createWorker } from './create-worker.js';
 import { createResourceBreakers } from './lookups/resource-breakers.js';
 import { createProductReader, createUserReader } from './lookups/services.js';
@@ -45,7 +44,13 @@ async function main(): Promise<void> {
   const registry = createMetricsRegistry();
 
   const mongo = createMongoConnection(config.mongo);
+  // The BullMQ worker waits through Redis outages on its own connection; everything else
+  // (the sweep's repairs, notices, readiness, metrics) fails fast on a second one.
   const redis = createRedisConnection(config.redis.url, 'worker');
+  const redisCommands = createRedisConnection(config.redis.url, 'producer');
+  redisCommands.on('error', () => {
+    // Surfaces as failed commands (sweep, readiness); the connection retries by itself.
+  });
   const broker = createAmqpLink({
     url: config.rabbitmq.url,
     exchange: config.rabbitmq.exchange,
@@ -56,11 +61,9 @@ async function main(): Promise<void> {
   const storedOrders = createMongoOrderRepository(mongo.db);
   const queue = createOrderQueue({
     name: config.queue.name,
-    connection: redis,
+    connection: redisCommands,
     retry: config.queue,
   });
-  // Read-only use for metrics: job counts by state.
-  const queueStats = new Queue(config.queue.name, { connection: redis });
   await ensureOrderIndexes(mongo.db).catch((error: unknown) => {
     logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
   });
@@ -68,13 +71,13 @@ async function main(): Promise<void> {
   const metrics = createWorkerMetrics(
     registry,
     {
-      queueJobCounts: () => queueStats.getJobCounts(),
+      queueJobCounts: () => queue.jobCounts(),
       outboxBacklog: () => storedOrders.countUnpublishedEvents(),
       breakerStates: () => breakers.states(),
     },
     logger,
   );
-  const announcer = createSettlementAnnouncer(redis, settlementChannel(config.queue.name));
+  const announcer = createSettlementAnnouncer(redisCommands, settlementChannel(config.queue.name));
   // Every settlement this worker wins is counted and announced to long-polling clients.
   const orders = withSettlementListener(storedOrders, (order) => {
     metrics.orderFinished(order);
@@ -144,7 +147,7 @@ async function main(): Promise<void> {
     // settles orders, and the outbox keeps their events.
     readinessChecks: [
       mongoCheck(mongo.db, true),
-      redisCheck(redis, true),
+      redisCheck(redisCommands, true),
       rabbitmqCheck(broker, false),
     ],
     isStopping: () => stopping,
@@ -166,13 +169,8 @@ async function main(): Promise<void> {
     breakers.shutdown();
     server.close();
     server.closeAllConnections();
-    await Promise.allSettled([
-      queue.close(),
-      queueStats.close(),
-      publisher.close(),
-      mongo.client.close(),
-    ]);
-    await redis.quit().catch(() => undefined);
+    await Promise.allSettled([queue.close(), publisher.close(), mongo.client.close()]);
+    await Promise.all([closeRedis(redis), closeRedis(redisCommands)]);
     logger.info('stopped');
   };
   stopOnSignals(stop, logger);

@@ -73,7 +73,16 @@ describe('reading orders: listing, long-poll, request ids, metrics (real service
         pages++;
       }
       expect(pages).to.equal(3);
-      expect(seen).to.deep.equal([...accepted].reverse());
+      // Newest first; two orders accepted in the same millisecond are ordered by id.
+      const stored = await fixture.mongo.db
+        .collection<{ _id: string; created_at: Date }>('orders')
+        .find({ user_id: user })
+        .toArray();
+      const newestFirst = stored
+        .sort((a, b) => b.created_at.getTime() - a.created_at.getTime() || (a._id < b._id ? 1 : -1))
+        .map((order) => order._id);
+      expect(newestFirst).to.have.members(accepted);
+      expect(seen).to.deep.equal(newestFirst);
     });
 
     it('when filtered by status, then only orders in that status come back', async () => {

@@ -213,6 +213,27 @@ describe('queue board (Bull Board in Chromium, API as a process)', function () {
       const board = (await signedIn.json()) as { queues: { name: string }[] };
       expect(board.queues.map((queue) => queue.name)).to.deep.equal([api.queueName]);
     });
+
+    it('when another site makes a signed-in browser post to the board, then it is refused with 403', async () => {
+      const retryAll = `${api.url}${BOARD_PATH}/api/queues/${api.queueName}/retry/failed`;
+      const signedIn = { authorization: basic(ADMIN.username, ADMIN.password) };
+      const crossSite: Record<string, string>[] = [
+        { 'sec-fetch-site': 'cross-site' },
+        { origin: 'https://elsewhere.example' },
+      ];
+      for (const headers of crossSite) {
+        const response = await fetch(retryAll, {
+          method: 'PUT',
+          headers: { ...signedIn, ...headers },
+        });
+        await expectProblem(response, 403);
+      }
+      const fromTheBoard = await fetch(retryAll, {
+        method: 'PUT',
+        headers: { ...signedIn, 'sec-fetch-site': 'same-origin' },
+      });
+      expect(fromTheBoard.status).to.be.below(400);
+    });
   });
 
   describe('without administrator credentials', () => {

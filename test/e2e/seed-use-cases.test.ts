@@ -129,6 +129,15 @@ describe('the six use cases of the assignment, end to end (API and worker proces
     workerUrl = `http://127.0.0.1:${String(started.port)}`;
   });
 
+  // When a case fails, what the processes said about it is the first thing to read.
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    for (const process of [api, worker]) {
+      for (const line of process.logs.filter((entry) => Number(entry.level) >= 40))
+        console.log(`      ${process.name}: ${JSON.stringify(line).slice(0, 600)}`);
+    }
+  });
+
   after(async () => {
     await Promise.all([api.stop(), worker.stop()]);
     await listener.close();

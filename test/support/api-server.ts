@@ -6,6 +6,7 @@ import { createApiMetrics } from '../../src/api/api-metrics.js';
 import { createApp } from '../../src/api/app.js';
 import { createCreateOrderUseCase } from '../../src/api/orders/create-order-use-case.js';
 import { createGetOrderUseCase } from '../../src/api/orders/get-order-use-case.js';
+import { createListOrdersUseCase } from '../../src/api/orders/list-orders-use-case.js';
 import {
   createSettlementWaiter,
   settlementChannel,
@@ -66,7 +67,7 @@ export async function startApi(options: {
   const app = createApp({
     createOrder,
     getOrder: createGetOrderUseCase({ orders, settlements }),
-    orders,
+    listOrders: createListOrdersUseCase({ orders }),
     bodyLimitBytes: options.bodyLimitBytes ?? 1024,
     readinessChecks: [
       mongoCheck(options.mongo.db, true),

@@ -42,7 +42,7 @@ describe('configuration', () => {
   });
 
   it('when a duration is malformed or zero, then start-up fails naming it', () => {
-    for (const value of ['10 minutes', '-5m', '0s', '1.5h']) {
+    for (const value of ['10 minutes', '-5m', '0s', '1.5h', '366d', '99999999999999d']) {
       expect(() => loadWorkerConfig({ ORDER_DEADLINE: value }), value).to.throw(
         ConfigError,
         /ORDER_DEADLINE/,
@@ -60,6 +60,9 @@ describe('configuration', () => {
       ConfigError,
       /ADMIN_PASSWORD/,
     );
+    expect(() =>
+      loadApiConfig({ ADMIN_USER: 'ad:min', ADMIN_PASSWORD: 'long-enough-secret' }),
+    ).to.throw(ConfigError, /ADMIN_USER/);
     expect(loadApiConfig({}).admin).to.equal(null);
     expect(
       loadApiConfig({ ADMIN_USER: 'admin', ADMIN_PASSWORD: 'long-enough-secret' }).admin,

@@ -4,8 +4,9 @@ import { KoaAdapter } from '@bull-board/koa';
 import type { Queue } from 'bullmq';
 import type { Middleware } from 'koa';
 import { basicAuth, type Credentials } from './basic-auth.js';
+import { sameOriginOnly } from './same-origin-only.js';
 
-export const QUEUE_BOARD_PATH = '/admin/queues';
+const QUEUE_BOARD_PATH = '/admin/queues';
 
 /**
  * Bull Board, the queue dashboard, at /admin/queues behind Basic authentication. It can retry
@@ -20,6 +21,7 @@ export function queueBoard(options: { queues: Queue[]; credentials: Credentials 
   });
   const board = serverAdapter.registerPlugin();
   const authenticate = basicAuth(options.credentials, 'order service administration');
+  const fromHere = sameOriginOnly();
 
   return async (ctx, next) => {
     const path = ctx.path;
@@ -29,7 +31,9 @@ export function queueBoard(options: { queues: Queue[]; credentials: Credentials 
     }
     (ctx.state as { metricsRoute?: string }).metricsRoute = QUEUE_BOARD_PATH;
     await authenticate(ctx, async () => {
-      await board(ctx, next);
+      await fromHere(ctx, async () => {
+        await board(ctx, next);
+      });
     });
   };
 }

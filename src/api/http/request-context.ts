@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from '../../shared/observability/logger.js';
 
-export const REQUEST_ID_HEADER = 'X-Request-Id';
+const REQUEST_ID_HEADER = 'X-Request-Id';
 
 /**
  * A caller's request id is kept when it is a plain token (up to 128 of `A-Z a-z 0-9 . _ : -`),
@@ -17,7 +17,7 @@ export interface RequestState {
   log: Logger;
 }
 
-export function requestIdFrom(header: string | string[] | undefined): string {
+function requestIdFrom(header: string | string[] | undefined): string {
   return typeof header === 'string' && ACCEPTED_REQUEST_ID.test(header) ? header : randomUUID();
 }
 
@@ -35,7 +35,9 @@ export function requestContext(logger: Logger): Middleware<RequestState> {
     try {
       await next();
     } finally {
-      ctx.state.log.info(
+      // Probes and scrapes come every few seconds and say nothing about orders.
+      const routine = ctx.path === '/metrics' || ctx.path.startsWith('/health/');
+      ctx.state.log[routine ? 'debug' : 'info'](
         {
           method: ctx.method,
           path: ctx.path,

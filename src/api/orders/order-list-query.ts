@@ -8,7 +8,7 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
 /** Where a page ends: the newest-first order of (created_at, id) continues after it. */
-export interface PagePosition {
+interface PagePosition {
   created_at: Date;
   id: string;
 }
@@ -54,7 +54,7 @@ export const orderListQuerySchema = z.strictObject({
 export function parseOrderListQuery(query: unknown): OrderPage {
   const result = orderListQuerySchema.safeParse(query);
   if (!result.success) {
-    const errors = fieldErrors(result.error);
+    const errors = fieldErrors(result.error, 'is not a parameter of GET /orders');
     throw new ProblemError(
       problem(
         400,

@@ -32,14 +32,14 @@ export interface FieldError {
   message: string;
 }
 
-export function fieldErrors(error: z.ZodError): FieldError[] {
+/** One entry per broken rule; `unknownIs` names what an unknown field is not part of. */
+export function fieldErrors(
+  error: z.ZodError,
+  unknownIs = 'is not a field of an order request',
+): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
-        field: key,
-        rule: 'unknown_field',
-        message: 'is not a field of an order request',
-      }));
+      return issue.keys.map((key) => ({ field: key, rule: 'unknown_field', message: unknownIs }));
     }
     const field = issue.path.length === 0 ? '(body)' : issue.path.join('.');
     return [{ field, rule: issue.code, message: issue.message }];

@@ -1,15 +1,15 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { OrderRepository } from '../../shared/persistence/order-repository.js';
 import type { ApiMetrics } from '../api-metrics.js';
-import { MAX_WAIT_SECONDS, preferredWaitSeconds } from '../http/prefer-wait.js';
+import { preferredWaitSeconds } from '../http/prefer-wait.js';
 import { ProblemError, problem } from '../http/problem.js';
 import type { RequestState } from '../http/request-context.js';
 import { requireJson } from '../http/require-json.js';
 import { IdempotencyKeyReusedError, type CreateOrder } from './create-order-use-case.js';
 import type { GetOrder } from './get-order-use-case.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency-key.js';
-import { encodeCursor, parseOrderListQuery } from './order-list-query.js';
+import type { ListOrders } from './list-orders-use-case.js';
+import { parseOrderListQuery } from './order-list-query.js';
 import { parseOrderRequest } from './order-request.js';
 import {
   orderIdSchema,
@@ -21,7 +21,7 @@ import {
 export interface OrderRoutesDependencies {
   createOrder: CreateOrder;
   getOrder: GetOrder;
-  orders: OrderRepository;
+  listOrders: ListOrders;
   bodyLimitBytes: number;
   metrics: ApiMetrics;
 }
@@ -64,11 +64,7 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<RequestState>
   });
 
   router.get('/orders', async (ctx) => {
-    const page = parseOrderListQuery(ctx.query);
-    const found = await deps.orders.list({ ...page, limit: page.limit + 1 });
-    const items = found.slice(0, page.limit);
-    const last = items.at(-1);
-    const nextCursor = found.length > page.limit && last !== undefined ? encodeCursor(last) : null;
+    const { orders, nextCursor } = await deps.listOrders(parseOrderListQuery(ctx.query));
     if (nextCursor !== null) {
       const next = new URLSearchParams(
         Object.entries(ctx.query).flatMap(([name, value]) =>
@@ -79,7 +75,7 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<RequestState>
       ctx.set('Link', `</orders?${next.toString()}>; rel="next"`);
     }
     ctx.body = {
-      items: items.map(orderResource),
+      items: orders.map(orderResource),
       next_cursor: nextCursor,
     } satisfies OrderPageResource;
   });
@@ -99,11 +95,9 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<RequestState>
       signal: clientGone.signal,
     });
     // The answer depends on Prefer, whether it was sent or not: caches must key on it.
-    ctx.set('Vary', 'Prefer');
+    ctx.vary('Prefer');
     if (order === null) throw new ProblemError(ORDER_NOT_FOUND);
-    if (waitSeconds !== undefined) {
-      ctx.set('Preference-Applied', `wait=${Math.min(waitSeconds, MAX_WAIT_SECONDS)}`);
-    }
+    if (waitSeconds !== undefined) ctx.set('Preference-Applied', `wait=${waitSeconds}`);
     ctx.body = orderResource(order);
   });
 

@@ -9,6 +9,7 @@ const percent = z.coerce.number().int().min(1).max(100);
 const httpUrl = z.url({ protocol: /^https?$/ });
 
 const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const MAX_DURATION_MS = 365 * DURATION_UNITS_MS.d;
 /**
  * A duration such as `90s`, `10m` or `24h` (a bare number is milliseconds), in milliseconds.
  * Written here rather than taken from a parsing library so the accepted form is exactly the
@@ -21,7 +22,8 @@ const duration = z
     const unit = (text.replace(/^\d+/, '') || 'ms') as keyof typeof DURATION_UNITS_MS;
     return Number.parseInt(text, 10) * DURATION_UNITS_MS[unit];
   })
-  .refine((ms) => ms > 0, 'must be longer than zero');
+  .refine((ms) => ms > 0, 'must be longer than zero')
+  .refine((ms) => ms <= MAX_DURATION_MS, 'must be at most 365d');
 
 const commonSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -57,7 +59,11 @@ const apiSchema = commonSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   BODY_LIMIT_BYTES: positiveInt.default(16_384),
   IDEMPOTENCY_KEY_TTL: duration.prefault('24h'),
-  ADMIN_USER: z.string().min(1).optional(),
+  // RFC 7617: the user name ends at the first colon.
+  ADMIN_USER: z
+    .string()
+    .regex(/^[^:]{1,64}$/, 'must be 1–64 characters without ":"')
+    .optional(),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
 });
 

@@ -11,7 +11,7 @@ export function settlementChannel(queueName: string): string {
   return `${queueName}:order-settled`;
 }
 
-export interface SettlementAnnouncer {
+interface SettlementAnnouncer {
   announce(orderId: string): Promise<void>;
 }
 
@@ -41,17 +41,30 @@ export function createSettlementWaiter(
   logger: Logger,
 ): SettlementWaiter {
   const waiting = new Map<string, Set<(settled: boolean) => void>>();
+  let closed = false;
   subscriber.on('message', (from: string, orderId: string) => {
     if (from !== channel) return;
     for (const wake of waiting.get(orderId) ?? []) wake(true);
   });
+  // While Redis is away the subscription waits (ioredis subscribes again on reconnect) and
+  // long-polls simply last their full wait; say when that starts and ends.
+  let listening = false;
+  subscriber.on('ready', () => {
+    listening = true;
+    logger.info({ channel }, 'listening for settlements');
+  });
+  subscriber.on('close', () => {
+    if (listening && !closed)
+      logger.warn({ channel }, 'not listening for settlements until Redis is back');
+    listening = false;
+  });
   subscriber.subscribe(channel).catch((error: unknown) => {
-    // ioredis subscribes again by itself once Redis is back; until then waits time out.
-    logger.warn({ err: error, channel }, 'not listening for settlements yet');
+    logger.warn({ err: error, channel }, 'could not subscribe to settlements');
   });
 
   return {
     waitFor(orderId, timeoutMs, signal) {
+      if (closed) return Promise.resolve(false);
       return new Promise((resolve) => {
         const wake = (settled: boolean) => {
           clearTimeout(timer);
@@ -72,9 +85,12 @@ export function createSettlementWaiter(
         if (signal?.aborted === true) onAbort();
       });
     },
-    async close() {
+    close() {
+      closed = true;
       for (const forOrder of [...waiting.values()]) for (const wake of [...forOrder]) wake(false);
-      await subscriber.quit().catch(() => undefined);
+      // Not quit(): a QUIT queued behind a subscription still waiting for Redis never returns.
+      subscriber.disconnect();
+      return Promise.resolve();
     },
   };
 }

@@ -52,8 +52,8 @@ function toOrder({ _id, ...rest }: OrderDocument): Order {
 export async function ensureOrderIndexes(db: Db): Promise<void> {
   await guarded(async () => {
     const orders = db.collection<OrderDocument>(ORDERS_COLLECTION);
-    await orders.createIndex({ status: 1, created_at: 1 }, { name: 'status_created_at' }, {});
-    // Listing, newest first, filtered by user, status, both or neither.
+    // Listing, newest first, filtered by user, status, both or neither; status_newest also
+    // serves the recovery sweep (PENDING, oldest first) read backwards.
     await orders.createIndex({ created_at: -1, _id: -1 }, { name: 'newest' }, {});
     await orders.createIndex({ user_id: 1, created_at: -1, _id: -1 }, { name: 'user_newest' }, {});
     await orders.createIndex({ status: 1, created_at: -1, _id: -1 }, { name: 'status_newest' }, {});

@@ -21,6 +21,8 @@ export interface OrderQueue {
    * again, with fresh attempts, when it ended (it failed for good while its order is PENDING).
    */
   ensureQueued(order: QueuedOrder): Promise<QueueRepair>;
+  /** How many jobs are in each state (waiting, active, delayed, completed, failed, …). */
+  jobCounts(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export function createOrderQueue(options: {
         return 'present'; // it moved on since we looked (another sweep retried it)
       }
     },
+    jobCounts: () => queue.getJobCounts(),
     close: () => queue.close(),
   };
 }

@@ -1,7 +1,20 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Dependency } from '../../shared/domain/lookup-failure.js';
 import type { Order } from '../../shared/domain/order.js';
 import type { Logger } from '../../shared/observability/logger.js';
+
+/** A scrape must answer even while a store is away: each read gets this long. */
+const SCRAPE_READ_TIMEOUT_MS = 1000;
+
+function within<T>(read: Promise<T>, what: string): Promise<T> {
+  return Promise.race([
+    read,
+    sleep(SCRAPE_READ_TIMEOUT_MS, undefined, { ref: false }).then(() => {
+      throw new Error(`${what}: no answer within ${SCRAPE_READ_TIMEOUT_MS} ms`);
+    }),
+  ]);
+}
 
 /** Where the scrape-time gauges read their values; each read is one cheap query. */
 export interface WorkerGaugeSources {
@@ -70,8 +83,9 @@ export function createWorkerMetrics(
     registers,
   });
 
-  const onScrapeFailure = (what: string) => (error: unknown) => {
-    logger.debug({ err: error }, `metrics: could not read ${what}`);
+  // A value that cannot be read is shown as unknown (NaN, or no series) rather than stale.
+  const onScrapeFailure = (error: unknown) => {
+    logger.debug({ err: error }, 'metrics: a gauge could not be read');
   };
   new Gauge({
     name: 'queue_jobs',
@@ -79,7 +93,8 @@ export function createWorkerMetrics(
     labelNames: ['state'] as const,
     registers,
     async collect() {
-      const counts = await sources.queueJobCounts().catch(onScrapeFailure('queue counts'));
+      this.reset();
+      const counts = await within(sources.queueJobCounts(), 'queue counts').catch(onScrapeFailure);
       if (counts === undefined) return;
       for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
     },
@@ -89,8 +104,10 @@ export function createWorkerMetrics(
     help: 'CONFIRMED orders whose created_order event is not published yet.',
     registers,
     async collect() {
-      const backlog = await sources.outboxBacklog().catch(onScrapeFailure('outbox backlog'));
-      if (backlog !== undefined) this.set(backlog);
+      const backlog = await within(sources.outboxBacklog(), 'outbox backlog').catch(
+        onScrapeFailure,
+      );
+      this.set(backlog ?? Number.NaN);
     },
   });
   new Gauge({

@@ -1,0 +1,138 @@
+import { expect } from 'chai';
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import { createGetOrderUseCase } from '../../src/api/orders/get-order-use-case.js';
+import { newPendingOrder } from '../../src/shared/domain/order-lifecycle.js';
+import type { Order } from '../../src/shared/domain/order.js';
+import { createSettlementWaiter } from '../../src/shared/notifications/settlement-notices.js';
+import type { OrderRepository } from '../../src/shared/persistence/order-repository.js';
+import { testLogger } from '../support/test-logger.js';
+
+const CHANNEL = 'orders:order-settled';
+
+/** Stands in for a subscribed Redis connection: the test sends its messages. */
+class FakeSubscriber extends EventEmitter {
+  disconnected = false;
+  subscribe(): Promise<void> {
+    return Promise.resolve();
+  }
+  disconnect(): void {
+    this.disconnected = true;
+  }
+  announce(orderId: string, channel = CHANNEL): void {
+    this.emit('message', channel, orderId);
+  }
+}
+
+function waiterWith(subscriber: FakeSubscriber) {
+  return createSettlementWaiter(subscriber as unknown as Redis, CHANNEL, testLogger);
+}
+
+describe('long-poll', () => {
+  describe('settlement waiter', () => {
+    it('when the order is announced, then every waiter for it wakes, and only those', async () => {
+      const subscriber = new FakeSubscriber();
+      const waiter = waiterWith(subscriber);
+      const first = waiter.waitFor('a', 5000);
+      const second = waiter.waitFor('a', 5000);
+      const other = waiter.waitFor('b', 50);
+      subscriber.announce('a');
+      subscriber.announce('a', 'another-channel:order-settled');
+      expect(await Promise.all([first, second, other])).to.deep.equal([true, true, false]);
+      expect(subscriber.listenerCount('message')).to.equal(1);
+    });
+
+    it('when nothing is announced, then the wait ends false after its time', async () => {
+      const waiter = waiterWith(new FakeSubscriber());
+      const started = Date.now();
+      expect(await waiter.waitFor('a', 80)).to.equal(false);
+      expect(Date.now() - started).to.be.at.least(70);
+    });
+
+    it('when the client goes away, then its wait ends at once, even if it was gone before', async () => {
+      const waiter = waiterWith(new FakeSubscriber());
+      const gone = new AbortController();
+      const waiting = waiter.waitFor('a', 5000, gone.signal);
+      gone.abort();
+      expect(await waiting).to.equal(false);
+      expect(await waiter.waitFor('a', 5000, gone.signal)).to.equal(false);
+    });
+
+    it('when the waiter closes, then every wait ends, later ones end at once, and Redis is dropped', async () => {
+      const subscriber = new FakeSubscriber();
+      const waiter = waiterWith(subscriber);
+      const waiting = waiter.waitFor('a', 5000);
+      await waiter.close();
+      expect(await waiting).to.equal(false);
+      expect(await waiter.waitFor('b', 5000)).to.equal(false);
+      expect(subscriber.disconnected).to.equal(true);
+    });
+  });
+
+  describe('get-order use case', () => {
+    const pending = newPendingOrder(
+      { id: 'o-1', user_id: 'u', product_code: 'p', request_id: null },
+      new Date(),
+    );
+    const failed: Order = {
+      ...pending,
+      status: 'FAILED',
+      failure: { code: 'X', message: 'x' },
+    };
+
+    /** A store whose order turns FAILED after `readsBeforeSettling` reads; counts its reads. */
+    function storeSettlingAfter(readsBeforeSettling: number) {
+      const store = { reads: 0 };
+      const orders = {
+        findById: () => {
+          store.reads++;
+          return Promise.resolve(store.reads > readsBeforeSettling ? failed : pending);
+        },
+      } as unknown as OrderRepository;
+      return { store, orders };
+    }
+
+    it('when no wait is asked, then the order is read once and answered as it is', async () => {
+      const { store, orders } = storeSettlingAfter(1);
+      const getOrder = createGetOrderUseCase({
+        orders,
+        settlements: waiterWith(new FakeSubscriber()),
+      });
+      expect((await getOrder('o-1'))?.status).to.equal('PENDING');
+      expect(store.reads).to.equal(1);
+    });
+
+    it('when the order settles during the wait, then the answer is its final state, read twice in all', async () => {
+      const subscriber = new FakeSubscriber();
+      const { store, orders } = storeSettlingAfter(1);
+      const getOrder = createGetOrderUseCase({ orders, settlements: waiterWith(subscriber) });
+      const answer = getOrder('o-1', { waitMs: 5000 });
+      setTimeout(() => {
+        subscriber.announce('o-1');
+      }, 20);
+      expect((await answer)?.status).to.equal('FAILED');
+      expect(store.reads).to.equal(2);
+    });
+
+    it('when the order is already final, then it answers without waiting', async () => {
+      const { orders } = storeSettlingAfter(0);
+      const getOrder = createGetOrderUseCase({
+        orders,
+        settlements: waiterWith(new FakeSubscriber()),
+      });
+      const started = Date.now();
+      expect((await getOrder('o-1', { waitMs: 5000 }))?.status).to.equal('FAILED');
+      expect(Date.now() - started).to.be.below(100);
+    });
+
+    it('when the notice is lost, then the order is read again when the wait runs out', async () => {
+      const { store, orders } = storeSettlingAfter(1);
+      const getOrder = createGetOrderUseCase({
+        orders,
+        settlements: waiterWith(new FakeSubscriber()),
+      });
+      expect((await getOrder('o-1', { waitMs: 50 }))?.status).to.equal('FAILED');
+      expect(store.reads).to.equal(2);
+    });
+  });
+});
