@@ -90,6 +90,24 @@ export class ChaosStack {
     );
   }
 
+  /** CONFIRMED orders whose event is not marked published, with their lease and claims. */
+  async unpublishedEvents(): Promise<unknown[]> {
+    const db = this.mongo.db(this.env.MONGO_DB);
+    const waiting = await db
+      .collection<{ _id: string; event: { message_id: string } | null }>('orders')
+      .find({ status: 'CONFIRMED', 'event.published_at': null })
+      .project<{ _id: string; event: { message_id: string; lease: unknown } | null }>({
+        'event.lease': 1,
+        'event.message_id': 1,
+      })
+      .toArray();
+    const claims = await db
+      .collection('outbox_claims')
+      .find({ message_id: { $in: waiting.map((order) => order.event?.message_id) } })
+      .toArray();
+    return [...waiting, ...claims];
+  }
+
   /** Jobs not yet picked up by a worker. */
   async waitingJobs(): Promise<number> {
     const redis = createRedisConnection(services.redisUrl, 'worker');

@@ -36,7 +36,17 @@ describe('fault injection (real services, API and worker as processes)', functio
   let stack: ChaosStack | undefined;
   let proxy: TcpProxy | undefined;
 
-  afterEach(async () => {
+  afterEach(async function () {
+    // When a scenario fails, what the processes warned about is the first thing to read.
+    if (this.currentTest?.state === 'failed' && stack !== undefined) {
+      for (const process of [stack.api, ...stack.workers]) {
+        const warnings = process.logs.filter((line) => Number(line.level) >= 40);
+        for (const line of warnings.slice(-40))
+          console.log(`      ${process.name}: ${JSON.stringify(line).slice(0, 400)}`);
+      }
+      for (const waiting of await stack.unpublishedEvents())
+        console.log(`      unpublished: ${JSON.stringify(waiting)}`);
+    }
     await stack?.stop();
     await proxy?.close();
     stack = undefined;

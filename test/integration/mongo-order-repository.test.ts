@@ -244,7 +244,9 @@ describe('order repository (real MongoDB-protocol server)', () => {
       await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
       const lease = { generation: 2, expires_at: new Date(Date.now() + 60_000) };
       const grants = await Promise.all(
-        Array.from({ length: 5 }, () => orders.claimEvent(order.id, event.message_id, lease)),
+        Array.from({ length: 5 }, () =>
+          orders.claimEvent(order.id, event.message_id, lease, new Date()),
+        ),
       );
       expect(grants.filter(Boolean), `round ${round}`).to.have.length(1);
       expect((await orders.findEventsToRelay(new Date(), 1000)).map((o) => o.id)).not.to.include(

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import {
   firstLease,
   hasTimeToPublish,
+  isAbandoned,
+  leaseAfter,
   isUpForRelay,
   nextLease,
 } from '../../src/shared/domain/outbox-lease.js';
@@ -44,5 +46,12 @@ describe('outbox leases', () => {
     const lease = firstLease(at(0), 30_000);
     expect(hasTimeToPublish(lease, at(15), 30_000)).to.be.true;
     expect(hasTimeToPublish(lease, at(16), 30_000)).to.be.false;
+  });
+
+  it('when a claim is older than a lease while its event is still up for relay, then it is abandoned and the next generation takes over', () => {
+    const claim = { generation: 4, claimed_at: at(0) };
+    expect(isAbandoned(claim, at(29), 30_000)).to.be.false;
+    expect(isAbandoned(claim, at(30), 30_000)).to.be.true;
+    expect(leaseAfter(claim, at(30), 30_000)).to.deep.equal({ generation: 5, expires_at: at(60) });
   });
 });

@@ -331,6 +331,31 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     expect(published?.event?.lease.generation).to.equal(2);
   });
 
+  it('when a claim was granted but its lease never reached the order, then after a lease time the relay takes the event over', async () => {
+    const leaseMs = 300;
+    const order = await confirmedButUnpublished(new Date());
+    const { event } = order;
+    if (event === null) throw new Error('the order has no event');
+    // A relay that claimed generation 2 and died before writing its lease on the order.
+    await mongo.db.collection('outbox_claims').insertOne({
+      _id: `${event.message_id}/2` as never,
+      message_id: event.message_id,
+      generation: 2,
+      claimed_at: new Date(),
+    });
+    const relay = relayWith(publisher, leaseMs);
+
+    expect(await relay(), 'the claim is still within its lease').to.equal(0);
+    expect(eventsFor(order.id)).to.deep.equal([]);
+    await new Promise((resolve) => setTimeout(resolve, leaseMs + 50));
+    expect(await relay(), 'the abandoned claim is taken over').to.equal(1);
+    await eventually(
+      () => Promise.resolve(eventsFor(order.id)),
+      (events) => events.length === 1,
+    );
+    expect((await orders.findById(order.id))?.event?.lease.generation).to.equal(3);
+  });
+
   it('when two relays run at once over the same backlog, then every event is published exactly once', async () => {
     const backlog = await Promise.all(
       Array.from({ length: 30 }, () => confirmedButUnpublished(new Date())),

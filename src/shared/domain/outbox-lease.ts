@@ -22,3 +22,24 @@ export function nextLease(event: OutboxEvent, now: Date, leaseMs: number): Event
 export function hasTimeToPublish(lease: EventLease, now: Date, leaseMs: number): boolean {
   return lease.expires_at.getTime() - now.getTime() >= leaseMs / 2;
 }
+
+/** A granted lease generation, as recorded when it was claimed. */
+export interface LeaseClaim {
+  generation: number;
+  claimed_at: Date;
+}
+
+/**
+ * A claim whose holder had a whole lease time and still left the event up for relay was
+ * abandoned: the holder died, or its lease never reached the order (a crash between the two
+ * writes, or a lost update on a server without atomic updates). The next relay claims the
+ * generation after it, so an event is never blocked by a claim nobody acts on.
+ */
+export function isAbandoned(claim: LeaseClaim, now: Date, leaseMs: number): boolean {
+  return claim.claimed_at.getTime() + leaseMs <= now.getTime();
+}
+
+/** The lease that takes over from an abandoned claim. */
+export function leaseAfter(claim: LeaseClaim, now: Date, leaseMs: number): EventLease {
+  return { generation: claim.generation + 1, expires_at: new Date(now.getTime() + leaseMs) };
+}

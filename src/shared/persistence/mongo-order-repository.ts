@@ -20,6 +20,7 @@ export const EVENT_CLAIMS_COLLECTION = 'outbox_claims';
 interface EventClaimDocument {
   _id: string;
   message_id: string;
+  generation: number;
   claimed_at: Date;
 }
 
@@ -69,7 +70,7 @@ export async function ensureOrderIndexes(db: Db): Promise<void> {
     );
     await db
       .collection<EventClaimDocument>(EVENT_CLAIMS_COLLECTION)
-      .createIndex({ message_id: 1 }, { name: 'message_id' }, {});
+      .createIndex({ message_id: 1, generation: -1 }, { name: 'message_generation' }, {});
   });
 }
 
@@ -136,13 +137,14 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
     // lease generation is an insert under `<message id>/<generation>`: exactly one caller
     // gets each generation. Only then is the lease written on the order (by its sole owner).
     // The confirming run holds generation 1 through its settlement, without a claim.
-    claimEvent: (id, messageId, lease) =>
+    claimEvent: (id, messageId, lease, now) =>
       guarded(async () => {
         const granted = await insertOnce(() =>
           claims.insertOne({
             _id: `${messageId}/${lease.generation}`,
             message_id: messageId,
-            claimed_at: new Date(),
+            generation: lease.generation,
+            claimed_at: now,
           }),
         );
         if (!granted) return false;
@@ -151,6 +153,18 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
           { $set: { 'event.lease': lease } },
         );
         return result.matchedCount === 1;
+      }),
+
+    latestEventClaim: (messageId) =>
+      guarded(async () => {
+        const [latest] = await claims
+          .find({ message_id: messageId })
+          .sort({ generation: -1 })
+          .limit(1)
+          .toArray();
+        return latest === undefined
+          ? null
+          : { generation: latest.generation, claimed_at: latest.claimed_at };
       }),
 
     releaseEvent: (id, messageId, generation, now) =>

@@ -1,4 +1,5 @@
 import type { Settlement } from '../domain/order-lifecycle.js';
+import type { LeaseClaim } from '../domain/outbox-lease.js';
 import type { EventLease, Order, OrderStatus } from '../domain/order.js';
 
 /** One page of orders, newest first: those after `after` in (created_at, id) order. */
@@ -32,7 +33,9 @@ export interface OrderRepository {
    * Takes `lease` on the order's unpublished event. Each lease generation is granted once,
    * so of several relays asking for the same one, one gets it (true) and the rest skip.
    */
-  claimEvent(id: string, messageId: string, lease: EventLease): Promise<boolean>;
+  claimEvent(id: string, messageId: string, lease: EventLease, now: Date): Promise<boolean>;
+  /** The newest granted claim on an event, if any. */
+  latestEventClaim(messageId: string): Promise<LeaseClaim | null>;
   /** Gives a lease back early (the publish failed), so the relay may try again at once. */
   releaseEvent(id: string, messageId: string, generation: number, now: Date): Promise<void>;
   /**

@@ -1,4 +1,5 @@
-import { nextLease } from '../../shared/domain/outbox-lease.js';
+import { isAbandoned, leaseAfter, nextLease } from '../../shared/domain/outbox-lease.js';
+import type { EventLease } from '../../shared/domain/order.js';
 import type { Order, OutboxEvent } from '../../shared/domain/order.js';
 import {
   handBackToRelay,
@@ -19,10 +20,28 @@ export interface RelayDependencies extends EventPublishing {
 export function createRelayOutbox(deps: RelayDependencies) {
   const { orders, clock } = deps;
 
+  /**
+   * The next lease generation, or, when another relay was granted it but left the event
+   * unpublished for a whole lease, the generation after the newest claim.
+   */
+  async function claim(order: Order & { event: OutboxEvent }): Promise<EventLease | null> {
+    const now = clock();
+    const { message_id: messageId } = order.event;
+    const lease = nextLease(order.event, now, deps.leaseMs);
+    if (await orders.claimEvent(order.id, messageId, lease, now)) return lease;
+    const latest = await orders.latestEventClaim(messageId);
+    if (latest === null || !isAbandoned(latest, now, deps.leaseMs)) return null; // held
+    const takeover = leaseAfter(latest, now, deps.leaseMs);
+    deps.logger.warn(
+      { orderId: order.id, messageId, abandoned: latest.generation },
+      'taking over an event whose claim was abandoned',
+    );
+    return (await orders.claimEvent(order.id, messageId, takeover, now)) ? takeover : null;
+  }
+
   async function relay(order: Order & { event: OutboxEvent }): Promise<boolean> {
-    const lease = nextLease(order.event, clock(), deps.leaseMs);
-    const claimed = await orders.claimEvent(order.id, order.event.message_id, lease);
-    if (!claimed) return false; // another relay has it
+    const lease = await claim(order);
+    if (lease === null) return false; // another relay has it
     const event = { ...order.event, lease };
     try {
       await publishStoredEvent(deps, order.id, event);
