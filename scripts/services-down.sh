@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stop the services that services-up.sh starts: WireMock (8081, 8082),
-# FerretDB (27017), Redis (6379) and RabbitMQ (5672).
+# FerretDB (27017), PostgreSQL (54329), Redis (6379) and RabbitMQ (5672).
 # Idempotent and quiet about services that are already stopped. Services are
 # found by their ports, so this also stops instances someone else started.
 #
@@ -14,6 +14,7 @@ REDIS_PORT=6379
 RABBITMQ_PORT=5672
 RABBITMQ_DIST_PORT=25672 # Erlang distribution: open while the node runs, even after stop_app
 MONGO_PORT=27017
+POSTGRES_PORT=54329
 PRODUCT_SERVICE_PORT=8081
 USER_SERVICE_PORT=8082
 
@@ -68,6 +69,14 @@ stop_by_port() {
   rm -f "$pidfile"
 }
 
+stop_postgres() {
+  port_open "$POSTGRES_PORT" || return 0
+  local bins=(/usr/lib/postgresql/*/bin)
+  log "stopping PostgreSQL"
+  runuser -u postgres -- "${bins[-1]}/pg_ctl" -D "$SERVICES_DIR/postgresql" -m fast -w stop >/dev/null
+  wait_port_closed "$POSTGRES_PORT"
+}
+
 stop_redis() {
   port_open "$REDIS_PORT" || return 0
   log "stopping Redis"
@@ -89,6 +98,7 @@ main() {
   stop_by_port "WireMock product-service" "$PRODUCT_SERVICE_PORT" "$SERVICES_DIR/wiremock-product-service.pid"
   stop_by_port "WireMock user-service" "$USER_SERVICE_PORT" "$SERVICES_DIR/wiremock-user-service.pid"
   stop_by_port FerretDB "$MONGO_PORT" "$SERVICES_DIR/ferretdb.pid"
+  stop_postgres
   stop_redis
   stop_rabbitmq
 }
