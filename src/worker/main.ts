@@ -24,6 +24,8 @@ import {
 import { createOrderQueue } from '../shared/queue/order-queue.js';
 import { closeRedis, createRedisConnection } from '../shared/queue/redis-connection.js';
 import { closeWithin, createWorker } from './create-worker.js';
+import { cachedReader } from './lookups/cached-reader.js';
+import { createHttpPool } from './lookups/http-pool.js';
 import { createResourceBreakers } from './lookups/resource-breakers.js';
 import { createProductReader, createUserReader } from './lookups/services.js';
 import {
@@ -94,15 +96,28 @@ async function main(): Promise<void> {
     metrics,
   );
 
+  const pools = { user: createHttpPool(), product: createHttpPool() };
+  const readUser = measuredReader(
+    createUserReader(config.userServiceUrl, breakers, pools.user),
+    'user',
+    metrics,
+  );
+  const productReader = measuredReader(
+    createProductReader(config.productServiceUrl, breakers, pools.product),
+    'product',
+    metrics,
+  );
+  // Many orders name the same few products: remember them briefly and share calls.
+  const readProduct =
+    config.productCacheTtlMs > 0
+      ? cachedReader(productReader, { ttlMs: config.productCacheTtlMs, maxEntries: 10_000 })
+      : productReader;
+
   const clock = () => new Date();
   const processOrder = createProcessOrderUseCase({
     orders,
-    readUser: measuredReader(createUserReader(config.userServiceUrl, breakers), 'user', metrics),
-    readProduct: measuredReader(
-      createProductReader(config.productServiceUrl, breakers),
-      'product',
-      metrics,
-    ),
+    readUser,
+    readProduct,
     publisher,
     lookupTimeouts: config.lookupTimeouts,
     producer: config.producer,
@@ -169,7 +184,13 @@ async function main(): Promise<void> {
     breakers.shutdown();
     server.close();
     server.closeAllConnections();
-    await Promise.allSettled([queue.close(), publisher.close(), mongo.client.close()]);
+    await Promise.allSettled([
+      queue.close(),
+      publisher.close(),
+      mongo.client.close(),
+      pools.user.close(),
+      pools.product.close(),
+    ]);
     await Promise.all([closeRedis(redis), closeRedis(redisCommands)]);
     logger.info('stopped');
   };

@@ -15,15 +15,15 @@ const MAX_DURATION_MS = 365 * DURATION_UNITS_MS.d;
  * Written here rather than taken from a parsing library so the accepted form is exactly the
  * one the README documents, and a typo is refused instead of guessed at.
  */
-const duration = z
+const durationOrZero = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)?$/, 'must be a duration like 1500ms, 90s, 10m, 24h or 2d')
   .transform((text) => {
     const unit = (text.replace(/^\d+/, '') || 'ms') as keyof typeof DURATION_UNITS_MS;
     return Number.parseInt(text, 10) * DURATION_UNITS_MS[unit];
   })
-  .refine((ms) => ms > 0, 'must be longer than zero')
   .refine((ms) => ms <= MAX_DURATION_MS, 'must be at most 365d');
+const duration = durationOrZero.refine((ms) => ms > 0, 'must be longer than zero');
 
 const commonSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -37,6 +37,7 @@ const commonSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a database name')
     .default('order_service'),
   MONGO_TIMEOUT_MS: positiveInt.default(2000),
+  MONGO_MAX_POOL_SIZE: positiveInt.default(10),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
@@ -82,6 +83,8 @@ const workerSchema = commonSchema.extend({
   ORDER_DEADLINE: duration.prefault('10m'),
   OUTBOX_LEASE_MS: positiveInt.default(30_000),
   OUTBOX_RELAY_INTERVAL_MS: positiveInt.default(1000),
+  // 0 turns the product cache (and its coalescing) off.
+  PRODUCT_CACHE_TTL: durationOrZero.prefault('5s'),
 });
 
 export class ConfigError extends Error {
@@ -112,7 +115,12 @@ type CommonEnv = z.output<typeof commonSchema>;
 function commonConfig(env: CommonEnv) {
   return {
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
-    mongo: { url: env.MONGO_URL, database: env.MONGO_DB, timeoutMs: env.MONGO_TIMEOUT_MS },
+    mongo: {
+      url: env.MONGO_URL,
+      database: env.MONGO_DB,
+      timeoutMs: env.MONGO_TIMEOUT_MS,
+      maxPoolSize: env.MONGO_MAX_POOL_SIZE,
+    },
     redis: { url: env.REDIS_URL },
     rabbitmq: { url: env.RABBITMQ_URL, exchange: env.ORDERS_EXCHANGE },
     queue: {
@@ -176,6 +184,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv) {
     recoverySweepIntervalMs: parsed.RECOVERY_SWEEP_INTERVAL_MS,
     orderDeadlineMs: parsed.ORDER_DEADLINE,
     outbox: { leaseMs: parsed.OUTBOX_LEASE_MS, relayIntervalMs: parsed.OUTBOX_RELAY_INTERVAL_MS },
+    productCacheTtlMs: parsed.PRODUCT_CACHE_TTL,
   };
 }
 

@@ -9,15 +9,21 @@ export interface MongoConnection {
  * The driver connects on first use and reconnects by itself, so a process can start while
  * the database is still down. A short server-selection timeout makes an outage surface as a
  * quick error (503 for clients) instead of a request hanging for the driver's default 30 s.
+ * A small pool (10, not the driver's 100) keeps writes queued in the driver instead of
+ * contending inside the server: on FerretDB's SQLite backend 100 concurrent writers spend
+ * their time in lock retries (insert p99 430 ms, and SQLITE_BUSY errors), 8–16 do not.
  */
 export function createMongoConnection(options: {
   url: string;
   database: string;
   timeoutMs: number;
+  /** Connections at most; operations beyond it wait their turn in the driver. */
+  maxPoolSize?: number;
 }): MongoConnection {
   const client = new MongoClient(options.url, {
     serverSelectionTimeoutMS: options.timeoutMs,
     connectTimeoutMS: options.timeoutMs,
+    maxPoolSize: options.maxPoolSize ?? 10,
     appName: 'order-service',
   });
   return { client, db: client.db(options.database) };

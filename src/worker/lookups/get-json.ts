@@ -1,4 +1,5 @@
 import type { AttemptTimeout } from '../../shared/domain/attempt-timeouts.js';
+import type { HttpPool } from './http-pool.js';
 import type { Dependency } from '../../shared/domain/lookup-failure.js';
 import { LookupError } from './lookup-error.js';
 
@@ -8,12 +9,14 @@ export interface LookupTarget {
   url: URL;
   /** Sent as X-Request-Id, so the services' logs can be matched with ours. */
   requestId: string | null;
+  /** The service's keep-alive connections; the runtime's shared ones when absent. */
+  pool?: HttpPool | undefined;
 }
 
 /**
  * One GET that turns every way an HTTP call can go wrong into a classified LookupError.
- * Uses the runtime's fetch (undici), which keeps connections alive between calls; the whole
- * exchange, headers and body, is bounded by the attempt's time limit.
+ * Uses the runtime's fetch over the service's undici pool; the whole exchange, headers and
+ * body, is bounded by the attempt's time limit.
  */
 export async function getJson(target: LookupTarget, limit: AttemptTimeout): Promise<unknown> {
   const { dependency, resource } = target;
@@ -24,7 +27,11 @@ export async function getJson(target: LookupTarget, limit: AttemptTimeout): Prom
   try {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (target.requestId !== null) headers['x-request-id'] = target.requestId;
-    response = await fetch(target.url, { signal, headers });
+    response = await fetch(target.url, {
+      signal,
+      headers,
+      ...(target.pool === undefined ? {} : { dispatcher: target.pool }),
+    });
     text = await response.text();
   } catch (error) {
     // Headers and body share the one time limit; either can time out or break.

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Dependency } from '../../shared/domain/lookup-failure.js';
 import type { AttemptTimeout } from '../../shared/domain/attempt-timeouts.js';
 import { getJson } from './get-json.js';
+import type { HttpPool } from './http-pool.js';
 import { LookupError } from './lookup-error.js';
 import type { ResourceBreakers } from './resource-breakers.js';
 
@@ -21,6 +22,7 @@ export function createResourceReader<T>(options: {
   collection: string;
   schema: z.ZodType<T>;
   breakers: ResourceBreakers;
+  pool?: HttpPool | undefined;
 }): ResourceReader<T> {
   const { dependency, schema, breakers } = options;
   const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
@@ -28,7 +30,10 @@ export function createResourceReader<T>(options: {
   return (id, limit, requestId) =>
     breakers.run(dependency, id, async () => {
       const url = new URL(`${options.collection}/${encodeURIComponent(id)}`, base);
-      const body = await getJson({ dependency, resource: id, url, requestId }, limit);
+      const body = await getJson(
+        { dependency, resource: id, url, requestId, pool: options.pool },
+        limit,
+      );
       const parsed = schema.safeParse(body);
       if (!parsed.success) {
         const detail = z.prettifyError(parsed.error).replace(/\s+/g, ' ');

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Product, UserProfile } from '../../shared/domain/order-details.js';
 import { createResourceReader, type ResourceReader } from './resource-reader.js';
+import type { HttpPool } from './http-pool.js';
 import type { ResourceBreakers } from './resource-breakers.js';
 
 const name = z.string().trim().min(1).max(200);
@@ -18,6 +19,7 @@ const productSchema = z
 export function createUserReader(
   baseUrl: string,
   breakers: ResourceBreakers,
+  pool?: HttpPool,
 ): ResourceReader<UserProfile> {
   return createResourceReader({
     dependency: 'user',
@@ -25,6 +27,7 @@ export function createUserReader(
     collection: 'users',
     schema: userSchema,
     breakers,
+    pool,
   });
 }
 
@@ -32,6 +35,7 @@ export function createUserReader(
 export function createProductReader(
   baseUrl: string,
   breakers: ResourceBreakers,
+  pool?: HttpPool,
 ): ResourceReader<Product> {
   return createResourceReader({
     dependency: 'product',
@@ -39,5 +43,6 @@ export function createProductReader(
     collection: 'products',
     schema: productSchema,
     breakers,
+    pool,
   });
 }

@@ -1,0 +1,32 @@
+import { LRUCache } from 'lru-cache';
+import type { AttemptTimeout } from '../../shared/domain/attempt-timeouts.js';
+import type { ResourceReader } from './resource-reader.js';
+
+interface CallContext {
+  limit: AttemptTimeout;
+  requestId: string | null;
+}
+
+/**
+ * Remembers answers for `ttlMs` and lets concurrent lookups of one id share one call
+ * (request coalescing): a burst of orders for one product costs one request, not hundreds.
+ * Failures are not remembered; every waiter of a failed call gets its error. A remembered
+ * answer may be up to `ttlMs` old: a price changed upstream shows after at most that long.
+ */
+export function cachedReader<T extends object>(
+  reader: ResourceReader<T>,
+  options: { ttlMs: number; maxEntries: number },
+): ResourceReader<T> {
+  const cache = new LRUCache<string, T, CallContext>({
+    max: options.maxEntries,
+    ttl: options.ttlMs,
+    // The first caller's time limit and request id serve the shared call.
+    fetchMethod: (id, _stale, { context }) => reader(id, context.limit, context.requestId),
+  });
+  return async (id, limit, requestId) => {
+    const found = await cache.fetch(id, { context: { limit, requestId } });
+    // fetchMethod either resolves with an answer or rejects; it never leaves a gap.
+    if (found === undefined) throw new Error(`no answer cached for ${id}`);
+    return found;
+  };
+}
