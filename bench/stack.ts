@@ -1,0 +1,227 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { openSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { MongoClient } from 'mongodb';
+import { Pool } from 'undici';
+import { createRedisConnection } from '../src/shared/queue/redis-connection.js';
+import { listenDurably, type DurableListener } from '../test/support/durable-listener.js';
+import { services, uniqueName } from '../test/support/services.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const RESULTS_DIR = `${ROOT}bench/results/`;
+
+/** Peak resident memory of a process so far (VmHWM), in MB. */
+export async function peakRssMb(process: ChildProcess): Promise<number> {
+  const status = await readFile(`/proc/${String(process.pid)}/status`, 'utf8');
+  const kb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+async function waitForHealth(url: string, process: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (process.exitCode !== null) throw new Error(`${url}: the process exited`);
+    try {
+      if ((await fetch(`${url}/health/live`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+/**
+ * Runs the build (`dist/<name>/main.js`) as its own process with the default log level, its
+ * output going to a file under bench/results rather than through the bench process.
+ */
+async function startBuilt(
+  name: 'api' | 'worker',
+  env: Record<string, string>,
+  port: number,
+): Promise<ChildProcess> {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const log = openSync(`${RESULTS_DIR}${env.QUEUE_NAME ?? name}-${name}.log`, 'a');
+  const child = spawn(process.execPath, [`dist/${name}/main.js`], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', log, log],
+  });
+  await waitForHealth(`http://127.0.0.1:${port}`, child);
+  return child;
+}
+
+async function kill(child: ChildProcess | null): Promise<void> {
+  if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+}
+
+export interface Sent {
+  /** Order id → when the bench had its 202. */
+  accepted: Map<string, number>;
+  errors: number;
+}
+
+/**
+ * The API and the worker, built (`dist/`), as separate processes on a database, queue and
+ * exchange of their own, with a consumer counting the events, and an HTTP pool to post with.
+ */
+export class BenchStack {
+  readonly env: Record<string, string>;
+  api: ChildProcess | null = null;
+  worker: ChildProcess | null = null;
+  apiUrl = '';
+  events: DurableListener | null = null;
+  private pool: Pool | null = null;
+  private readonly mongo = new MongoClient(services.mongoUrl);
+
+  constructor(name: string, overrides: Record<string, string> = {}) {
+    this.env = {
+      MONGO_DB: uniqueName(`bench_${name}`),
+      QUEUE_NAME: uniqueName(`bench_${name}`),
+      ORDERS_EXCHANGE: uniqueName(`bench_${name}`),
+      MONGO_URL: services.mongoUrl,
+      REDIS_URL: services.redisUrl,
+      RABBITMQ_URL: services.rabbitmqUrl,
+      USER_SERVICE_URL: services.userServiceUrl,
+      PRODUCT_SERVICE_URL: services.productServiceUrl,
+      ...overrides,
+    };
+  }
+
+  get database() {
+    return this.mongo.db(this.env.MONGO_DB);
+  }
+
+  async startApi(): Promise<void> {
+    const port = await freePort();
+    this.api = await startBuilt('api', { ...this.env, PORT: String(port) }, port);
+    this.apiUrl = `http://127.0.0.1:${port}`;
+    this.pool = new Pool(this.apiUrl, { connections: 128, pipelining: 1 });
+  }
+
+  async startWorker(): Promise<void> {
+    const port = await freePort();
+    this.worker = await startBuilt('worker', { ...this.env, WORKER_PORT: String(port) }, port);
+  }
+
+  async listen(): Promise<DurableListener> {
+    this.events = await listenDurably({
+      url: services.rabbitmqUrl,
+      exchange: this.env.ORDERS_EXCHANGE ?? '',
+      queue: `${this.env.ORDERS_EXCHANGE ?? ''}_bench`,
+      routingKey: 'created_order',
+    });
+    return this.events;
+  }
+
+  /** Posts `count` copies of `order`, `concurrency` at a time. */
+  async send(order: object, count: number, concurrency: number): Promise<Sent> {
+    const pool = this.pool;
+    if (pool === null) throw new Error('start the API first');
+    const body = JSON.stringify(order);
+    const sent: Sent = { accepted: new Map(), errors: 0 };
+    let left = count;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (left > 0) {
+          left--;
+          try {
+            const response = await pool.request({
+              method: 'POST',
+              path: '/orders',
+              headers: { 'content-type': 'application/json' },
+              body,
+            });
+            const answer = (await response.body.json()) as { id?: string };
+            if (response.statusCode === 202 && typeof answer.id === 'string')
+              sent.accepted.set(answer.id, Date.now());
+            else sent.errors++;
+          } catch {
+            sent.errors++;
+          }
+        }
+      }),
+    );
+    return sent;
+  }
+
+  /** Milliseconds from acceptance to the final state, per settled order among `ids`. */
+  async settleTimes(ids: Iterable<string>): Promise<Map<string, { ms: number; status: string }>> {
+    const found = await this.database
+      .collection<{ _id: string; status: string; created_at: Date; updated_at: Date }>('orders')
+      .find({ _id: { $in: [...ids] }, status: { $ne: 'PENDING' } })
+      .project<{ _id: string; status: string; created_at: Date; updated_at: Date }>({
+        status: 1,
+        created_at: 1,
+        updated_at: 1,
+      })
+      .toArray();
+    return new Map(
+      found.map((order) => [
+        order._id,
+        { ms: order.updated_at.getTime() - order.created_at.getTime(), status: order.status },
+      ]),
+    );
+  }
+
+  /** Waits until every one of `ids` is final; returns their settle times. */
+  async settled(ids: readonly string[], timeoutMs: number) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const times = await this.settleTimes(ids);
+      if (times.size === ids.length) return times;
+      if (Date.now() > deadline)
+        throw new Error(`${ids.length - times.size} of ${ids.length} orders still PENDING`);
+      await sleep(200);
+    }
+  }
+
+  /** Jobs not picked up by a worker yet. */
+  async waitingJobs(): Promise<number> {
+    const redis = createRedisConnection(services.redisUrl, 'worker');
+    const queue = new Queue(this.env.QUEUE_NAME ?? '', { connection: redis });
+    try {
+      return await queue.getWaitingCount();
+    } finally {
+      await queue.close();
+      redis.disconnect();
+    }
+  }
+
+  async stopProcesses(): Promise<void> {
+    // Nothing to drain: the bench's data is thrown away.
+    await Promise.all([kill(this.api), kill(this.worker)]);
+    await this.pool?.close();
+    this.api = null;
+    this.worker = null;
+    this.pool = null;
+  }
+
+  async dispose(): Promise<void> {
+    await this.stopProcesses();
+    await this.events?.close().catch(() => undefined);
+    await this.database.dropDatabase();
+    await this.mongo.close();
+    const redis = createRedisConnection(services.redisUrl, 'worker');
+    const queue = new Queue(this.env.QUEUE_NAME ?? '', { connection: redis });
+    await queue.obliterate({ force: true });
+    await queue.close();
+    redis.disconnect();
+  }
+}
