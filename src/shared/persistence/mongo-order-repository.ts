@@ -4,11 +4,20 @@ import type { Order } from '../domain/order.js';
 import { guarded, insertOnce } from './mongo-errors.js';
 import type { OrderRepository } from './order-repository.js';
 
-type OrderDocument = Omit<Order, 'id'> & { _id: string };
+/**
+ * `outbox: 'pending'` marks an order whose event waits for the broker, from the settlement
+ * that stores the event until the publish is recorded. The relay and the backlog count look
+ * for it alone: a top-level equality is the one filter every MongoDB-protocol server hands
+ * to its storage (FerretDB filters nested fields itself, after reading every CONFIRMED
+ * order), so their cost follows the backlog, not the number of orders.
+ */
+type OrderDocument = Omit<Order, 'id'> & { _id: string; outbox?: 'pending' };
 
 /** The final state an order takes, recorded once under the order's id. */
 type SettlementDocument = { _id: string; updated_at: Date } & (
-  | Pick<Order, 'status' | 'customer_fullname' | 'product_name' | 'total_amount' | 'event'>
+  | (Pick<Order, 'status' | 'customer_fullname' | 'product_name' | 'total_amount' | 'event'> & {
+      outbox: 'pending';
+    })
   | Pick<Order, 'status' | 'failure'>
 );
 
@@ -31,6 +40,7 @@ function settlementDocument(id: string, settlement: Settlement, now: Date): Sett
         status: settlement.status,
         ...settlement.details,
         event: settlement.event,
+        outbox: 'pending',
         updated_at: now,
       }
     : { _id: id, status: settlement.status, failure: settlement.failure, updated_at: now };
@@ -41,7 +51,7 @@ function toDocument({ id, ...rest }: Order): OrderDocument {
 }
 
 /** Orders stored before request ids were kept have none. */
-function toOrder({ _id, ...rest }: OrderDocument): Order {
+function toOrder({ _id, outbox: _outbox, ...rest }: OrderDocument): Order {
   const event =
     rest.event === null
       ? null
@@ -64,8 +74,8 @@ export async function ensureOrderIndexes(db: Db): Promise<void> {
       {},
     );
     await orders.createIndex(
-      { status: 1, 'event.published_at': 1, updated_at: 1 },
-      { name: 'outbox' },
+      { outbox: 1, 'event.lease.expires_at': 1 },
+      { name: 'outbox_due' },
       {},
     );
     await db
@@ -107,8 +117,7 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
         return documents.map(toOrder);
       }),
 
-    countUnpublishedEvents: () =>
-      guarded(() => orders.countDocuments({ status: 'CONFIRMED', 'event.published_at': null })),
+    countUnpublishedEvents: () => guarded(() => orders.countDocuments({ outbox: 'pending' })),
 
     // Two steps, each safe to repeat. (1) Record the settlement under the order's id: an
     // insert with a taken _id fails atomically on every MongoDB-protocol server, so exactly
@@ -184,7 +193,7 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
       guarded(async () => {
         await orders.updateOne(
           { _id: id, 'event.message_id': messageId, 'event.published_at': null },
-          { $set: { 'event.published_at': now } },
+          { $set: { 'event.published_at': now }, $unset: { outbox: '' } },
         );
         // Claims exist only for events a relay took over; their job is done.
         if (generation > 1) await claims.deleteMany({ message_id: messageId });
@@ -193,12 +202,8 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
     findEventsToRelay: (now, limit) =>
       guarded(async () => {
         const documents = await orders
-          .find({
-            status: 'CONFIRMED',
-            'event.published_at': null,
-            'event.lease.expires_at': { $lte: now },
-          })
-          .sort({ updated_at: 1 })
+          .find({ outbox: 'pending', 'event.lease.expires_at': { $lte: now } })
+          .sort({ 'event.lease.expires_at': 1 })
           .limit(limit)
           .toArray();
         return documents.map(toOrder);

@@ -43,7 +43,7 @@ export interface OrderRepository {
    * already recorded.
    */
   markEventPublished(id: string, messageId: string, generation: number, now: Date): Promise<void>;
-  /** Confirmed orders whose event is unpublished and not leased at `now`, oldest first. */
+  /** Confirmed orders whose event is unpublished and not leased at `now`, longest due first. */
   findEventsToRelay(now: Date, limit: number): Promise<Order[]>;
   /** Orders still PENDING that were accepted before `acceptedBefore`, oldest first. */
   findPendingAcceptedBefore(
