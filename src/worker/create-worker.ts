@@ -1,6 +1,7 @@
 import { Worker, type Job } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { newPendingOrder } from '../shared/domain/order-lifecycle.js';
 import type { Logger } from '../shared/observability/logger.js';
 import type { OrderJobData } from '../shared/queue/order-job.js';
 import { RetryLaterError, type OrderAttempt } from './orders/order-attempt.js';
@@ -17,8 +18,21 @@ export interface WorkerDependencies {
 /** Turns a BullMQ job into the attempt the use case understands. */
 export function attemptFromJob(job: Job<OrderJobData>): OrderAttempt {
   const maxAttempts = job.opts.attempts ?? 1;
+  const { accepted } = job.data;
   return {
     orderId: job.data.orderId,
+    accepted:
+      accepted === undefined
+        ? null
+        : newPendingOrder(
+            {
+              id: job.data.orderId,
+              user_id: accepted.user_id,
+              product_code: accepted.product_code,
+              request_id: job.data.requestId ?? null,
+            },
+            new Date(accepted.created_at),
+          ),
     number: job.attemptsMade + 1,
     isLast: job.attemptsMade + 1 >= maxAttempts,
     known: job.data.known ?? {},

@@ -57,6 +57,11 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
     expect(job?.data).to.deep.equal({
       orderId: order.id,
       requestId: response.headers.get('x-request-id'),
+      accepted: {
+        user_id: '7c11e1ce2741',
+        product_code: 'classic-box',
+        created_at: order.created_at,
+      },
     });
   });
 

@@ -100,7 +100,11 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
 
   /** The worker's use case wired to the real store and the nock-fenced services. */
   function processOrderWith(eventPublisher: EventPublisher): ProcessOrder {
-    return createProcessOrderUseCase({
+    return createProcessOrderUseCase(useCaseDependencies(eventPublisher));
+  }
+
+  function useCaseDependencies(eventPublisher: EventPublisher) {
+    return {
       orders,
       readUser: createUserReader(USERS, breakers),
       readProduct: createProductReader(PRODUCTS, breakers),
@@ -112,7 +116,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       newMessageId: randomUUID,
       clock: () => new Date(),
       logger: testLogger,
-    });
+    };
   }
 
   function relayWith(eventPublisher: EventPublisher, leaseMs = LEASE_MS) {
@@ -159,7 +163,14 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
   }
 
   function firstAttempt(orderId: string) {
-    return { orderId, number: 1, isLast: false, known: {}, remember: () => Promise.resolve() };
+    return {
+      orderId,
+      accepted: null,
+      number: 1,
+      isLast: false,
+      known: {},
+      remember: () => Promise.resolve(),
+    };
   }
 
   async function acceptOrder(
@@ -268,6 +279,26 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     });
     expect(product.isDone(), `${retry.attempts} product calls`).to.be.true;
     expect(eventsFor(order.id)).to.deep.equal([]);
+  });
+
+  it('when the job carries the order as accepted, then its first run settles it without reading it back', async () => {
+    nock(USERS).get('/users/ada').reply(200, ADA);
+    nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
+    const order = await acceptOrder('ada', 'classic-box');
+    let reads = 0;
+    const counted = createProcessOrderUseCase({
+      ...useCaseDependencies(publisher),
+      orders: {
+        ...orders,
+        findById: (id) => {
+          reads++;
+          return orders.findById(id);
+        },
+      },
+    });
+    const settled = await counted({ ...firstAttempt(order.id), accepted: order });
+    expect(settled?.status).to.equal('CONFIRMED');
+    expect(reads).to.equal(0);
   });
 
   it('when a job runs again after its order settled, then nothing changes and no second event goes out', async () => {

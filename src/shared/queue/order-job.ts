@@ -13,13 +13,33 @@ export interface OrderJobData {
   orderId: string;
   /** The request id of the order's POST, so the worker's logs and calls carry it on. */
   requestId?: string | null;
+  /**
+   * The order as it was accepted, when the API queued it: every run starts from it instead
+   * of reading the order back. If the order was settled meanwhile (its deadline passed, a
+   * duplicate job won), the run's settlement loses and it carries on from the stored one.
+   */
+  accepted?: { user_id: string; product_code: string; created_at: string };
   known?: KnownLookups;
 }
 
-/** The order fields a job is made from. */
+/** The order fields a job is made from; a freshly accepted order gives all of them. */
 export interface QueuedOrder {
   id: string;
   request_id: string | null;
+  user_id?: string;
+  product_code?: string;
+  created_at?: Date;
+}
+
+export function orderJobData(order: QueuedOrder): OrderJobData {
+  const { id, request_id, user_id, product_code, created_at } = order;
+  return {
+    orderId: id,
+    requestId: request_id,
+    ...(user_id === undefined || product_code === undefined || created_at === undefined
+      ? {}
+      : { accepted: { user_id, product_code, created_at: created_at.toISOString() } }),
+  };
 }
 
 export interface RetrySettings {

@@ -3,6 +3,7 @@ import { setTimeout } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import {
   PROCESS_ORDER_JOB,
+  orderJobData,
   orderJobOptions,
   type OrderJobData,
   type QueuedOrder,
@@ -43,11 +44,7 @@ export function createOrderQueue(options: {
   });
   const timeoutMs = options.timeoutMs ?? 2000;
   const add = (order: QueuedOrder) =>
-    queue.add(
-      PROCESS_ORDER_JOB,
-      { orderId: order.id, requestId: order.request_id },
-      orderJobOptions(order.id, options.retry),
-    );
+    queue.add(PROCESS_ORDER_JOB, orderJobData(order), orderJobOptions(order.id, options.retry));
 
   return {
     async enqueue(order) {

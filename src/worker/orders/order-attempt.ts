@@ -1,3 +1,4 @@
+import type { Order } from '../../shared/domain/order.js';
 import type { KnownLookups } from '../../shared/queue/order-job.js';
 
 /** One run of an order's job, as the use case sees it (the queue adapter fills it in). */
@@ -7,6 +8,8 @@ export interface OrderAttempt {
   number: number;
   /** No retry follows this one: a retryable failure now settles the order as FAILED. */
   isLast: boolean;
+  /** The order as accepted, when the job carries it (jobs the API queued do). */
+  accepted: Order | null;
   /** Lookups that succeeded in earlier attempts. */
   known: KnownLookups;
   /** Keeps successful lookups for the next attempt. */

@@ -27,7 +27,7 @@ type Settled = { order: Order; won: boolean };
 
 /**
  * Takes a PENDING order to its final state and gets its event to the broker:
- * find the order → (past its deadline: fail) look up user and product → confirm (with its
+ * find the order (or take the one the job carries) → (past its deadline: fail) look up user and product → confirm (with its
  * event) or fail → publish. Every step is safe to repeat: a rerun skips what is done, and an
  * event this run could not publish is left to the outbox relay.
  */
@@ -104,7 +104,10 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
   }
 
   return async function processOrder(attempt: OrderAttempt): Promise<Order | null> {
-    const order = await orders.findById(attempt.orderId);
+    // A run starts from the order the job carries: settling is safe either way (one
+    // settlement wins, a loser carries on from the winner's), so reading it back buys
+    // nothing but a database round trip per attempt.
+    const order = attempt.accepted ?? (await orders.findById(attempt.orderId));
     if (order === null) {
       logger.warn({ orderId: attempt.orderId }, 'job for an unknown order, nothing to do');
       return null;
