@@ -86,6 +86,7 @@ export class BenchStack {
   api: ChildProcess | null = null;
   worker: ChildProcess | null = null;
   apiUrl = '';
+  workerUrl = '';
   events: DurableListener | null = null;
   private pool: Pool | null = null;
   private readonly mongo = new MongoClient(services.mongoUrl);
@@ -118,6 +119,7 @@ export class BenchStack {
   async startWorker(): Promise<void> {
     const port = await freePort();
     this.worker = await startBuilt('worker', { ...this.env, WORKER_PORT: String(port) }, port);
+    this.workerUrl = `http://127.0.0.1:${port}`;
   }
 
   async listen(): Promise<DurableListener> {
@@ -130,8 +132,11 @@ export class BenchStack {
     return this.events;
   }
 
-  /** Posts `count` copies of `order`, `concurrency` at a time. */
-  async send(order: object, count: number, concurrency: number): Promise<Sent> {
+  /**
+   * Posts `count` copies of `order`, `concurrency` at a time; with `paceMs`, each client
+   * waits that long between posts (a steady arrival rate instead of a burst).
+   */
+  async send(order: object, count: number, concurrency: number, paceMs = 0): Promise<Sent> {
     const pool = this.pool;
     if (pool === null) throw new Error('start the API first');
     const body = JSON.stringify(order);
@@ -155,6 +160,7 @@ export class BenchStack {
           } catch {
             sent.errors++;
           }
+          if (paceMs > 0) await sleep(paceMs);
         }
       }),
     );

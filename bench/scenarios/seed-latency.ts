@@ -13,13 +13,16 @@ export interface SeedLatencyResult {
   p99Ratio: number;
 }
 
-/** Use case 1 against the seed's stubs (user 300 ms, product 200 ms), a few at a time. */
+/**
+ * Use case 1 against the seed's stubs (user 300 ms, product 200 ms), arriving steadily at
+ * 40 orders/s: the latency of one order, not of a queue that a burst builds.
+ */
 export async function measureSeedLatency(options: { count: number }): Promise<SeedLatencyResult> {
   const stack = new BenchStack('seed');
   try {
     await stack.startApi();
     await stack.startWorker();
-    const sent = await stack.send(USE_CASE_1, options.count, 4);
+    const sent = await stack.send(USE_CASE_1, options.count, 1, 25);
     if (sent.errors > 0) throw new Error(`${sent.errors} orders were not accepted`);
     const times = await stack.settled([...sent.accepted.keys()], 60_000);
     const confirmed = [...times.values()].filter((time) => time.status === 'CONFIRMED');
