@@ -28,7 +28,6 @@ import {
 } from '../shared/persistence/mongo-order-repository.js';
 import { createOrderQueue } from '../shared/queue/order-queue.js';
 import { createRedisConnection } from '../shared/queue/redis-connection.js';
-import { queueBoard } from './admin/queue-board.js';
 import { createApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
 import { createCreateOrderUseCase } from './orders/create-order-use-case.js';
@@ -38,7 +37,7 @@ import { createListOrdersUseCase } from './orders/list-orders-use-case.js';
 const KEY_SWEEP_INTERVAL_MS = 10 * 60_000;
 
 /** Composition root of the API: reads config, builds every dependency, listens. */
-function main(): void {
+async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
   const logger = createLogger({ name: 'api', ...config.log });
   const registry = createMetricsRegistry();
@@ -112,7 +111,11 @@ function main(): void {
     adminBoard:
       boardQueue === null || config.admin === null
         ? null
-        : queueBoard({ queues: [boardQueue], credentials: config.admin }),
+        : // Loaded only when it is served: Bull Board and its UI weigh some 20 MB.
+          (await import('./admin/queue-board.js')).queueBoard({
+            queues: [boardQueue],
+            credentials: config.admin,
+          }),
     logger,
   });
 
@@ -172,9 +175,7 @@ function main(): void {
   stopOnSignals(stop, logger);
 }
 
-try {
-  main();
-} catch (error) {
+main().catch((error: unknown) => {
   console.error(error instanceof ConfigError ? error.message : error);
   process.exit(1);
-}
+});
