@@ -45,6 +45,16 @@ async function waitForHealth(url: string, process: ChildProcess): Promise<void> 
   throw new Error(`${url} did not come up`);
 }
 
+/** The node arguments of package.json's `start:<name>` script: the bench runs what users run. */
+async function startArguments(name: 'api' | 'worker'): Promise<string[]> {
+  const manifest = JSON.parse(await readFile(`${ROOT}package.json`, 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const [command, ...args] = (manifest.scripts[`start:${name}`] ?? '').split(/\s+/);
+  if (command !== 'node') throw new Error(`start:${name} does not run node directly`);
+  return args;
+}
+
 /**
  * Runs the build (`dist/<name>/main.js`) as its own process with the default log level, its
  * output going to a file under bench/results rather than through the bench process.
@@ -56,7 +66,7 @@ async function startBuilt(
 ): Promise<ChildProcess> {
   await mkdir(RESULTS_DIR, { recursive: true });
   const log = openSync(`${RESULTS_DIR}${env.QUEUE_NAME ?? name}-${name}.log`, 'a');
-  const child = spawn(process.execPath, [`dist/${name}/main.js`], {
+  const child = spawn(process.execPath, await startArguments(name), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', log, log],
@@ -87,6 +97,8 @@ export class BenchStack {
   worker: ChildProcess | null = null;
   apiUrl = '';
   workerUrl = '';
+  /** When `confirmed` saw the last awaited event. */
+  lastEventAt = 0;
   events: DurableListener | null = null;
   private pool: Pool | null = null;
   private readonly mongo = new MongoClient(services.mongoUrl);
@@ -186,16 +198,34 @@ export class BenchStack {
     );
   }
 
-  /** Waits until every one of `ids` is final; returns their settle times. */
-  async settled(ids: readonly string[], timeoutMs: number) {
+  /**
+   * Waits until the consumer has the event of every one of `ids` (orders that must be
+   * CONFIRMED), then reads their settle times once. Completion is watched on the broker, not
+   * by polling the database: a query by a list of ids is one FerretDB filters itself,
+   * reading every order, and polling it would load the server being measured.
+   */
+  async confirmed(ids: readonly string[], timeoutMs: number) {
+    const events = this.events;
+    if (events === null) throw new Error('listen for events first');
+    const expected = new Set(ids);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const times = await this.settleTimes(ids);
-      if (times.size === ids.length) return times;
+      const seen = new Set(
+        events.deliveries.map((delivery) => delivery.orderId).filter((id) => expected.has(id)),
+      );
+      if (seen.size === expected.size) {
+        this.lastEventAt = Date.now();
+        break;
+      }
       if (Date.now() > deadline)
-        throw new Error(`${ids.length - times.size} of ${ids.length} orders still PENDING`);
-      await sleep(200);
+        throw new Error(`${expected.size - seen.size} of ${expected.size} events missing`);
+      await sleep(20);
     }
+    const times = await this.settleTimes(ids);
+    const notConfirmed = [...times.values()].filter((time) => time.status !== 'CONFIRMED');
+    if (times.size !== ids.length || notConfirmed.length > 0)
+      throw new Error(`${ids.length - times.size + notConfirmed.length} orders not CONFIRMED`);
+    return times;
   }
 
   /** Jobs not picked up by a worker yet. */

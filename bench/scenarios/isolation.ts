@@ -28,10 +28,11 @@ export async function measureIsolation(options: {
   const classicP99 = async () => {
     // A steady 40 orders/s, alone and then beside the faulty ones.
     const sent = await stack.send(order('classic-box'), options.classic, 1, 25);
-    const times = await stack.settled([...sent.accepted.keys()], 60_000);
+    const times = await stack.confirmed([...sent.accepted.keys()], 60_000);
     return summarize([...times.values()].map((time) => time.ms)).p99;
   };
   try {
+    await stack.listen();
     await stack.startApi();
     await stack.startWorker();
     const unloadedP99Ms = await classicP99();
