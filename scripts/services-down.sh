@@ -69,14 +69,6 @@ stop_by_port() {
   rm -f "$pidfile"
 }
 
-stop_postgres() {
-  port_open "$POSTGRES_PORT" || return 0
-  local bins=(/usr/lib/postgresql/*/bin)
-  log "stopping PostgreSQL"
-  runuser -u postgres -- "${bins[-1]}/pg_ctl" -D "$SERVICES_DIR/postgresql" -m fast -w stop >/dev/null
-  wait_port_closed "$POSTGRES_PORT"
-}
-
 stop_redis() {
   port_open "$REDIS_PORT" || return 0
   log "stopping Redis"
@@ -98,7 +90,9 @@ main() {
   stop_by_port "WireMock product-service" "$PRODUCT_SERVICE_PORT" "$SERVICES_DIR/wiremock-product-service.pid"
   stop_by_port "WireMock user-service" "$USER_SERVICE_PORT" "$SERVICES_DIR/wiremock-user-service.pid"
   stop_by_port FerretDB "$MONGO_PORT" "$SERVICES_DIR/ferretdb.pid"
-  stop_postgres
+  # By its port, like the others, whichever checkout's cluster it is: SIGTERM is
+  # PostgreSQL's smart shutdown, quick once FerretDB, its only client, is gone.
+  stop_by_port PostgreSQL "$POSTGRES_PORT" "$SERVICES_DIR/postgresql.pid"
   stop_redis
   stop_rabbitmq
 }
