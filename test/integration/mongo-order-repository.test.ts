@@ -223,6 +223,38 @@ describe('order repository (real MongoDB-protocol server)', () => {
     expect(found.map((order) => order.id)).to.deep.equal([failed!.id]);
   });
 
+  it('when orders were stored before the outbox marker, then start-up marks the waiting event and clears published ones', async () => {
+    const now = new Date();
+    const waiting = pending();
+    const published = pending();
+    for (const order of [waiting, published]) {
+      await orders.insert(order);
+      const event = createdOrderEvent(order, details, {
+        messageId: randomUUID(),
+        producer: 'test',
+        now,
+        leaseMs: 0,
+      });
+      await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
+    }
+    const stored = mongo.db.collection<{ _id: string; outbox?: string }>('orders');
+    // The shape older versions wrote: no marker on the waiting one, a stale one on the other.
+    await stored.updateOne({ _id: waiting.id }, { $unset: { outbox: '' } });
+    await stored.updateOne(
+      { _id: published.id },
+      { $set: { 'event.published_at': now, outbox: 'pending' } },
+    );
+    expect((await orders.findEventsToRelay(new Date(), 1000)).map((o) => o.id)).not.to.include(
+      waiting.id,
+    );
+
+    await ensureOrderIndexes(mongo.db);
+    const due = (await orders.findEventsToRelay(new Date(), 1000)).map((o) => o.id);
+    expect(due).to.include(waiting.id);
+    expect(due).not.to.include(published.id);
+    expect((await stored.findOne({ _id: published.id }))?.outbox).to.equal(undefined);
+  });
+
   it('when an order with the same id exists, then insert keeps the first and says so', async () => {
     const order = pending();
     expect(await orders.insert(order)).to.be.true;
