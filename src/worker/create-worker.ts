@@ -21,8 +21,10 @@ export function attemptFromJob(job: Job<OrderJobData>): OrderAttempt {
   const { accepted } = job.data;
   return {
     orderId: job.data.orderId,
+    // Only a job's first start may trust the order it carries: a rerun (a retry, a stalled
+    // job picked up again) may find the order settled, and must not call the services again.
     accepted:
-      accepted === undefined
+      accepted === undefined || job.attemptsMade > 0 || job.stalledCounter > 0
         ? null
         : newPendingOrder(
             {

@@ -188,8 +188,9 @@ async function main(): Promise<void> {
       queue.close(),
       publisher.close(),
       mongo.client.close(),
-      pools.user.close(),
-      pools.product.close(),
+      // destroy, not close: abandoned jobs may still wait on 60 s answers.
+      pools.user.destroy(),
+      pools.product.destroy(),
     ]);
     await Promise.all([closeRedis(redis), closeRedis(redisCommands)]);
     logger.info('stopped');

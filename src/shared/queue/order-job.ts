@@ -14,9 +14,8 @@ export interface OrderJobData {
   /** The request id of the order's POST, so the worker's logs and calls carry it on. */
   requestId?: string | null;
   /**
-   * The order as it was accepted, when the API queued it: every run starts from it instead
-   * of reading the order back. If the order was settled meanwhile (its deadline passed, a
-   * duplicate job won), the run's settlement loses and it carries on from the stored one.
+   * The order as it was accepted, when the API queued it: the job's first start begins from
+   * it instead of reading the order back. Later runs read the order (it may be settled).
    */
   accepted?: { user_id: string; product_code: string; created_at: string };
   known?: KnownLookups;

@@ -74,6 +74,9 @@ export function createOrderQueue(options: {
       const state = await job.getState();
       if (state !== 'failed' && state !== 'completed') return 'present';
       try {
+        // Fresh attempts from a stored order: the order the job carried may be stale now.
+        const { accepted: _stale, ...data } = job.data;
+        await job.updateData(data);
         await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
         return 'retried';
       } catch {

@@ -8,7 +8,7 @@ export interface OrderAttempt {
   number: number;
   /** No retry follows this one: a retryable failure now settles the order as FAILED. */
   isLast: boolean;
-  /** The order as accepted, when the job carries it (jobs the API queued do). */
+  /** The order as accepted, on the first start of a job the API queued; null otherwise. */
   accepted: Order | null;
   /** Lookups that succeeded in earlier attempts. */
   known: KnownLookups;

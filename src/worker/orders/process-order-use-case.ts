@@ -104,9 +104,8 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
   }
 
   return async function processOrder(attempt: OrderAttempt): Promise<Order | null> {
-    // A run starts from the order the job carries: settling is safe either way (one
-    // settlement wins, a loser carries on from the winner's), so reading it back buys
-    // nothing but a database round trip per attempt.
+    // A job's first start begins from the order it carries, as the API just stored it:
+    // reading it back would cost a round trip and tell nothing new.
     const order = attempt.accepted ?? (await orders.findById(attempt.orderId));
     if (order === null) {
       logger.warn({ orderId: attempt.orderId }, 'job for an unknown order, nothing to do');
