@@ -208,8 +208,12 @@ start_rabbitmq() {
 }
 
 # PostgreSQL refuses to run as root: the cluster belongs to the `postgres` user
-# the Debian package creates, in .services/postgresql (trust authentication,
-# loopback only: a development and test server).
+# the Debian package creates and lives beside the package's own clusters (like
+# RabbitMQ's data, and for the same reason: `postgres` may not be able to reach a
+# checkout under a private home directory). Trust authentication, loopback only:
+# a development and test server.
+POSTGRES_DATA_DIR="/var/lib/postgresql/order-service-$POSTGRES_PORT"
+
 as_postgres() { runuser -u postgres -- "$@"; }
 
 postgres_ready() {
@@ -219,9 +223,11 @@ postgres_ready() {
 start_postgres() {
   if port_open "$POSTGRES_PORT"; then
     STATUS[postgresql]="already running"
+    # It may still be recovering after a crash: FerretDB needs it to take queries.
+    wait_until PostgreSQL "$POSTGRES_DATA_DIR/server.log" postgres_ready
     return 0
   fi
-  local bin data_dir="$SERVICES_DIR/postgresql"
+  local bin data_dir="$POSTGRES_DATA_DIR"
   bin=$(postgres_bin) || die "PostgreSQL is not installed"
   if [[ ! -f $data_dir/PG_VERSION ]]; then
     log "creating the PostgreSQL cluster"
@@ -229,18 +235,16 @@ start_postgres() {
     chown postgres:postgres "$data_dir"
     chmod 700 "$data_dir"
     as_postgres "$bin/initdb" -D "$data_dir" -U "$POSTGRES_USER" --auth=trust \
-      --encoding=UTF8 --no-instructions >"$LOG_DIR/postgresql-initdb.log"
+      --encoding=UTF8 --no-instructions >/dev/null
   fi
   log "starting PostgreSQL"
   # synchronous_commit=off: a commit returns before its WAL reaches the disk. A
   # crash of the machine may lose the last few hundred milliseconds of writes,
   # never consistency: right for test data, and it halves the write latency.
-  touch "$LOG_DIR/postgresql.log"
-  chown postgres:postgres "$LOG_DIR/postgresql.log"
-  as_postgres "$bin/pg_ctl" -D "$data_dir" -l "$LOG_DIR/postgresql.log" -w -t "$START_TIMEOUT" \
-    -o "-c listen_addresses=127.0.0.1 -p $POSTGRES_PORT -c unix_socket_directories='$data_dir' -c synchronous_commit=off" \
+  as_postgres "$bin/pg_ctl" -D "$data_dir" -l "$data_dir/server.log" -w -t "$START_TIMEOUT" \
+    -o "-c listen_addresses=127.0.0.1 -p $POSTGRES_PORT -c unix_socket_directories='' -c synchronous_commit=off" \
     start >/dev/null
-  wait_until PostgreSQL "$LOG_DIR/postgresql.log" postgres_ready
+  wait_until PostgreSQL "$data_dir/server.log" postgres_ready
   STATUS[postgresql]=started
 }
 
