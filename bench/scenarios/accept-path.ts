@@ -35,7 +35,8 @@ export interface AcceptPathResult {
  */
 async function measureFloor(connections: number, durationS: number) {
   const stack = new BenchStack('floor');
-  const config = loadApiConfig({ ...stack.env, LOG_LEVEL: 'silent' });
+  // The API process inherits this environment too: the floor must see the same settings.
+  const config = loadApiConfig({ ...process.env, ...stack.env, LOG_LEVEL: 'silent' });
   const mongo = createMongoConnection(config.mongo);
   const redis = createRedisConnection(services.redisUrl, 'producer');
   const orders = createMongoOrderRepository(mongo.db);

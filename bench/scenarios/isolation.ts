@@ -26,8 +26,10 @@ export async function measureIsolation(options: {
 }): Promise<IsolationResult> {
   const stack = new BenchStack('isolation');
   const classicP99 = async () => {
-    // A steady 40 orders/s, alone and then beside the faulty ones.
+    // One client posting every 25 ms (about 35 orders/s), alone and beside the faulty ones.
     const sent = await stack.send(order('classic-box'), options.classic, 1, 25);
+    if (sent.errors > 0 || sent.accepted.size === 0)
+      throw new Error(`classic-box: ${sent.errors} of ${options.classic} refused`);
     const times = await stack.confirmed([...sent.accepted.keys()], 60_000);
     return summarize([...times.values()].map((time) => time.ms)).p99;
   };
@@ -36,13 +38,18 @@ export async function measureIsolation(options: {
     await stack.startApi();
     await stack.startWorker();
     const unloadedP99Ms = await classicP99();
-    await Promise.all([
+    const faulty = await Promise.all([
       stack.send(order('family-box'), options.slow, 32),
       stack.send(order('veggie-box'), options.failing, 32),
     ]);
+    const refused = faulty.reduce((sum, sent) => sum + sent.errors, 0);
+    if (refused > 0) throw new Error(`${refused} faulty orders were refused`);
     // In flight: every one of them has been picked up by the worker.
     const deadline = Date.now() + 30_000;
-    while ((await stack.waitingJobs()) > 0 && Date.now() < deadline) await sleep(100);
+    while ((await stack.waitingJobs()) > 0) {
+      if (Date.now() > deadline) throw new Error('the faulty orders were not all picked up');
+      await sleep(100);
+    }
     const loadedP99Ms = await classicP99();
     return {
       ...options,

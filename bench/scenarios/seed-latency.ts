@@ -14,8 +14,8 @@ export interface SeedLatencyResult {
 }
 
 /**
- * Use case 1 against the seed's stubs (user 300 ms, product 200 ms), arriving steadily at
- * 40 orders/s: the latency of one order, not of a queue that a burst builds.
+ * Use case 1 against the seed's stubs (user 300 ms, product 200 ms), from one client posting
+ * every 25 ms (about 35 orders/s): the latency of one order, not of a queue a burst builds.
  */
 export async function measureSeedLatency(options: { count: number }): Promise<SeedLatencyResult> {
   const stack = new BenchStack('seed');
