@@ -21,10 +21,12 @@ export function attemptFromJob(job: Job<OrderJobData>): OrderAttempt {
   const { accepted } = job.data;
   return {
     orderId: job.data.orderId,
-    // Only a job's first start may trust the order it carries: a rerun (a retry, a stalled
-    // job picked up again) may find the order settled, and must not call the services again.
+    // A retry follows a failed lookup, so its order is still PENDING (or past its deadline,
+    // which the run sees from the carried acceptance time): it may start from the order it
+    // carries. A job picked up after stalling may have settled its order before it stalled,
+    // so it reads the order back instead of calling the services again.
     accepted:
-      accepted === undefined || job.attemptsMade > 0 || job.stalledCounter > 0
+      accepted === undefined || job.stalledCounter > 0
         ? null
         : newPendingOrder(
             {

@@ -22,7 +22,7 @@ function job(attemptsMade: number, stalledCounter: number): Job<OrderJobData> {
 }
 
 describe('order attempt from a job', () => {
-  it('when a job starts for the first time, then the attempt carries the order as accepted', () => {
+  it('when a job starts, or retries after a failed lookup, then the attempt carries the order as accepted', () => {
     const attempt = attemptFromJob(job(0, 0));
     expect(attempt.accepted).to.deep.include({
       id: 'o-1',
@@ -33,11 +33,12 @@ describe('order attempt from a job', () => {
     });
     expect(attempt.accepted?.created_at.toISOString()).to.equal('2026-01-01T00:00:00.000Z');
     expect(attempt).to.include({ number: 1, isLast: false });
+    expect(attemptFromJob(job(2, 0)).accepted?.id).to.equal('o-1');
   });
 
-  it('when a job runs again (a retry, or picked up after stalling), then the order must be read', () => {
-    expect(attemptFromJob(job(1, 0)).accepted).to.equal(null);
+  it('when a job is picked up after stalling, then the order must be read back', () => {
     expect(attemptFromJob(job(0, 1)).accepted).to.equal(null);
+    expect(attemptFromJob(job(3, 1)).accepted).to.equal(null);
     expect(attemptFromJob(job(5, 0)).isLast).to.equal(true);
   });
 });

@@ -14,8 +14,9 @@ export interface OrderJobData {
   /** The request id of the order's POST, so the worker's logs and calls carry it on. */
   requestId?: string | null;
   /**
-   * The order as it was accepted, when the API queued it: the job's first start begins from
-   * it instead of reading the order back. Later runs read the order (it may be settled).
+   * The order as it was accepted, when the API queued it: runs begin from it instead of
+   * reading the order back, except after a stall (the order may be settled by then). The
+   * sweep removes it before it runs a finished job again.
    */
   accepted?: { user_id: string; product_code: string; created_at: string };
   known?: KnownLookups;

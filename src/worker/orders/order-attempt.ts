@@ -8,7 +8,7 @@ export interface OrderAttempt {
   number: number;
   /** No retry follows this one: a retryable failure now settles the order as FAILED. */
   isLast: boolean;
-  /** The order as accepted, on the first start of a job the API queued; null otherwise. */
+  /** The order as accepted, for a job the API queued that has not stalled; null otherwise. */
   accepted: Order | null;
   /** Lookups that succeeded in earlier attempts. */
   known: KnownLookups;

@@ -104,8 +104,8 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
   }
 
   return async function processOrder(attempt: OrderAttempt): Promise<Order | null> {
-    // A job's first start begins from the order it carries, as the API just stored it:
-    // reading it back would cost a round trip and tell nothing new.
+    // A job begins from the order it carries when it can trust it (see attemptFromJob):
+    // reading it back would cost a round trip per attempt and tell nothing new.
     const order = attempt.accepted ?? (await orders.findById(attempt.orderId));
     if (order === null) {
       logger.warn({ orderId: attempt.orderId }, 'job for an unknown order, nothing to do');
