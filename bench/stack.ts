@@ -5,10 +5,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
+import { dropQueue, waitingJobs } from '../test/support/queues.js';
 import { MongoClient } from 'mongodb';
 import { Pool } from 'undici';
-import { createRedisConnection } from '../src/shared/queue/redis-connection.js';
 import { listenDurably, type DurableListener } from '../test/support/durable-listener.js';
 import { services, uniqueName } from '../test/support/services.js';
 
@@ -229,15 +228,8 @@ export class BenchStack {
   }
 
   /** Jobs not picked up by a worker yet. */
-  async waitingJobs(): Promise<number> {
-    const redis = createRedisConnection(services.redisUrl, 'worker');
-    const queue = new Queue(this.env.QUEUE_NAME ?? '', { connection: redis });
-    try {
-      return await queue.getWaitingCount();
-    } finally {
-      await queue.close();
-      redis.disconnect();
-    }
+  waitingJobs(): Promise<number> {
+    return waitingJobs(this.env.QUEUE_NAME ?? '');
   }
 
   async stopProcesses(): Promise<void> {
@@ -254,10 +246,6 @@ export class BenchStack {
     await this.events?.close().catch(() => undefined);
     await this.database.dropDatabase();
     await this.mongo.close();
-    const redis = createRedisConnection(services.redisUrl, 'worker');
-    const queue = new Queue(this.env.QUEUE_NAME ?? '', { connection: redis });
-    await queue.obliterate({ force: true });
-    await queue.close();
-    redis.disconnect();
+    await dropQueue(this.env.QUEUE_NAME ?? '');
   }
 }

@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue } from 'bullmq';
+import { dropQueue, waitingJobs } from '../support/queues.js';
 import { MongoClient } from 'mongodb';
-import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { listenDurably, type DurableListener } from '../support/durable-listener.js';
 import { eventually } from '../support/eventually.js';
 import { startProcess, type RunningProcess } from '../support/processes.js';
@@ -108,16 +107,9 @@ export class ChaosStack {
     return [...waiting, ...claims];
   }
 
-  /** Jobs not yet picked up by a worker. */
-  async waitingJobs(): Promise<number> {
-    const redis = createRedisConnection(services.redisUrl, 'worker');
-    const queue = new Queue(this.env.QUEUE_NAME ?? '', { connection: redis });
-    try {
-      return await queue.getWaitingCount();
-    } finally {
-      await queue.close();
-      redis.disconnect();
-    }
+  /** Jobs not picked up by a worker yet. */
+  waitingJobs(): Promise<number> {
+    return waitingJobs(this.env.QUEUE_NAME ?? '');
   }
 
   async stop(): Promise<void> {
@@ -125,11 +117,7 @@ export class ChaosStack {
     await this.listener.close().catch(() => undefined);
     await this.mongo.db(this.env.MONGO_DB).dropDatabase();
     await this.mongo.close();
-    const redis = createRedisConnection(services.redisUrl, 'worker');
-    const queue = new Queue(this.env.QUEUE_NAME ?? '', { connection: redis });
-    await queue.obliterate({ force: true });
-    await queue.close();
-    redis.disconnect();
+    await dropQueue(this.env.QUEUE_NAME ?? '');
   }
 }
 
