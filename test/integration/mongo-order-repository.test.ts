@@ -46,6 +46,21 @@ describe('order repository (real MongoDB-protocol server)', () => {
     );
   }
 
+  /** A PENDING order stored and confirmed with a fresh event whose first lease lasts `leaseMs`. */
+  async function confirmedWithEvent(leaseMs: number) {
+    const order = pending();
+    await orders.insert(order);
+    const now = new Date();
+    const event = createdOrderEvent(order, details, {
+      messageId: randomUUID(),
+      producer: 'test',
+      now,
+      leaseMs,
+    });
+    await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
+    return { order, event, now };
+  }
+
   it('when an order is stored, then it reads back identical', async () => {
     const order = pending(new Date('2026-01-01T00:00:00.123Z'));
     await orders.insert(order);
@@ -224,19 +239,8 @@ describe('order repository (real MongoDB-protocol server)', () => {
   });
 
   it('when orders were stored before the outbox marker, then start-up marks the waiting event and clears published ones', async () => {
-    const now = new Date();
-    const waiting = pending();
-    const published = pending();
-    for (const order of [waiting, published]) {
-      await orders.insert(order);
-      const event = createdOrderEvent(order, details, {
-        messageId: randomUUID(),
-        producer: 'test',
-        now,
-        leaseMs: 0,
-      });
-      await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
-    }
+    const { order: waiting } = await confirmedWithEvent(0);
+    const { order: published, now } = await confirmedWithEvent(0);
     const stored = mongo.db.collection<{ _id: string; outbox?: string }>('orders');
     // The shape older versions wrote: no marker on the waiting one, a stale one on the other.
     await stored.updateOne({ _id: waiting.id }, { $unset: { outbox: '' } });
@@ -264,16 +268,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
 
   it('when relays race for the same lease generation, then exactly one is granted it, each round', async () => {
     for (let round = 0; round < 10; round++) {
-      const order = pending();
-      await orders.insert(order);
-      const now = new Date();
-      const event = createdOrderEvent(order, details, {
-        messageId: randomUUID(),
-        producer: 'test',
-        now,
-        leaseMs: 0,
-      });
-      await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
+      const { order, event } = await confirmedWithEvent(0);
       const lease = { generation: 2, expires_at: new Date(Date.now() + 60_000) };
       const grants = await Promise.all(
         Array.from({ length: 5 }, () =>
@@ -288,16 +283,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
   });
 
   it('when a lease is handed back, then the event is up for relay at once, and not after it is published', async () => {
-    const order = pending();
-    await orders.insert(order);
-    const now = new Date();
-    const event = createdOrderEvent(order, details, {
-      messageId: randomUUID(),
-      producer: 'test',
-      now,
-      leaseMs: 60_000,
-    });
-    await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
+    const { order, event } = await confirmedWithEvent(60_000);
     const due = async () => (await orders.findEventsToRelay(new Date(), 1000)).map((o) => o.id);
     expect(await due()).not.to.include(order.id);
     await orders.releaseEvent(order.id, event.message_id, 1, new Date());
