@@ -20,6 +20,7 @@ import { createMongoConnection } from '../shared/persistence/mongo-connection.js
 import {
   createMongoOrderRepository,
   ensureOrderIndexes,
+  reconcileOutboxMarkers,
 } from '../shared/persistence/mongo-order-repository.js';
 import { createOrderQueue } from '../shared/queue/order-queue.js';
 import { closeRedis, createRedisConnection } from '../shared/queue/redis-connection.js';
@@ -68,6 +69,9 @@ async function main(): Promise<void> {
   });
   await ensureOrderIndexes(mongo.db).catch((error: unknown) => {
     logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
+  });
+  await reconcileOutboxMarkers(mongo.db).catch((error: unknown) => {
+    logger.warn({ err: error }, 'could not reconcile outbox markers; the next start will');
   });
 
   const metrics = createWorkerMetrics(

@@ -10,6 +10,7 @@ import {
   SETTLEMENTS_COLLECTION,
   createMongoOrderRepository,
   ensureOrderIndexes,
+  reconcileOutboxMarkers,
 } from '../../src/shared/persistence/mongo-order-repository.js';
 import type { OrderRepository } from '../../src/shared/persistence/order-repository.js';
 import { StoreUnavailableError } from '../../src/shared/persistence/order-repository.js';
@@ -238,7 +239,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
     expect(found.map((order) => order.id)).to.deep.equal([failed!.id]);
   });
 
-  it('when orders were stored before the outbox marker, then start-up marks the waiting event and clears published ones', async () => {
+  it('when orders were stored before the outbox marker, then reconciling the markers flags the waiting event and clears published ones', async () => {
     const { order: waiting } = await confirmedWithEvent(0);
     const { order: published, now } = await confirmedWithEvent(0);
     const stored = mongo.db.collection<{ _id: string; outbox?: string }>('orders');
@@ -252,7 +253,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
       waiting.id,
     );
 
-    await ensureOrderIndexes(mongo.db);
+    await reconcileOutboxMarkers(mongo.db);
     const due = (await orders.findEventsToRelay(new Date(), 1000)).map((o) => o.id);
     expect(due).to.include(waiting.id);
     expect(due).not.to.include(published.id);

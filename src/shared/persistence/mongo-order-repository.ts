@@ -81,25 +81,28 @@ export async function ensureOrderIndexes(db: Db): Promise<void> {
     await db
       .collection<EventClaimDocument>(EVENT_CLAIMS_COLLECTION)
       .createIndex({ message_id: 1, generation: -1 }, { name: 'message_generation' }, {});
-    await markOutboxBacklog(orders);
   });
 }
 
 /**
  * Brings orders written before the `outbox` marker existed (or by a process that did not
  * know it yet) in line, so no waiting event is missed and no published one is counted:
- * idempotent, run at every start. Also drops the index the marker replaced.
+ * idempotent, run by every worker at start (the relay's owner; the API never reads the
+ * marker). Also drops the index the marker replaced.
  */
-async function markOutboxBacklog(orders: Collection<OrderDocument>): Promise<void> {
-  await orders.updateMany(
-    { status: 'CONFIRMED', 'event.published_at': null, outbox: { $exists: false } },
-    { $set: { outbox: 'pending' } },
-  );
-  await orders.updateMany(
-    { outbox: 'pending', 'event.published_at': { $ne: null } },
-    { $unset: { outbox: '' } },
-  );
-  await orders.dropIndex('outbox').catch(() => undefined); // gone already, or never made
+export async function reconcileOutboxMarkers(db: Db): Promise<void> {
+  await guarded(async () => {
+    const orders = db.collection<OrderDocument>(ORDERS_COLLECTION);
+    await orders.updateMany(
+      { status: 'CONFIRMED', 'event.published_at': null, outbox: { $exists: false } },
+      { $set: { outbox: 'pending' } },
+    );
+    await orders.updateMany(
+      { outbox: 'pending', 'event.published_at': { $ne: null } },
+      { $unset: { outbox: '' } },
+    );
+    await orders.dropIndex('outbox').catch(() => undefined); // gone already, or never made
+  });
 }
 
 export function createMongoOrderRepository(db: Db): OrderRepository {
