@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue } from 'bullmq';
 import { ConfigError, loadApiConfig } from '../shared/config/config.js';
 import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
 import { stopOnSignals } from '../shared/lifecycle/stop-on-signals.js';
@@ -75,11 +74,15 @@ async function main(): Promise<void> {
     settlementChannel(config.queue.name),
     logger,
   );
-  const boardQueue =
-    config.admin === null ? null : new Queue(config.queue.name, { connection: redis });
-  boardQueue?.on('error', () => {
-    // Reported by the connection's own listener above; without one BullMQ prints to stderr.
-  });
+  // Loaded only when it is served: Bull Board and its UI weigh some 20 MB.
+  const board =
+    config.admin === null
+      ? null
+      : (await import('./admin/queue-board.js')).queueBoard({
+          queueName: config.queue.name,
+          connection: redis,
+          credentials: config.admin,
+        });
 
   const createOrder = createCreateOrderUseCase({
     orders,
@@ -108,14 +111,7 @@ async function main(): Promise<void> {
     isStopping: () => stopping,
     registry,
     metrics: createApiMetrics(registry),
-    adminBoard:
-      boardQueue === null || config.admin === null
-        ? null
-        : // Loaded only when it is served: Bull Board and its UI weigh some 20 MB.
-          (await import('./admin/queue-board.js')).queueBoard({
-            queues: [boardQueue],
-            credentials: config.admin,
-          }),
+    adminBoard: board?.middleware ?? null,
     logger,
   });
 
@@ -163,12 +159,7 @@ async function main(): Promise<void> {
       logger.warn('grace period over; closing the remaining connections');
       server.closeAllConnections();
     }
-    await Promise.allSettled([
-      queue.close(),
-      boardQueue?.close(),
-      broker.close(),
-      mongo.client.close(),
-    ]);
+    await Promise.allSettled([queue.close(), board?.close(), broker.close(), mongo.client.close()]);
     redis.disconnect();
     logger.info('stopped');
   };

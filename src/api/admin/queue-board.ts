@@ -1,29 +1,41 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
-import type { Queue } from 'bullmq';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Middleware } from 'koa';
 import { basicAuth, type Credentials } from './basic-auth.js';
 import { sameOriginOnly } from './same-origin-only.js';
 
 const QUEUE_BOARD_PATH = '/admin/queues';
 
+export interface QueueBoard {
+  middleware: Middleware;
+  close(): Promise<void>;
+}
+
 /**
  * Bull Board, the queue dashboard, at /admin/queues behind Basic authentication. It can retry
- * and remove jobs, so it is served only when credentials are configured (see config).
+ * and remove jobs, so it is served only when credentials are configured (see config). It
+ * reads the order queue through a BullMQ queue of its own on the given connection.
  */
-export function queueBoard(options: { queues: Queue[]; credentials: Credentials }): Middleware {
+export function queueBoard(options: {
+  queueName: string;
+  connection: Redis;
+  credentials: Credentials;
+}): QueueBoard {
+  const queue = new Queue(options.queueName, { connection: options.connection });
+  queue.on('error', () => {
+    // The connection's owner reports its errors; without a listener BullMQ prints to stderr.
+  });
   const serverAdapter = new KoaAdapter();
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
-  createBullBoard({
-    queues: options.queues.map((queue) => new BullMQAdapter(queue)),
-    serverAdapter,
-  });
+  createBullBoard({ queues: [new BullMQAdapter(queue)], serverAdapter });
   const board = serverAdapter.registerPlugin();
   const authenticate = basicAuth(options.credentials, 'order service administration');
   const fromHere = sameOriginOnly();
 
-  return async (ctx, next) => {
+  const middleware: Middleware = async (ctx, next) => {
     const path = ctx.path;
     if (path !== QUEUE_BOARD_PATH && !path.startsWith(`${QUEUE_BOARD_PATH}/`)) {
       await next();
@@ -36,4 +48,5 @@ export function queueBoard(options: { queues: Queue[]; credentials: Credentials 
       });
     });
   };
+  return { middleware, close: () => queue.close() };
 }
