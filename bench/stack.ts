@@ -9,7 +9,7 @@ import { dropQueue, waitingJobs } from '../test/support/queues.js';
 import { MongoClient } from 'mongodb';
 import { Pool } from 'undici';
 import { listenDurably, type DurableListener } from '../test/support/durable-listener.js';
-import { services, uniqueName } from '../test/support/services.js';
+import { isolatedEnvironment, services } from '../test/support/services.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const RESULTS_DIR = `${ROOT}bench/results/`;
@@ -96,28 +96,26 @@ export class BenchStack {
   worker: ChildProcess | null = null;
   apiUrl = '';
   workerUrl = '';
-  /** When `confirmed` saw the last awaited event. */
-  lastEventAt = 0;
   events: DurableListener | null = null;
   private pool: Pool | null = null;
   private readonly mongo = new MongoClient(services.mongoUrl);
 
   constructor(name: string, overrides: Record<string, string> = {}) {
     this.env = {
-      MONGO_DB: uniqueName(`bench_${name}`),
-      QUEUE_NAME: uniqueName(`bench_${name}`),
-      ORDERS_EXCHANGE: uniqueName(`bench_${name}`),
-      MONGO_URL: services.mongoUrl,
-      REDIS_URL: services.redisUrl,
-      RABBITMQ_URL: services.rabbitmqUrl,
-      USER_SERVICE_URL: services.userServiceUrl,
-      PRODUCT_SERVICE_URL: services.productServiceUrl,
+      ...isolatedEnvironment(`bench_${name}`),
       ...overrides,
     };
   }
 
   get database() {
     return this.mongo.db(this.env.MONGO_DB);
+  }
+
+  /** The event consumer, the API and the worker, in the order a run needs them. */
+  async start(): Promise<void> {
+    await this.listen();
+    await this.startApi();
+    await this.startWorker();
   }
 
   async startApi(): Promise<void> {
@@ -199,7 +197,8 @@ export class BenchStack {
 
   /**
    * Waits until the consumer has the event of every one of `ids` (orders that must be
-   * CONFIRMED), then reads their settle times once. Completion is watched on the broker, not
+   * CONFIRMED), then reads their settle times once; `completedAt` is when the last event
+   * arrived. Completion is watched on the broker, not
    * by polling the database: a query by a list of ids is one FerretDB filters itself,
    * reading every order, and polling it would load the server being measured.
    */
@@ -208,12 +207,13 @@ export class BenchStack {
     if (events === null) throw new Error('listen for events first');
     const expected = new Set(ids);
     const deadline = Date.now() + timeoutMs;
+    let completedAt: number;
     for (;;) {
       const seen = new Set(
         events.deliveries.map((delivery) => delivery.orderId).filter((id) => expected.has(id)),
       );
       if (seen.size === expected.size) {
-        this.lastEventAt = Date.now();
+        completedAt = Date.now();
         break;
       }
       if (Date.now() > deadline)
@@ -224,7 +224,7 @@ export class BenchStack {
     const notConfirmed = [...times.values()].filter((time) => time.status !== 'CONFIRMED');
     if (times.size !== ids.length || notConfirmed.length > 0)
       throw new Error(`${ids.length - times.size + notConfirmed.length} orders not CONFIRMED`);
-    return times;
+    return { times, completedAt };
   }
 
   /** Jobs not picked up by a worker yet. */

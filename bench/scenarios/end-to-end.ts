@@ -18,14 +18,12 @@ export interface EndToEndResult {
 export async function measureEndToEnd(options: { count: number }): Promise<EndToEndResult> {
   const stack = new BenchStack('e2e');
   try {
-    await stack.listen();
-    await stack.startApi();
-    await stack.startWorker();
+    await stack.start();
     const started = Date.now();
     const sent = await stack.send(INSTANT_ORDER, options.count, 64);
     if (sent.errors > 0) throw new Error(`${sent.errors} orders were not accepted`);
-    const times = await stack.confirmed([...sent.accepted.keys()], 300_000);
-    const seconds = (stack.lastEventAt - started) / 1000;
+    const { times, completedAt } = await stack.confirmed([...sent.accepted.keys()], 300_000);
+    const seconds = (completedAt - started) / 1000;
     const latency = summarize([...times.values()].map((time) => time.ms));
     if (stack.api === null || stack.worker === null) throw new Error('a process is gone');
     return {

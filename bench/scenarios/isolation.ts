@@ -30,13 +30,11 @@ export async function measureIsolation(options: {
     const sent = await stack.send(order('classic-box'), options.classic, 1, 25);
     if (sent.errors > 0 || sent.accepted.size === 0)
       throw new Error(`classic-box: ${sent.errors} of ${options.classic} refused`);
-    const times = await stack.confirmed([...sent.accepted.keys()], 60_000);
+    const { times } = await stack.confirmed([...sent.accepted.keys()], 60_000);
     return summarize([...times.values()].map((time) => time.ms)).p99;
   };
   try {
-    await stack.listen();
-    await stack.startApi();
-    await stack.startWorker();
+    await stack.start();
     const unloadedP99Ms = await classicP99();
     const faulty = await Promise.all([
       stack.send(order('family-box'), options.slow, 32),

@@ -20,12 +20,10 @@ export interface SeedLatencyResult {
 export async function measureSeedLatency(options: { count: number }): Promise<SeedLatencyResult> {
   const stack = new BenchStack('seed');
   try {
-    await stack.listen();
-    await stack.startApi();
-    await stack.startWorker();
+    await stack.start();
     const sent = await stack.send(USE_CASE_1, options.count, 1, 25);
     if (sent.errors > 0) throw new Error(`${sent.errors} orders were not accepted`);
-    const times = await stack.confirmed([...sent.accepted.keys()], 60_000);
+    const { times } = await stack.confirmed([...sent.accepted.keys()], 60_000);
     const latency = summarize([...times.values()].map((time) => time.ms));
     return {
       orders: options.count,

@@ -6,7 +6,7 @@ import { MongoClient } from 'mongodb';
 import { listenDurably, type DurableListener } from '../support/durable-listener.js';
 import { eventually } from '../support/eventually.js';
 import { startProcess, type RunningProcess } from '../support/processes.js';
-import { services, uniqueName } from '../support/services.js';
+import { isolatedEnvironment, services } from '../support/services.js';
 
 const run = promisify(execFile);
 
@@ -24,14 +24,7 @@ export class ChaosStack {
 
   constructor(name: string, overrides: Record<string, string> = {}) {
     this.env = {
-      MONGO_DB: uniqueName(`chaos_${name}`),
-      QUEUE_NAME: uniqueName(`chaos_${name}`),
-      ORDERS_EXCHANGE: uniqueName(`chaos_${name}`),
-      MONGO_URL: services.mongoUrl,
-      REDIS_URL: services.redisUrl,
-      RABBITMQ_URL: services.rabbitmqUrl,
-      USER_SERVICE_URL: services.userServiceUrl,
-      PRODUCT_SERVICE_URL: services.productServiceUrl,
+      ...isolatedEnvironment(`chaos_${name}`),
       // Faster than the defaults so a scenario takes seconds, not minutes; same code paths.
       RECOVERY_SWEEP_INTERVAL_MS: '2000',
       OUTBOX_LEASE_MS: '5000',

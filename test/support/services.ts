@@ -13,3 +13,20 @@ export const services = {
 export function uniqueName(prefix: string): string {
   return `${prefix}_${randomUUID().slice(0, 8)}`;
 }
+
+/**
+ * The environment for an API or worker process of its own: a database, queue and exchange
+ * no other run uses, on the local services.
+ */
+export function isolatedEnvironment(prefix: string): Record<string, string> {
+  return {
+    MONGO_DB: uniqueName(prefix),
+    QUEUE_NAME: uniqueName(prefix),
+    ORDERS_EXCHANGE: uniqueName(prefix),
+    MONGO_URL: services.mongoUrl,
+    REDIS_URL: services.redisUrl,
+    RABBITMQ_URL: services.rabbitmqUrl,
+    USER_SERVICE_URL: services.userServiceUrl,
+    PRODUCT_SERVICE_URL: services.productServiceUrl,
+  };
+}
