@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { ORDER_STATUSES, type Order } from '../../shared/domain/order.js';
 import type { OrderPage } from '../../shared/persistence/order-repository.js';
-import { ProblemError, problem } from '../http/problem.js';
-import { fieldErrors, identifier } from './order-request.js';
+import { identifier, invalidFields } from './order-request.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -54,16 +53,11 @@ export const orderListQuerySchema = z.strictObject({
 export function parseOrderListQuery(query: unknown): OrderPage {
   const result = orderListQuerySchema.safeParse(query);
   if (!result.success) {
-    const errors = fieldErrors(result.error, 'is not a parameter of GET /orders');
-    throw new ProblemError(
-      problem(
-        400,
-        'invalid-query',
-        'Invalid query',
-        errors.map((e) => `${e.field}: ${e.message}`).join('; '),
-        { errors },
-      ),
-    );
+    throw invalidFields(result.error, {
+      slug: 'invalid-query',
+      title: 'Invalid query',
+      unknownIs: 'is not a parameter of GET /orders',
+    });
   }
   const { user_id, status, limit, cursor } = result.data;
   return {

@@ -33,7 +33,7 @@ export interface FieldError {
 }
 
 /** One entry per broken rule; `unknownIs` names what an unknown field is not part of. */
-export function fieldErrors(
+function fieldErrors(
   error: z.ZodError,
   unknownIs = 'is not a field of an order request',
 ): FieldError[] {
@@ -46,20 +46,22 @@ export function fieldErrors(
   });
 }
 
+/** A 400 problem naming each broken field and its rule, in `detail` and in `errors[]`. */
+export function invalidFields(
+  error: z.ZodError,
+  kind: { slug: string; title: string; unknownIs?: string },
+): ProblemError {
+  const errors = fieldErrors(error, kind.unknownIs);
+  return new ProblemError(
+    problem(400, kind.slug, kind.title, errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
+      errors,
+    }),
+  );
+}
+
 /** Checks a parsed JSON body; anything else is a 400 that names each field and its rule. */
 export function parseOrderRequest(body: unknown): OrderRequest {
   const result = orderRequestSchema.safeParse(body);
   if (result.success) return result.data;
-  const errors = fieldErrors(result.error);
-  throw new ProblemError(
-    problem(
-      400,
-      'invalid-order',
-      'Invalid order request',
-      errors.map((e) => `${e.field}: ${e.message}`).join('; '),
-      {
-        errors,
-      },
-    ),
-  );
+  throw invalidFields(result.error, { slug: 'invalid-order', title: 'Invalid order request' });
 }
