@@ -255,13 +255,22 @@ ensure_postgres_database() {
     "${psql[@]}" -c "CREATE DATABASE $POSTGRES_DB" >/dev/null
 }
 
+# Indexes FerretDB's own queries can use, and custom plans so they are used
+# (scripts/ferretdb-indexes.sql, docs/adr/0009). Idempotent, so it runs on every
+# start, before FerretDB opens its connections.
+ensure_ferretdb_indexes() {
+  "$(postgres_bin)/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB" \
+    -qtA -v ON_ERROR_STOP=1 -f "$REPO_ROOT/scripts/ferretdb-indexes.sql" >/dev/null
+}
+
 start_ferretdb() {
+  ensure_postgres_database
+  ensure_ferretdb_indexes
   if port_open "$MONGO_PORT"; then
     STATUS[ferretdb]="already running"
     return 0
   fi
   ensure_ferretdb
-  ensure_postgres_database
   log "starting FerretDB"
   local state_dir="$SERVICES_DIR/ferretdb"
   mkdir -p "$state_dir"
