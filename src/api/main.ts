@@ -16,6 +16,7 @@ import {
 } from '../shared/observability/dependency-checks.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
+import { countMongoCommands } from '../shared/observability/mongo-command-metrics.js';
 import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
 import {
   createMongoIdempotencyStore,
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   const registry = createMetricsRegistry();
 
   const mongo = createMongoConnection(config.mongo);
+  countMongoCommands(mongo.client, registry);
   const redis = createRedisConnection(config.redis.url, 'producer');
   redis.on('error', (error) => {
     logger.warn({ err: error }, 'redis connection error');

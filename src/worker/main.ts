@@ -16,6 +16,7 @@ import {
 } from '../shared/observability/dependency-checks.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
+import { countMongoCommands } from '../shared/observability/mongo-command-metrics.js';
 import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
 import {
   createMongoOrderRepository,
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
   const registry = createMetricsRegistry();
 
   const mongo = createMongoConnection(config.mongo);
+  countMongoCommands(mongo.client, registry);
   // The BullMQ worker waits through Redis outages on its own connection; everything else
   // (the sweep's repairs, notices, readiness, metrics) fails fast on a second one.
   const redis = createRedisConnection(config.redis.url, 'worker');

@@ -117,6 +117,75 @@ describe('order repository (real MongoDB-protocol server)', () => {
     expect(await orders.findById(order.id)).to.deep.equal(failed?.order);
   });
 
+  describe("group commit (commands counted with the driver's command monitoring)", () => {
+    let monitored: MongoConnection;
+    let grouped: OrderRepository;
+    const commands: string[] = [];
+
+    before(() => {
+      monitored = createMongoConnection({
+        url: services.mongoUrl,
+        database: mongo.db.databaseName,
+        timeoutMs: 2000,
+      });
+      monitored.client.on('commandStarted', (event) => commands.push(event.commandName));
+      grouped = createMongoOrderRepository(monitored.db);
+    });
+    beforeEach(() => {
+      commands.length = 0;
+    });
+    after(() => monitored.client.close());
+
+    it('when orders are inserted at once, one under a taken id, then one insert command stores them and only that one is refused', async () => {
+      const taken = pending();
+      await orders.insert(taken);
+      commands.length = 0;
+      const fresh = [pending(), pending(), pending()];
+      const outcomes = await Promise.all([...fresh, taken].map((order) => grouped.insert(order)));
+      expect(outcomes).to.deep.equal([true, true, true, false]);
+      expect(commands).to.deep.equal(['insert']);
+      for (const order of fresh) expect(await orders.findById(order.id)).to.deep.equal(order);
+    });
+
+    it('when orders are settled at once, then one insert records every settlement and one update applies them all', async () => {
+      const many = [pending(), pending(), pending(), pending()];
+      await Promise.all(many.map((order) => orders.insert(order)));
+      commands.length = 0;
+      const now = new Date();
+      const results = await Promise.all(
+        many.map((order, i) =>
+          grouped.settle(
+            order.id,
+            { status: 'FAILED', failure: { code: `C${i}`, message: 'x' } },
+            now,
+            order,
+          ),
+        ),
+      );
+      expect(commands).to.deep.equal(['insert', 'update']);
+      for (const [i, order] of many.entries()) {
+        const stored = await orders.findById(order.id);
+        expect(results[i]).to.deep.equal({ order: stored, won: true });
+        expect(stored?.failure?.code).to.equal(`C${i}`);
+      }
+    });
+
+    it('when published events are recorded at once, then one update records them all', async () => {
+      const confirmed = await Promise.all([1, 2, 3].map(() => confirmedWithEvent(30_000)));
+      commands.length = 0;
+      const now = new Date();
+      await Promise.all(
+        confirmed.map(({ order, event }) =>
+          grouped.markEventPublished(order.id, event.message_id, 1, now),
+        ),
+      );
+      expect(commands).to.deep.equal(['update']);
+      for (const { order } of confirmed)
+        expect((await orders.findById(order.id))?.event?.published_at).to.deep.equal(now);
+      expect(await orders.countUnpublishedEvents()).to.equal(0);
+    });
+  });
+
   it('when settlements of one order race, then exactly one wins and all see its result', async () => {
     for (let round = 0; round < 10; round++) {
       const order = pending();

@@ -1,4 +1,5 @@
 import {
+  MongoBulkWriteError,
   MongoNetworkError,
   MongoNotConnectedError,
   MongoServerError,
@@ -45,6 +46,57 @@ export async function insertOnce(insert: () => Promise<unknown>): Promise<boolea
     if (isDuplicateKey(error)) return false;
     throw error;
   }
+}
+
+/** Why one item of a bulk write was refused, as the server said it. */
+export class ItemWriteError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ItemWriteError';
+  }
+}
+
+function unwrapped(error: MongoBulkWriteError): Error {
+  const inner: unknown = error.cause ?? error.errorResponse;
+  return inner instanceof Error ? inner : error;
+}
+
+/**
+ * Runs an unordered bulk write of `count` items and tells, per item, whether the server
+ * refused it: null where it was written, its error where not. An error of the whole call
+ * (the server is away) is thrown, since it concerns every item.
+ */
+export async function itemErrors(
+  count: number,
+  write: () => Promise<unknown>,
+): Promise<(ItemWriteError | null)[]> {
+  const refused = new Array<ItemWriteError | null>(count).fill(null);
+  try {
+    await write();
+  } catch (error) {
+    if (!(error instanceof MongoBulkWriteError)) throw error;
+    const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    // Not about one item: the server could not be reached (the driver wraps that error, which
+    // callers must still recognise), or a write-concern error.
+    if (writeErrors.length === 0) throw unwrapped(error);
+    for (const item of writeErrors)
+      refused[item.index] = new ItemWriteError(item.code, item.errmsg ?? 'write refused');
+  }
+  return refused;
+}
+
+/** Per item of a bulk insert: true when stored, false when its _id was taken. */
+export async function insertEach<T>(
+  documents: readonly T[],
+  insertMany: (documents: T[]) => Promise<unknown>,
+): Promise<(boolean | Error)[]> {
+  const refused = await itemErrors(documents.length, () => insertMany([...documents]));
+  return refused.map((error) =>
+    error === null ? true : error.code === DUPLICATE_KEY ? false : error,
+  );
 }
 
 /** Driver errors that mean "cannot reach the database" become one error type callers know. */

@@ -1,7 +1,8 @@
-import type { Collection, Db, Filter } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+import { groupCommit, type GroupCommitOptions } from '../batching/group-commit.js';
 import { sourceStatesFor, type Settlement } from '../domain/order-lifecycle.js';
-import type { Order } from '../domain/order.js';
-import { guarded, insertOnce } from './mongo-errors.js';
+import type { Order, OrderStatus } from '../domain/order.js';
+import { guarded, insertEach, insertOnce, itemErrors } from './mongo-errors.js';
 import type { OrderRepository } from './order-repository.js';
 
 /**
@@ -105,13 +106,47 @@ export async function reconcileOutboxMarkers(db: Db): Promise<void> {
   });
 }
 
-export function createMongoOrderRepository(db: Db): OrderRepository {
+/** A change to one order, applied with others of its kind in one unordered bulk write. */
+type OrderUpdate = AnyBulkWriteOperation<OrderDocument>;
+
+/**
+ * The writes every order makes (its insert, its settlement, the record of its published event)
+ * go out grouped with the concurrent ones of the same kind: one command for many orders
+ * (see groupCommit). Each caller still learns its own order's outcome.
+ */
+export function createMongoOrderRepository(
+  db: Db,
+  grouping: GroupCommitOptions = { maxBatch: 100 },
+): OrderRepository {
   const orders: Collection<OrderDocument> = db.collection<OrderDocument>(ORDERS_COLLECTION);
   const settlements = db.collection<SettlementDocument>(SETTLEMENTS_COLLECTION);
   const claims = db.collection<EventClaimDocument>(EVENT_CLAIMS_COLLECTION);
 
+  const insertOrder = groupCommit(
+    (documents: readonly OrderDocument[]) =>
+      insertEach(documents, (all) => orders.insertMany(all, { ordered: false })),
+    grouping,
+  );
+  const recordSettlement = groupCommit(
+    (documents: readonly SettlementDocument[]) =>
+      insertEach(documents, (all) => settlements.insertMany(all, { ordered: false })),
+    grouping,
+  );
+  const updateOrder = groupCommit(async (updates: readonly OrderUpdate[]) => {
+    const refused = await itemErrors(updates.length, () =>
+      orders.bulkWrite([...updates], { ordered: false }),
+    );
+    return refused.map((error) => error ?? true);
+  }, grouping);
+
+  /** Applies a recorded settlement, only while the order is in a state that may move to it. */
+  const applySettlement = (id: string, to: OrderStatus, changes: Partial<OrderDocument>) =>
+    updateOrder({
+      updateOne: { filter: { _id: id, status: { $in: sourceStatesFor(to) } }, update: { $set: changes } },
+    });
+
   return {
-    insert: (order) => guarded(() => insertOnce(() => orders.insertOne(toDocument(order)))),
+    insert: (order) => guarded(() => insertOrder(toDocument(order))),
 
     findById: (id) =>
       guarded(async () => {
@@ -145,21 +180,19 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
     // one settlement per order is ever recorded. (2) Apply the recorded one to the order,
     // only while it is still PENDING. A run that loses step 1, or resumes after a crash
     // between the steps, applies the winner's settlement. See docs/adr/0002.
-    settle: (id, settlement, now) =>
+    settle: (id, settlement, now, pending) =>
       guarded(async () => {
         const proposed = settlementDocument(id, settlement, now);
-        const won = await insertOnce(() => settlements.insertOne(proposed));
+        const won = await recordSettlement(proposed);
         const recorded = won ? proposed : await settlements.findOne({ _id: id });
         if (recorded === null) return null;
         const { _id, ...changes } = recorded;
-        // Usually one round trip: the update hands back the settled order. Only when the
-        // settlement was applied before (a rerun) is the order read on its own.
-        const document =
-          (await orders.findOneAndUpdate(
-            { _id: id, status: { $in: sourceStatesFor(recorded.status) } },
-            { $set: changes },
-            { returnDocument: 'after' },
-          )) ?? (await orders.findOne({ _id: id }));
+        await applySettlement(id, recorded.status, changes);
+        // The winner knows what it wrote: the PENDING order it started from plus its own
+        // settlement. Anyone else reads the order as the winner (and the relay) left it.
+        if (won && pending !== undefined)
+          return { order: toOrder({ ...toDocument(pending), ...changes }), won };
+        const document = await orders.findOne({ _id: id });
         return document === null ? null : { order: toOrder(document), won };
       }),
 
@@ -218,10 +251,12 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
 
     markEventPublished: (id, messageId, generation, now) =>
       guarded(async () => {
-        await orders.updateOne(
-          { _id: id, 'event.message_id': messageId, 'event.published_at': null },
-          { $set: { 'event.published_at': now }, $unset: { outbox: '' } },
-        );
+        await updateOrder({
+          updateOne: {
+            filter: { _id: id, 'event.message_id': messageId, 'event.published_at': null },
+            update: { $set: { 'event.published_at': now }, $unset: { outbox: '' } },
+          },
+        });
         // Claims exist only for events a relay took over; their job is done.
         if (generation > 1) await claims.deleteMany({ message_id: messageId });
       }),

@@ -22,12 +22,14 @@ export interface OrderRepository {
   /**
    * Moves a PENDING order to its final state, once: of several settlements of one order,
    * the first recorded wins (`won`), and every call returns the order as that one left it.
-   * Null when there is no such order.
+   * Null when there is no such order. `pending`, the order as the caller has it while
+   * PENDING, spares the winner reading the settled order back.
    */
   settle(
     id: string,
     settlement: Settlement,
     now: Date,
+    pending?: Order,
   ): Promise<{ order: Order; won: boolean } | null>;
   /**
    * Takes `lease` on the order's unpublished event. Each lease generation is granted once,

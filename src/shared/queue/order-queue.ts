@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { setTimeout } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { groupCommit } from '../batching/group-commit.js';
 import {
   PROCESS_ORDER_JOB,
   orderJobData,
@@ -37,18 +38,36 @@ export function createOrderQueue(options: {
   connection: Redis;
   retry: RetrySettings;
   timeoutMs?: number;
+  /** Orders queued in one addBulk at most. */
+  maxBatch?: number;
 }): OrderQueue {
   const queue = new Queue<OrderJobData>(options.name, { connection: options.connection });
   queue.on('error', () => {
     // Connection errors surface through the rejected add; without a listener they would crash.
   });
   const timeoutMs = options.timeoutMs ?? 2000;
-  const add = (order: QueuedOrder) =>
-    queue.add(PROCESS_ORDER_JOB, orderJobData(order), orderJobOptions(order.id, options.retry));
+  const job = (order: QueuedOrder) => ({
+    name: PROCESS_ORDER_JOB,
+    data: orderJobData(order),
+    opts: orderJobOptions(order.id, options.retry),
+  });
+  const add = (order: QueuedOrder) => {
+    const { name, data, opts } = job(order);
+    return queue.add(name, data, opts);
+  };
+  // Orders accepted together are queued together: one addBulk (one Redis transaction) for
+  // all of them. Redis refusing it refuses every order in it, as it would have one by one.
+  const addTogether = groupCommit(
+    async (orders: readonly QueuedOrder[]) => {
+      await queue.addBulk(orders.map(job));
+      return orders.map(() => true);
+    },
+    { maxBatch: options.maxBatch ?? 100 },
+  );
 
   return {
     async enqueue(order) {
-      const added = add(order);
+      const added = addTogether(order);
       added.catch(() => undefined); // a late failure after the timeout is already reported
       // The timer is cancelled once the add settles: at thousands of orders a second, timers
       // left to run out would hold every request's closure for the whole timeout.

@@ -60,8 +60,8 @@ export function withSettlementListener(
 ): OrderRepository {
   return {
     ...orders,
-    async settle(id, settlement, now) {
-      const result = await orders.settle(id, settlement, now);
+    async settle(id, settlement, now, pending) {
+      const result = await orders.settle(id, settlement, now, pending);
       if (result?.won === true) onSettled(result.order);
       return result;
     },

@@ -35,7 +35,7 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
   const { orders, logger } = deps;
 
   async function settle(order: Order, settlement: Settlement, now: Date): Promise<Settled> {
-    const result = await orders.settle(order.id, settlement, now);
+    const result = await orders.settle(order.id, settlement, now, order);
     if (result === null) return { order, won: false };
     // A run that lost the race (a duplicate job) carries on from the winner's settlement.
     if (result.won) {
