@@ -5,6 +5,7 @@ import {
   MongoServerError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
+  type WriteError,
 } from 'mongodb';
 import { StoreUnavailableError } from './order-repository.js';
 
@@ -78,7 +79,7 @@ export async function itemErrors(
     await write();
   } catch (error) {
     if (!(error instanceof MongoBulkWriteError)) throw error;
-    const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    const writeErrors = ([] as WriteError[]).concat(error.writeErrors);
     // Not about one item: the server could not be reached (the driver wraps that error, which
     // callers must still recognise), or a write-concern error.
     if (writeErrors.length === 0) throw unwrapped(error);

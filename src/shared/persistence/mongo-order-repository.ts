@@ -142,7 +142,10 @@ export function createMongoOrderRepository(
   /** Applies a recorded settlement, only while the order is in a state that may move to it. */
   const applySettlement = (id: string, to: OrderStatus, changes: Partial<OrderDocument>) =>
     updateOrder({
-      updateOne: { filter: { _id: id, status: { $in: sourceStatesFor(to) } }, update: { $set: changes } },
+      updateOne: {
+        filter: { _id: id, status: { $in: sourceStatesFor(to) } },
+        update: { $set: changes },
+      },
     });
 
   return {
