@@ -16,8 +16,24 @@ import { withBenchStubs } from './stubs.js';
 
 const quick = process.argv.includes('--quick');
 const sizes = quick
-  ? { acceptSeconds: 2, endToEnd: 300, seed: 10, slow: 30, failing: 30, classic: 20 }
-  : { acceptSeconds: 10, endToEnd: 5000, seed: 100, slow: 500, failing: 500, classic: 200 };
+  ? {
+      acceptSeconds: 2,
+      endToEnd: 300,
+      stored: [0, 2_000],
+      seed: 10,
+      slow: 30,
+      failing: 30,
+      classic: 20,
+    }
+  : {
+      acceptSeconds: 10,
+      endToEnd: 5000,
+      stored: [0, 10_000, 100_000],
+      seed: 100,
+      slow: 500,
+      failing: 500,
+      classic: 200,
+    };
 
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
@@ -27,8 +43,11 @@ async function main(): Promise<void> {
   const results: BenchResults = await withBenchStubs(services, async () => {
     step('(a) accept path and its floor');
     const acceptPath = await measureAcceptPath({ connections: 64, durationS: sizes.acceptSeconds });
-    step(`(b) end to end, ${sizes.endToEnd} orders`);
-    const endToEnd = await measureEndToEnd({ count: sizes.endToEnd });
+    const endToEnd = [];
+    for (const stored of sizes.stored) {
+      step(`(b) end to end, ${sizes.endToEnd} orders, ${stored} stored`);
+      endToEnd.push(await measureEndToEnd({ count: sizes.endToEnd, stored }));
+    }
     step(`(c) seed latency, ${sizes.seed} orders`);
     const seedLatency = await measureSeedLatency({ count: sizes.seed });
     step(`(d) isolation`);

@@ -83,6 +83,8 @@ async function kill(child: ChildProcess | null): Promise<void> {
 export interface Sent {
   /** Order id → when the bench had its 202. */
   accepted: Map<string, number>;
+  /** How long each POST took to be answered, in ms, refused ones included. */
+  latenciesMs: number[];
   errors: number;
 }
 
@@ -149,12 +151,13 @@ export class BenchStack {
     const pool = this.pool;
     if (pool === null) throw new Error('start the API first');
     const body = JSON.stringify(order);
-    const sent: Sent = { accepted: new Map(), errors: 0 };
+    const sent: Sent = { accepted: new Map(), latenciesMs: [], errors: 0 };
     let left = count;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (left > 0) {
           left--;
+          const started = performance.now();
           try {
             const response = await pool.request({
               method: 'POST',
@@ -169,6 +172,7 @@ export class BenchStack {
           } catch {
             sent.errors++;
           }
+          sent.latenciesMs.push(performance.now() - started);
           if (paceMs > 0) await sleep(paceMs);
         }
       }),
@@ -177,7 +181,9 @@ export class BenchStack {
   }
 
   /** Milliseconds from acceptance to the final state, per settled order among `ids`. */
-  async settleTimes(ids: Iterable<string>): Promise<Map<string, { ms: number; status: string }>> {
+  async settleTimes(
+    ids: Iterable<string>,
+  ): Promise<Map<string, { ms: number; status: string; confirmedAt: number }>> {
     const found = await this.database
       .collection<{ _id: string; status: string; created_at: Date; updated_at: Date }>('orders')
       .find({ _id: { $in: [...ids] }, status: { $ne: 'PENDING' } })
@@ -190,7 +196,11 @@ export class BenchStack {
     return new Map(
       found.map((order) => [
         order._id,
-        { ms: order.updated_at.getTime() - order.created_at.getTime(), status: order.status },
+        {
+          ms: order.updated_at.getTime() - order.created_at.getTime(),
+          status: order.status,
+          confirmedAt: order.updated_at.getTime(),
+        },
       ]),
     );
   }
@@ -221,10 +231,19 @@ export class BenchStack {
       await sleep(20);
     }
     const times = await this.settleTimes(ids);
+    const arrivals = new Map<string, number>();
+    for (const { orderId, receivedAt } of events.deliveries)
+      if (!arrivals.has(orderId)) arrivals.set(orderId, receivedAt);
+    // CONFIRMED → the event on a bound queue (its first arrival, if it came twice).
+    const eventLagsMs = ids.flatMap((id) => {
+      const time = times.get(id);
+      const arrived = arrivals.get(id);
+      return time === undefined || arrived === undefined ? [] : [arrived - time.confirmedAt];
+    });
     const notConfirmed = [...times.values()].filter((time) => time.status !== 'CONFIRMED');
     if (times.size !== ids.length || notConfirmed.length > 0)
       throw new Error(`${ids.length - times.size + notConfirmed.length} orders not CONFIRMED`);
-    return { times, completedAt };
+    return { times, completedAt, eventLagsMs };
   }
 
   /** Jobs not picked up by a worker yet. */

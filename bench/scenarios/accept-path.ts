@@ -14,17 +14,22 @@ import { BenchStack, peakRssMb } from '../stack.js';
 import { round, summarize } from '../stats.js';
 import { INSTANT_ORDER } from '../stubs.js';
 
+export interface AcceptFigures {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: number;
+  peakRssMb: number;
+}
+
 export interface AcceptPathResult {
-  api: {
-    requestsPerSecond: number;
-    p50Ms: number;
-    p99Ms: number;
-    maxMs: number;
-    errors: number;
-    peakRssMb: number;
-  };
+  /** The headline: the worker runs beside the API and processes what it accepts. */
+  withWorker: AcceptFigures;
+  /** No worker running: the API's best case. */
+  api: AcceptFigures;
   floor: { opsPerSecond: number; p50Ms: number; p99Ms: number };
-  /** API req/s over floor ops/s. */
+  /** API req/s (no worker) over floor ops/s. */
   ratio: number;
 }
 
@@ -78,11 +83,19 @@ async function measureFloor(connections: number, durationS: number) {
   };
 }
 
-/** autocannon against POST /orders; no worker runs, as for the floor. */
-async function measureApi(connections: number, durationS: number) {
-  const stack = new BenchStack('accept');
+/**
+ * autocannon against POST /orders, with the worker processing every accepted order at once
+ * (instant stubs), or with no worker (as for the floor).
+ */
+async function measureApi(
+  connections: number,
+  durationS: number,
+  withWorker: boolean,
+): Promise<AcceptFigures> {
+  const stack = new BenchStack(withWorker ? 'accept_worker' : 'accept');
   try {
     await stack.startApi();
+    if (withWorker) await stack.startWorker();
     // A short warm-up: JIT, connection pools and indexes, not what is measured.
     await autocannon({
       url: `${stack.apiUrl}/orders`,
@@ -118,7 +131,8 @@ export async function measureAcceptPath(options: {
   connections: number;
   durationS: number;
 }): Promise<AcceptPathResult> {
+  const withWorker = await measureApi(options.connections, options.durationS, true);
   const floor = await measureFloor(options.connections, options.durationS);
-  const api = await measureApi(options.connections, options.durationS);
-  return { api, floor, ratio: round(api.requestsPerSecond / floor.opsPerSecond, 2) };
+  const api = await measureApi(options.connections, options.durationS, false);
+  return { withWorker, api, floor, ratio: round(api.requestsPerSecond / floor.opsPerSecond, 2) };
 }

@@ -170,6 +170,21 @@ describe('order repository (real MongoDB-protocol server)', () => {
       }
     });
 
+    it('when a whole batch of orders is settled at once, then one update command applies them all without exhausting the server', async () => {
+      const many = Array.from({ length: 100 }, () => pending());
+      await Promise.all(many.map((order) => orders.insert(order)));
+      commands.length = 0;
+      const now = new Date();
+      const failure = { code: 'C', message: 'x' };
+      const results = await Promise.all(
+        many.map((order) => grouped.settle(order.id, { status: 'FAILED', failure }, now, order)),
+      );
+      expect(results.every((result) => result?.won === true)).to.be.true;
+      expect(commands.filter((command) => command === 'update')).to.have.length(1);
+      const stored = await Promise.all(many.map((order) => orders.findById(order.id)));
+      expect(stored.map((order) => order?.status)).to.deep.equal(many.map(() => 'FAILED'));
+    });
+
     it('when published events are recorded at once, then one update records them all', async () => {
       const confirmed = await Promise.all([1, 2, 3].map(() => confirmedWithEvent(30_000)));
       commands.length = 0;
@@ -180,9 +195,11 @@ describe('order repository (real MongoDB-protocol server)', () => {
         ),
       );
       expect(commands).to.deep.equal(['update']);
-      for (const { order } of confirmed)
+      for (const { order } of confirmed) {
         expect((await orders.findById(order.id))?.event?.published_at).to.deep.equal(now);
-      expect(await orders.countUnpublishedEvents()).to.equal(0);
+        const stored = await mongo.db.collection('orders').findOne({ _id: order.id as never });
+        expect(stored, 'no longer marked as waiting').not.to.have.property('outbox');
+      }
     });
   });
 

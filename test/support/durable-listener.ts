@@ -12,8 +12,8 @@ export async function listenDurably(options: {
   queue: string;
   routingKey: string;
 }) {
-  /** Message id → order id of every delivery, duplicates included. */
-  const deliveries: { messageId: string; orderId: string }[] = [];
+  /** Message id, order id and arrival time (ms) of every delivery, duplicates included. */
+  const deliveries: { messageId: string; orderId: string; receivedAt: number }[] = [];
   let connection: ChannelModel | null = null;
   let closing = false;
 
@@ -31,6 +31,7 @@ export async function listenDurably(options: {
       deliveries.push({
         messageId: String(message.properties.messageId),
         orderId: body.payload.order.order_id,
+        receivedAt: Date.now(),
       });
       channel.ack(message);
     });

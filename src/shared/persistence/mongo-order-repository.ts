@@ -1,4 +1,4 @@
-import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { groupCommit, type GroupCommitOptions } from '../batching/group-commit.js';
 import { sourceStatesFor, type Settlement } from '../domain/order-lifecycle.js';
 import type { Order, OrderStatus } from '../domain/order.js';
@@ -106,8 +106,19 @@ export async function reconcileOutboxMarkers(db: Db): Promise<void> {
   });
 }
 
-/** A change to one order, applied with others of its kind in one unordered bulk write. */
-type OrderUpdate = AnyBulkWriteOperation<OrderDocument>;
+/**
+ * A change to one order (its filter names the order's _id), applied with others of its kind in
+ * one unordered bulk write. It goes out as an `updateMany`, which changes at most the one
+ * order either way: FerretDB holds a PostgreSQL connection for every single-document update
+ * statement of a command until the whole command ends, so a bulk of 100 `updateOne`s needed
+ * 100 connections at once and deadlocked its pool; a multi-document statement reads its
+ * match to the end and gives the connection back at once.
+ */
+type OrderUpdate = { filter: Filter<OrderDocument>; update: UpdateFilter<OrderDocument> };
+
+const asBulkOperation = (change: OrderUpdate): AnyBulkWriteOperation<OrderDocument> => ({
+  updateMany: change,
+});
 
 /**
  * The writes every order makes (its insert, its settlement, the record of its published event)
@@ -134,7 +145,7 @@ export function createMongoOrderRepository(
   );
   const updateOrder = groupCommit(async (updates: readonly OrderUpdate[]) => {
     const refused = await itemErrors(updates.length, () =>
-      orders.bulkWrite([...updates], { ordered: false }),
+      orders.bulkWrite(updates.map(asBulkOperation), { ordered: false }),
     );
     return refused.map((error) => error ?? true);
   }, grouping);
@@ -142,10 +153,8 @@ export function createMongoOrderRepository(
   /** Applies a recorded settlement, only while the order is in a state that may move to it. */
   const applySettlement = (id: string, to: OrderStatus, changes: Partial<OrderDocument>) =>
     updateOrder({
-      updateOne: {
-        filter: { _id: id, status: { $in: sourceStatesFor(to) } },
-        update: { $set: changes },
-      },
+      filter: { _id: id, status: { $in: sourceStatesFor(to) } },
+      update: { $set: changes },
     });
 
   return {
@@ -255,10 +264,8 @@ export function createMongoOrderRepository(
     markEventPublished: (id, messageId, generation, now) =>
       guarded(async () => {
         await updateOrder({
-          updateOne: {
-            filter: { _id: id, 'event.message_id': messageId, 'event.published_at': null },
-            update: { $set: { 'event.published_at': now }, $unset: { outbox: '' } },
-          },
+          filter: { _id: id, 'event.message_id': messageId, 'event.published_at': null },
+          update: { $set: { 'event.published_at': now }, $unset: { outbox: '' } },
         });
         // Claims exist only for events a relay took over; their job is done.
         if (generation > 1) await claims.deleteMany({ message_id: messageId });
