@@ -62,10 +62,11 @@ async function startBuilt(
   name: 'api' | 'worker',
   env: Record<string, string>,
   port: number,
+  extraNodeArguments: readonly string[],
 ): Promise<ChildProcess> {
   await mkdir(RESULTS_DIR, { recursive: true });
   const log = openSync(`${RESULTS_DIR}${env.QUEUE_NAME ?? name}-${name}.log`, 'a');
-  const child = spawn(process.execPath, await startArguments(name), {
+  const child = spawn(process.execPath, [...extraNodeArguments, ...(await startArguments(name))], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', log, log],
@@ -74,9 +75,9 @@ async function startBuilt(
   return child;
 }
 
-async function kill(child: ChildProcess | null): Promise<void> {
+async function kill(child: ChildProcess | null, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   if (child === null || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGKILL');
+  child.kill(signal);
   await once(child, 'exit');
 }
 
@@ -102,7 +103,12 @@ export class BenchStack {
   private pool: Pool | null = null;
   private readonly mongo = new MongoClient(services.mongoUrl);
 
-  constructor(name: string, overrides: Record<string, string> = {}) {
+  /** `nodeArguments` go before those of the start script (e.g. `--cpu-prof`). */
+  constructor(
+    name: string,
+    overrides: Record<string, string> = {},
+    private readonly nodeArguments: readonly string[] = [],
+  ) {
     this.env = {
       ...isolatedEnvironment(`bench_${name}`),
       ...overrides,
@@ -122,14 +128,24 @@ export class BenchStack {
 
   async startApi(): Promise<void> {
     const port = await freePort();
-    this.api = await startBuilt('api', { ...this.env, PORT: String(port) }, port);
+    this.api = await startBuilt(
+      'api',
+      { ...this.env, PORT: String(port) },
+      port,
+      this.nodeArguments,
+    );
     this.apiUrl = `http://127.0.0.1:${port}`;
     this.pool = new Pool(this.apiUrl, { connections: 128, pipelining: 1 });
   }
 
   async startWorker(): Promise<void> {
     const port = await freePort();
-    this.worker = await startBuilt('worker', { ...this.env, WORKER_PORT: String(port) }, port);
+    this.worker = await startBuilt(
+      'worker',
+      { ...this.env, WORKER_PORT: String(port) },
+      port,
+      this.nodeArguments,
+    );
     this.workerUrl = `http://127.0.0.1:${port}`;
   }
 
@@ -249,6 +265,11 @@ export class BenchStack {
   /** Jobs not picked up by a worker yet. */
   waitingJobs(): Promise<number> {
     return waitingJobs(this.env.QUEUE_NAME ?? '');
+  }
+
+  /** Stops both processes as a deployment would (SIGTERM), so they finish what they write. */
+  async stopGracefully(): Promise<void> {
+    await Promise.all([kill(this.api, 'SIGTERM'), kill(this.worker, 'SIGTERM')]);
   }
 
   async stopProcesses(): Promise<void> {

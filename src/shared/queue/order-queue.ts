@@ -1,5 +1,4 @@
 import { Queue } from 'bullmq';
-import { setTimeout } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { groupCommit } from '../batching/group-commit.js';
 import {
@@ -69,19 +68,20 @@ export function createOrderQueue(options: {
     async enqueue(order) {
       const added = addTogether(order);
       added.catch(() => undefined); // a late failure after the timeout is already reported
-      // The timer is cancelled once the add settles: at thousands of orders a second, timers
-      // left to run out would hold every request's closure for the whole timeout.
-      const timer = new AbortController();
-      const timedOut = setTimeout(timeoutMs, undefined, { ref: false, signal: timer.signal }).then(
-        () => {
-          throw new Error(`the queue did not take order ${order.id} within ${timeoutMs} ms`);
-        },
-      );
-      timedOut.catch(() => undefined); // once the add settled, its rejection is of no interest
+      // The timer is cleared once the add settles: at thousands of orders a second, timers
+      // left to run out would hold every request's closure for the whole timeout. A plain
+      // timer, because aborting a promise timer builds an AbortError with its stack each time.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`the queue did not take order ${order.id} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        timer.unref();
+      });
       try {
         await Promise.race([added, timedOut]);
       } finally {
-        timer.abort();
+        clearTimeout(timer);
       }
     },
     async ensureQueued(order) {
