@@ -21,8 +21,12 @@ import { createMongoConnection } from '../shared/persistence/mongo-connection.js
 import {
   createMongoOrderRepository,
   ensureOrderIndexes,
-  reconcileOutboxMarkers,
 } from '../shared/persistence/mongo-order-repository.js';
+import {
+  createMongoOutboxStore,
+  ensureOutboxIndexes,
+  reconcileOutboxMarkers,
+} from '../shared/persistence/mongo-outbox-store.js';
 import { createOrderQueue } from '../shared/queue/order-queue.js';
 import { closeRedis, createRedisConnection } from '../shared/queue/redis-connection.js';
 import { closeWithin, createWorker } from './create-worker.js';
@@ -64,14 +68,17 @@ async function main(): Promise<void> {
   });
   const breakers = createResourceBreakers(config.breaker, logger);
   const storedOrders = createMongoOrderRepository(mongo.db);
+  const outbox = createMongoOutboxStore(mongo.db, { leaseMs: config.outbox.leaseMs });
   const queue = createOrderQueue({
     name: config.queue.name,
     connection: redisCommands,
     retry: config.queue,
   });
-  await ensureOrderIndexes(mongo.db).catch((error: unknown) => {
-    logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
-  });
+  await Promise.all([ensureOrderIndexes(mongo.db), ensureOutboxIndexes(mongo.db)]).catch(
+    (error: unknown) => {
+      logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
+    },
+  );
   await reconcileOutboxMarkers(mongo.db).catch((error: unknown) => {
     logger.warn({ err: error }, 'could not reconcile outbox markers; the next start will');
   });
@@ -80,7 +87,7 @@ async function main(): Promise<void> {
     registry,
     {
       queueJobCounts: () => queue.jobCounts(),
-      outboxBacklog: () => storedOrders.countUnpublishedEvents(),
+      outboxBacklog: () => outbox.countWaiting(),
       breakerStates: () => breakers.states(),
     },
     logger,
@@ -122,6 +129,7 @@ async function main(): Promise<void> {
   const clock = () => new Date();
   const processOrder = createProcessOrderUseCase({
     orders,
+    outbox,
     readUser,
     readProduct,
     publisher,
@@ -143,9 +151,8 @@ async function main(): Promise<void> {
   });
 
   const relayOutbox = createRelayOutbox({
-    orders,
+    outbox,
     publisher,
-    leaseMs: config.outbox.leaseMs,
     batchSize: 200,
     clock,
     logger,

@@ -10,8 +10,13 @@ import {
   SETTLEMENTS_COLLECTION,
   createMongoOrderRepository,
   ensureOrderIndexes,
-  reconcileOutboxMarkers,
 } from '../../src/shared/persistence/mongo-order-repository.js';
+import {
+  createMongoOutboxStore,
+  ensureOutboxIndexes,
+  reconcileOutboxMarkers,
+} from '../../src/shared/persistence/mongo-outbox-store.js';
+import type { OutboxStore } from '../../src/shared/persistence/outbox-store.js';
 import type { OrderRepository } from '../../src/shared/persistence/order-repository.js';
 import { StoreUnavailableError } from '../../src/shared/persistence/order-repository.js';
 import { services, uniqueName } from '../support/services.js';
@@ -25,6 +30,7 @@ const details = {
 describe('order repository (real MongoDB-protocol server)', () => {
   let mongo: MongoConnection;
   let orders: OrderRepository;
+  let outbox: OutboxStore;
 
   before(async () => {
     mongo = createMongoConnection({
@@ -33,7 +39,9 @@ describe('order repository (real MongoDB-protocol server)', () => {
       timeoutMs: 2000,
     });
     await ensureOrderIndexes(mongo.db);
+    await ensureOutboxIndexes(mongo.db);
     orders = createMongoOrderRepository(mongo.db);
+    outbox = createMongoOutboxStore(mongo.db, { leaseMs: 60_000 });
   });
   after(async () => {
     await mongo.db.dropDatabase();
@@ -120,6 +128,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
   describe("group commit (commands counted with the driver's command monitoring)", () => {
     let monitored: MongoConnection;
     let grouped: OrderRepository;
+    let groupedOutbox: OutboxStore;
     const commands: string[] = [];
 
     before(() => {
@@ -130,6 +139,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
       });
       monitored.client.on('commandStarted', (event) => commands.push(event.commandName));
       grouped = createMongoOrderRepository(monitored.db);
+      groupedOutbox = createMongoOutboxStore(monitored.db, { leaseMs: 60_000 });
     });
     beforeEach(() => {
       commands.length = 0;
@@ -191,7 +201,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
       const now = new Date();
       await Promise.all(
         confirmed.map(({ order, event }) =>
-          grouped.markEventPublished(order.id, event.message_id, 1, now),
+          groupedOutbox.recordPublished(order.id, event.message_id, 1, now),
         ),
       );
       expect(commands).to.deep.equal(['update']);
@@ -258,8 +268,8 @@ describe('order repository (real MongoDB-protocol server)', () => {
     });
     await orders.settle(order.id, { status: 'CONFIRMED', details, event }, new Date());
     const first = new Date('2026-02-01T00:00:00.000Z');
-    await orders.markEventPublished(order.id, 'm-3', 1, first);
-    await orders.markEventPublished(order.id, 'm-3', 1, new Date('2026-03-01T00:00:00.000Z'));
+    await outbox.recordPublished(order.id, 'm-3', 1, first);
+    await outbox.recordPublished(order.id, 'm-3', 1, new Date('2026-03-01T00:00:00.000Z'));
     expect((await orders.findById(order.id))?.event?.published_at).to.deep.equal(first);
   });
 
@@ -335,15 +345,22 @@ describe('order repository (real MongoDB-protocol server)', () => {
       { _id: published.id },
       { $set: { 'event.published_at': now, outbox: 'pending' } },
     );
-    expect((await orders.findEventsToRelay(new Date(), 1000)).map((o) => o.id)).not.to.include(
+    expect((await outbox.findDue(new Date(), 1000)).map((due) => due.orderId)).not.to.include(
       waiting.id,
     );
 
     await reconcileOutboxMarkers(mongo.db);
-    const due = (await orders.findEventsToRelay(new Date(), 1000)).map((o) => o.id);
+    const due = (await outbox.findDue(new Date(), 1000)).map((due) => due.orderId);
     expect(due).to.include(waiting.id);
     expect(due).not.to.include(published.id);
     expect((await stored.findOne({ _id: published.id }))?.outbox).to.equal(undefined);
+
+    // Done once per database: a later start does not read every CONFIRMED order again.
+    const { order: later } = await confirmedWithEvent(0);
+    await stored.updateOne({ _id: later.id }, { $unset: { outbox: '' } });
+    await reconcileOutboxMarkers(mongo.db);
+    const dueLater = (await outbox.findDue(new Date(), 1000)).map((due) => due.orderId);
+    expect(dueLater).not.to.include(later.id);
   });
 
   it('when an order with the same id exists, then insert keeps the first and says so', async () => {
@@ -356,14 +373,13 @@ describe('order repository (real MongoDB-protocol server)', () => {
   it('when relays race for the same lease generation, then exactly one is granted it, each round', async () => {
     for (let round = 0; round < 10; round++) {
       const { order, event } = await confirmedWithEvent(0);
-      const lease = { generation: 2, expires_at: new Date(Date.now() + 60_000) };
       const grants = await Promise.all(
-        Array.from({ length: 5 }, () =>
-          orders.claimEvent(order.id, event.message_id, lease, new Date()),
-        ),
+        Array.from({ length: 5 }, () => outbox.claim({ orderId: order.id, event }, new Date())),
       );
-      expect(grants.filter(Boolean), `round ${round}`).to.have.length(1);
-      expect((await orders.findEventsToRelay(new Date(), 1000)).map((o) => o.id)).not.to.include(
+      const granted = grants.filter((grant) => grant !== null);
+      expect(granted, `round ${round}`).to.have.length(1);
+      expect(granted[0]?.generation).to.equal(2);
+      expect((await outbox.findDue(new Date(), 1000)).map((due) => due.orderId)).not.to.include(
         order.id,
       );
     }
@@ -371,11 +387,11 @@ describe('order repository (real MongoDB-protocol server)', () => {
 
   it('when a lease is handed back, then the event is up for relay at once, and not after it is published', async () => {
     const { order, event } = await confirmedWithEvent(60_000);
-    const due = async () => (await orders.findEventsToRelay(new Date(), 1000)).map((o) => o.id);
+    const due = async () => (await outbox.findDue(new Date(), 1000)).map((due) => due.orderId);
     expect(await due()).not.to.include(order.id);
-    await orders.releaseEvent(order.id, event.message_id, 1, new Date());
+    await outbox.release(order.id, event.message_id, 1, new Date());
     expect(await due()).to.include(order.id);
-    await orders.markEventPublished(order.id, event.message_id, 1, new Date());
+    await outbox.recordPublished(order.id, event.message_id, 1, new Date());
     expect(await due()).not.to.include(order.id);
   });
 

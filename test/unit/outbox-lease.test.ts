@@ -4,7 +4,6 @@ import {
   hasTimeToPublish,
   isAbandoned,
   leaseAfter,
-  isUpForRelay,
   nextLease,
 } from '../../src/shared/domain/outbox-lease.js';
 import type { OutboxEvent } from '../../src/shared/domain/order.js';
@@ -25,16 +24,6 @@ function eventWith(lease: OutboxEvent['lease'], publishedAt: Date | null = null)
 describe('outbox leases', () => {
   it('when an order is confirmed, then its run holds generation 1 for the lease time', () => {
     expect(firstLease(at(0), 30_000)).to.deep.equal({ generation: 1, expires_at: at(30) });
-  });
-
-  it('when the lease is held, then the event is not up for relay; when it ran out, it is', () => {
-    const event = eventWith(firstLease(at(0), 30_000));
-    expect(isUpForRelay(event, at(29))).to.be.false;
-    expect(isUpForRelay(event, at(30))).to.be.true;
-  });
-
-  it('when the event is published, then it is never up for relay', () => {
-    expect(isUpForRelay(eventWith(firstLease(at(0), 1000), at(0)), at(99))).to.be.false;
   });
 
   it('when a relay takes over, then it asks for the next generation from now', () => {

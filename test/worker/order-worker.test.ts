@@ -11,6 +11,7 @@ import {
   type MongoConnection,
 } from '../../src/shared/persistence/mongo-connection.js';
 import { createMongoOrderRepository } from '../../src/shared/persistence/mongo-order-repository.js';
+import { createMongoOutboxStore } from '../../src/shared/persistence/mongo-outbox-store.js';
 import type { OrderRepository } from '../../src/shared/persistence/order-repository.js';
 import { createOrderQueue, type OrderQueue } from '../../src/shared/queue/order-queue.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
@@ -106,6 +107,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
   function useCaseDependencies(eventPublisher: EventPublisher) {
     return {
       orders,
+      outbox: outboxWith(LEASE_MS),
       readUser: createUserReader(USERS, breakers),
       readProduct: createProductReader(PRODUCTS, breakers),
       publisher: eventPublisher,
@@ -119,11 +121,14 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     };
   }
 
+  function outboxWith(leaseMs: number) {
+    return createMongoOutboxStore(mongo.db, { leaseMs });
+  }
+
   function relayWith(eventPublisher: EventPublisher, leaseMs = LEASE_MS) {
     return createRelayOutbox({
-      orders,
+      outbox: outboxWith(leaseMs),
       publisher: eventPublisher,
-      leaseMs,
       batchSize: 100,
       clock: () => new Date(),
       logger: testLogger,

@@ -5,11 +5,6 @@ export function firstLease(now: Date, leaseMs: number): EventLease {
   return { generation: 1, expires_at: new Date(now.getTime() + leaseMs) };
 }
 
-/** An unpublished event whose lease ran out (or was given back) is up for the relay. */
-export function isUpForRelay(event: OutboxEvent, now: Date): boolean {
-  return event.published_at === null && event.lease.expires_at.getTime() <= now.getTime();
-}
-
 /** The lease a relay asks for when it takes over an event. */
 export function nextLease(event: OutboxEvent, now: Date, leaseMs: number): EventLease {
   return { generation: event.lease.generation + 1, expires_at: new Date(now.getTime() + leaseMs) };

@@ -1,6 +1,5 @@
 import type { Settlement } from '../domain/order-lifecycle.js';
-import type { LeaseClaim } from '../domain/outbox-lease.js';
-import type { EventLease, Order, OrderStatus } from '../domain/order.js';
+import type { Order, OrderStatus } from '../domain/order.js';
 
 /** One page of orders, newest first: those after `after` in (created_at, id) order. */
 export interface OrderPage {
@@ -17,8 +16,6 @@ export interface OrderRepository {
   findById(id: string): Promise<Order | null>;
   /** Newest first, by acceptance time then id; at most `page.limit` orders. */
   list(page: OrderPage): Promise<Order[]>;
-  /** How many CONFIRMED orders still wait for their event to be published. */
-  countUnpublishedEvents(): Promise<number>;
   /**
    * Moves a PENDING order to its final state, once: of several settlements of one order,
    * the first recorded wins (`won`), and every call returns the order as that one left it.
@@ -31,22 +28,6 @@ export interface OrderRepository {
     now: Date,
     pending?: Order,
   ): Promise<{ order: Order; won: boolean } | null>;
-  /**
-   * Takes `lease` on the order's unpublished event. Each lease generation is granted once,
-   * so of several relays asking for the same one, one gets it (true) and the rest skip.
-   */
-  claimEvent(id: string, messageId: string, lease: EventLease, now: Date): Promise<boolean>;
-  /** The newest granted claim on an event, if any. */
-  latestEventClaim(messageId: string): Promise<LeaseClaim | null>;
-  /** Gives a lease back early (the publish failed), so the relay may try again at once. */
-  releaseEvent(id: string, messageId: string, generation: number, now: Date): Promise<void>;
-  /**
-   * Records that the broker confirmed the event, sent under lease `generation`; a no-op if
-   * already recorded.
-   */
-  markEventPublished(id: string, messageId: string, generation: number, now: Date): Promise<void>;
-  /** Confirmed orders whose event is unpublished and not leased at `now`, longest due first. */
-  findEventsToRelay(now: Date, limit: number): Promise<Order[]>;
   /** Orders still PENDING that were accepted before `acceptedBefore`, oldest first. */
   findPendingAcceptedBefore(
     acceptedBefore: Date,

@@ -4,6 +4,7 @@ import { hasUnpublishedEvent, type Settlement } from '../../shared/domain/order-
 import { deadlineFailure, isPastDeadline } from '../../shared/domain/order-deadline.js';
 import { hasTimeToPublish } from '../../shared/domain/outbox-lease.js';
 import type { Order, OrderDetails, OrderFailure } from '../../shared/domain/order.js';
+import type { OrderRepository } from '../../shared/persistence/order-repository.js';
 import { timeoutForAttempt, type AttemptTimeouts } from '../../shared/domain/attempt-timeouts.js';
 import {
   handBackToRelay,
@@ -14,6 +15,7 @@ import { lookUpOrderDetails, type Readers } from './look-up-order-details.js';
 import { RetryLaterError, type OrderAttempt } from './order-attempt.js';
 
 export interface ProcessOrderDependencies extends Readers, EventPublishing {
+  orders: OrderRepository;
   lookupTimeouts: AttemptTimeouts;
   producer: string;
   /** How long the confirming run holds its event before the relay may take it over. */

@@ -1,10 +1,10 @@
 import type { Order, OutboxEvent } from '../../shared/domain/order.js';
 import type { EventPublisher } from '../../shared/messaging/event-publisher.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import type { OrderRepository } from '../../shared/persistence/order-repository.js';
+import type { OutboxStore } from '../../shared/persistence/outbox-store.js';
 
 export interface EventPublishing {
-  orders: OrderRepository;
+  outbox: OutboxStore;
   publisher: EventPublisher;
   clock: () => Date;
   logger: Logger;
@@ -28,7 +28,7 @@ export async function publishStoredEvent(
     body: event.message,
     timestamp: new Date(event.message.sent_at),
   });
-  await deps.orders.markEventPublished(
+  await deps.outbox.recordPublished(
     orderId,
     event.message_id,
     event.lease.generation,
@@ -56,8 +56,8 @@ export async function handBackToRelay(
     { err: error, orderId, messageId: event.message_id },
     'event not published yet; it stays in the outbox for the relay',
   );
-  await deps.orders
-    .releaseEvent(orderId, event.message_id, event.lease.generation, deps.clock())
+  await deps.outbox
+    .release(orderId, event.message_id, event.lease.generation, deps.clock())
     .catch((releaseError: unknown) => {
       // Harmless: the lease then simply runs out.
       deps.logger.debug({ err: releaseError, orderId }, 'could not hand the lease back');

@@ -1,0 +1,61 @@
+import type { AnyBulkWriteOperation, Collection, Db, Filter, UpdateFilter } from 'mongodb';
+import { groupCommit, type GroupCommitOptions } from '../batching/group-commit.js';
+import type { Order } from '../domain/order.js';
+import { itemErrors } from './mongo-errors.js';
+
+export const ORDERS_COLLECTION = 'orders';
+
+/**
+ * An order as stored. `outbox: 'pending'` marks an order whose event waits for the broker,
+ * from the settlement that stores the event until the publish is recorded. The relay and the
+ * backlog count look for it alone: a top-level equality is the one filter every
+ * MongoDB-protocol server hands to its storage (FerretDB filters nested fields itself, after
+ * reading every CONFIRMED order), so their cost follows the backlog, not the number of orders.
+ */
+export type OrderDocument = Omit<Order, 'id'> & { _id: string; outbox?: 'pending' };
+
+export function ordersCollection(db: Db): Collection<OrderDocument> {
+  return db.collection<OrderDocument>(ORDERS_COLLECTION);
+}
+
+export function toDocument({ id, ...rest }: Order): OrderDocument {
+  return { _id: id, ...rest };
+}
+
+/** Orders stored before request ids were kept have none. */
+export function toOrder({ _id, outbox: _outbox, ...rest }: OrderDocument): Order {
+  const event =
+    rest.event === null
+      ? null
+      : { ...rest.event, correlation_id: rest.event.correlation_id ?? null };
+  return { id: _id, ...rest, request_id: rest.request_id ?? null, event };
+}
+
+/** A change to one order: its filter names the order's _id. */
+export interface OrderUpdate {
+  filter: Filter<OrderDocument> & { _id: string };
+  update: UpdateFilter<OrderDocument>;
+}
+
+/**
+ * Applies each change with the concurrent ones in one unordered bulk write (see groupCommit).
+ * Each goes out as an `updateMany`, which changes at most the one order either way: FerretDB
+ * holds a PostgreSQL connection for every single-document update statement of a command until
+ * the whole command ends, so a bulk of 100 `updateOne`s needed 100 connections at once and
+ * deadlocked its pool; a multi-document statement reads its match to the end and gives the
+ * connection back at once.
+ */
+export function groupedOrderUpdates(
+  orders: Collection<OrderDocument>,
+  grouping: GroupCommitOptions,
+): (change: OrderUpdate) => Promise<true> {
+  const asBulkOperation = (change: OrderUpdate): AnyBulkWriteOperation<OrderDocument> => ({
+    updateMany: change,
+  });
+  return groupCommit<OrderUpdate, true>(async (changes) => {
+    const refused = await itemErrors(changes.length, () =>
+      orders.bulkWrite(changes.map(asBulkOperation), { ordered: false }),
+    );
+    return refused.map((error) => error ?? true);
+  }, grouping);
+}
