@@ -196,70 +196,50 @@ export class BenchStack {
     return sent;
   }
 
-  /** Milliseconds from acceptance to the final state, per settled order among `ids`. */
-  async settleTimes(
-    ids: Iterable<string>,
-  ): Promise<Map<string, { ms: number; status: string; confirmedAt: number }>> {
-    const found = await this.database
-      .collection<{ _id: string; status: string; created_at: Date; updated_at: Date }>('orders')
-      .find({ _id: { $in: [...ids] }, status: { $ne: 'PENDING' } })
-      .project<{ _id: string; status: string; created_at: Date; updated_at: Date }>({
-        status: 1,
-        created_at: 1,
-        updated_at: 1,
-      })
-      .toArray();
-    return new Map(
-      found.map((order) => [
-        order._id,
-        {
-          ms: order.updated_at.getTime() - order.created_at.getTime(),
-          status: order.status,
-          confirmedAt: order.updated_at.getTime(),
-        },
-      ]),
-    );
-  }
-
   /**
    * Waits until the consumer has the event of every one of `ids` (orders that must be
-   * CONFIRMED), then reads their settle times once; `completedAt` is when the last event
-   * arrived. Completion is watched on the broker, not
-   * by polling the database: a query by a list of ids is one FerretDB filters itself,
-   * reading every order, and polling it would load the server being measured.
+   * CONFIRMED: only those publish one) and returns when the last one arrived. Completion is
+   * watched on the broker, not by polling the database: a query by a list of ids is one
+   * FerretDB filters itself, reading every order, and it would load the server being measured.
    */
-  async confirmed(ids: readonly string[], timeoutMs: number) {
+  async eventsArrived(ids: readonly string[], timeoutMs: number): Promise<number> {
     const events = this.events;
     if (events === null) throw new Error('listen for events first');
     const expected = new Set(ids);
     const deadline = Date.now() + timeoutMs;
-    let completedAt: number;
     for (;;) {
       const seen = new Set(
         events.deliveries.map((delivery) => delivery.orderId).filter((id) => expected.has(id)),
       );
-      if (seen.size === expected.size) {
-        completedAt = Date.now();
-        break;
-      }
+      if (seen.size === expected.size) return Date.now();
       if (Date.now() > deadline)
         throw new Error(`${expected.size - seen.size} of ${expected.size} events missing`);
       await sleep(20);
     }
-    const times = await this.settleTimes(ids);
-    const arrivals = new Map<string, number>();
-    for (const { orderId, receivedAt } of events.deliveries)
-      if (!arrivals.has(orderId)) arrivals.set(orderId, receivedAt);
-    // CONFIRMED → the event on a bound queue (its first arrival, if it came twice).
-    const eventLagsMs = ids.flatMap((id) => {
-      const time = times.get(id);
-      const arrived = arrivals.get(id);
-      return time === undefined || arrived === undefined ? [] : [arrived - time.confirmedAt];
+  }
+
+  /**
+   * Per order among `ids`, from its event (its first delivery, if it came twice): accept →
+   * CONFIRMED in ms, and CONFIRMED → on a bound queue (`eventLagsMs`).
+   */
+  confirmationTimes(ids: readonly string[]) {
+    const first = new Map<string, DurableListener['deliveries'][number]>();
+    for (const delivery of this.events?.deliveries ?? [])
+      if (!first.has(delivery.orderId)) first.set(delivery.orderId, delivery);
+    const found = ids.flatMap((id) => {
+      const delivery = first.get(id);
+      return delivery === undefined ? [] : [delivery];
     });
-    const notConfirmed = [...times.values()].filter((time) => time.status !== 'CONFIRMED');
-    if (times.size !== ids.length || notConfirmed.length > 0)
-      throw new Error(`${ids.length - times.size + notConfirmed.length} orders not CONFIRMED`);
-    return { times, completedAt, eventLagsMs };
+    return {
+      acceptToConfirmedMs: found.map((delivery) => delivery.confirmedAt - delivery.acceptedAt),
+      eventLagsMs: found.map((delivery) => delivery.receivedAt - delivery.confirmedAt),
+    };
+  }
+
+  /** `eventsArrived`, then `confirmationTimes`: when the last event came, and each order's times. */
+  async confirmed(ids: readonly string[], timeoutMs: number) {
+    const completedAt = await this.eventsArrived(ids, timeoutMs);
+    return { completedAt, ...this.confirmationTimes(ids) };
   }
 
   /** Jobs not picked up by a worker yet. */

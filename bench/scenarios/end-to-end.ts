@@ -51,16 +51,15 @@ export async function measureEndToEnd(options: {
     const started = Date.now();
     const sent = await stack.send(INSTANT_ORDER, options.count, 64);
     if (sent.errors > 0) throw new Error(`${sent.errors} orders were not accepted`);
-    const { times, completedAt, eventLagsMs } = await stack.confirmed(
-      [...sent.accepted.keys()],
-      600_000,
-    );
+    const ids = [...sent.accepted.keys()];
+    const completedAt = await stack.eventsArrived(ids, 600_000);
     const seconds = (completedAt - started) / 1000;
     await sleep(500); // the last "published" records and metrics land
     const [cpuAfter, callsAfter] = await Promise.all([readCpu(own), readDependencyCounts(urls)]);
 
+    const { acceptToConfirmedMs, eventLagsMs } = stack.confirmationTimes(ids);
     const accept = summarize(sent.latenciesMs);
-    const latency = summarize([...times.values()].map((time) => time.ms));
+    const latency = summarize(acceptToConfirmedMs);
     const lag = summarize(eventLagsMs);
     const calls = countsPerOrder(callsBefore, callsAfter, options.count);
     return {

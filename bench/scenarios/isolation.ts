@@ -30,8 +30,8 @@ export async function measureIsolation(options: {
     const sent = await stack.send(order('classic-box'), options.classic, 1, 25);
     if (sent.errors > 0 || sent.accepted.size === 0)
       throw new Error(`classic-box: ${sent.errors} of ${options.classic} refused`);
-    const { times } = await stack.confirmed([...sent.accepted.keys()], 60_000);
-    return summarize([...times.values()].map((time) => time.ms)).p99;
+    const { acceptToConfirmedMs } = await stack.confirmed([...sent.accepted.keys()], 60_000);
+    return summarize(acceptToConfirmedMs).p99;
   };
   try {
     await stack.start();

@@ -23,8 +23,8 @@ export async function measureSeedLatency(options: { count: number }): Promise<Se
     await stack.start();
     const sent = await stack.send(USE_CASE_1, options.count, 1, 25);
     if (sent.errors > 0) throw new Error(`${sent.errors} orders were not accepted`);
-    const { times } = await stack.confirmed([...sent.accepted.keys()], 60_000);
-    const latency = summarize([...times.values()].map((time) => time.ms));
+    const { acceptToConfirmedMs } = await stack.confirmed([...sent.accepted.keys()], 60_000);
+    const latency = summarize(acceptToConfirmedMs);
     return {
       orders: options.count,
       acceptToConfirmedMs: { p50: latency.p50, p99: latency.p99 },

@@ -12,8 +12,18 @@ export async function listenDurably(options: {
   queue: string;
   routingKey: string;
 }) {
-  /** Message id, order id and arrival time (ms) of every delivery, duplicates included. */
-  const deliveries: { messageId: string; orderId: string; receivedAt: number }[] = [];
+  /**
+   * Every delivery, duplicates included: message id, order id, when the order was accepted
+   * (`created_at`) and confirmed (`sent_at`, the settlement's clock reading), and when it
+   * arrived here, all in ms.
+   */
+  const deliveries: {
+    messageId: string;
+    orderId: string;
+    acceptedAt: number;
+    confirmedAt: number;
+    receivedAt: number;
+  }[] = [];
   let connection: ChannelModel | null = null;
   let closing = false;
 
@@ -26,11 +36,14 @@ export async function listenDurably(options: {
     await channel.consume(options.queue, (message) => {
       if (message === null) return;
       const body = JSON.parse(message.content.toString('utf8')) as {
-        payload: { order: { order_id: string } };
+        sent_at: string;
+        payload: { order: { order_id: string; created_at: string } };
       };
       deliveries.push({
         messageId: String(message.properties.messageId),
         orderId: body.payload.order.order_id,
+        acceptedAt: Date.parse(body.payload.order.created_at),
+        confirmedAt: Date.parse(body.sent_at),
         receivedAt: Date.now(),
       });
       channel.ack(message);
