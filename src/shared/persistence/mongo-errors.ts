@@ -66,9 +66,34 @@ function unwrapped(error: MongoBulkWriteError): Error {
 }
 
 /**
+ * How long a bulk write may go unanswered. When the connection to the server was cut while a
+ * command was in flight, the driver (7.x) was seen leaving the next `insertMany` pending for
+ * good where a single insert failed server selection after its 2 s: every request in that
+ * batch would then hang. Past this limit the batch counts as not written (as after a cut
+ * connection), which its callers already handle.
+ */
+const BULK_WRITE_LIMIT_MS = 10_000;
+
+async function withinLimit(write: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new StoreUnavailableError(new Error(`no answer within ${BULK_WRITE_LIMIT_MS} ms`)));
+    }, BULK_WRITE_LIMIT_MS);
+    timer.unref();
+  });
+  write.catch(() => undefined); // a late failure after the limit is of no interest
+  try {
+    await Promise.race([write, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Runs an unordered bulk write of `count` items and tells, per item, whether the server
  * refused it: null where it was written, its error where not. An error of the whole call
- * (the server is away) is thrown, since it concerns every item.
+ * (the server is away, or no answer in time) is thrown, since it concerns every item.
  */
 export async function itemErrors(
   count: number,
@@ -76,7 +101,7 @@ export async function itemErrors(
 ): Promise<(ItemWriteError | null)[]> {
   const refused = new Array<ItemWriteError | null>(count).fill(null);
   try {
-    await write();
+    await withinLimit(write());
   } catch (error) {
     if (!(error instanceof MongoBulkWriteError)) throw error;
     const writeErrors = ([] as WriteError[]).concat(error.writeErrors);
