@@ -144,7 +144,7 @@ export function markdown(results: BenchResults): string {
       (run) =>
         `| (b) end to end, ${run.orders} orders, ${run.stored} stored | ${run.seconds} s → ${run.ordersPerSecond} orders/s confirmed and published; accept p50 ${run.acceptMs.p50} ms, p99 ${run.acceptMs.p99} ms; accept → CONFIRMED p50 ${run.acceptToConfirmedMs.p50} ms, p99 ${run.acceptToConfirmedMs.p99} ms; event lag p50 ${run.eventLagMs.p50} ms, p99 ${run.eventLagMs.p99} ms |`,
     ),
-    `| (c) seed latency, ${seed.orders} × use case 1 | accept → CONFIRMED p50 ${seed.acceptToConfirmedMs.p50} ms (${seed.p50Ratio} × 300 ms), p99 ${seed.acceptToConfirmedMs.p99} ms (${seed.p99Ratio} ×) |`,
+    `| (c) seed latency, ${seed.orders} × use case 1 | accept → CONFIRMED p50 ${seed.acceptToConfirmedMs.p50} ms (${seed.p50Ratio} × 300 ms), p99 ${seed.acceptToConfirmedMs.p99} ms (${seed.p99Ratio} ×); event lag p50 ${seed.eventLagMs.p50} ms, p99 ${seed.eventLagMs.p99} ms |`,
     `| (d) isolation, ${isolation.slow} family-box + ${isolation.failing} veggie-box in flight | classic-box p99 ${isolation.loadedP99Ms} ms vs ${isolation.unloadedP99Ms} ms unloaded → ${isolation.ratio} × |`,
     `| (e) peak RSS | API ${accept.withWorker.peakRssMb} MB in (a); ${runs.map((run) => `API ${run.peakRssMb.api} MB, worker ${run.peakRssMb.worker} MB at ${run.stored} stored`).join('; ')} |`,
     '',

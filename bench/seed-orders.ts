@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
-import {
-  ORDERS_COLLECTION,
-  SETTLEMENTS_COLLECTION,
-} from '../src/shared/persistence/mongo-order-repository.js';
+import { SETTLEMENTS_COLLECTION } from '../src/shared/persistence/mongo-order-repository.js';
+import { ORDERS_COLLECTION } from '../src/shared/persistence/order-documents.js';
 
 const BATCH = 1000;
 

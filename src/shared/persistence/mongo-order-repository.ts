@@ -4,7 +4,6 @@ import { sourceStatesFor, type Settlement } from '../domain/order-lifecycle.js';
 import type { Order, OrderStatus } from '../domain/order.js';
 import { guarded, insertEach } from './mongo-errors.js';
 import {
-  ORDERS_COLLECTION,
   groupedOrderUpdates,
   ordersCollection,
   toDocument,
@@ -12,8 +11,6 @@ import {
   type OrderDocument,
 } from './order-documents.js';
 import type { OrderRepository } from './order-repository.js';
-
-export { ORDERS_COLLECTION };
 
 /** The final state an order takes, recorded once under the order's id. */
 type SettlementDocument = { _id: string; updated_at: Date } & (
@@ -56,8 +53,9 @@ export async function ensureOrderIndexes(db: Db): Promise<void> {
 }
 
 /**
- * The writes every order makes (its insert, its settlement) go out grouped with the concurrent ones of the same kind: one command for many orders
- * (see groupCommit). Each caller still learns its own order's outcome.
+ * The writes every order makes (its insert, its settlement) go out grouped with the concurrent
+ * ones of the same kind: one command for many orders (see groupCommit, docs/adr/0010). Each
+ * caller still learns its own order's outcome.
  */
 export function createMongoOrderRepository(
   db: Db,
@@ -76,7 +74,7 @@ export function createMongoOrderRepository(
       insertEach(documents, (all) => settlements.insertMany(all, { ordered: false })),
     grouping,
   );
-  const updateOrder = groupedOrderUpdates(orders, grouping);
+  const updateOrder = groupedOrderUpdates(orders);
 
   /** Applies a recorded settlement, only while the order is in a state that may move to it. */
   const applySettlement = (id: string, to: OrderStatus, changes: Partial<OrderDocument>) =>

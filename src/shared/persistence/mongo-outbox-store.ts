@@ -69,7 +69,7 @@ export function createMongoOutboxStore(
 ): OutboxStore {
   const orders = ordersCollection(db);
   const claims = db.collection<EventClaimDocument>(EVENT_CLAIMS_COLLECTION);
-  const updateOrder = groupedOrderUpdates(orders, options.grouping ?? { maxBatch: 100 });
+  const updateOrder = groupedOrderUpdates(orders, options.grouping);
 
   async function grant(orderId: string, messageId: string, lease: EventLease, now: Date) {
     const granted = await insertOnce(() =>
