@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { SETTLEMENTS_COLLECTION } from '../src/shared/persistence/mongo-order-repository.js';
+import { recordOutboxMarkersReconciled } from '../src/shared/persistence/mongo-outbox-store.js';
 import { ORDERS_COLLECTION } from '../src/shared/persistence/order-documents.js';
 
 const BATCH = 1000;
@@ -11,6 +12,7 @@ const BATCH = 1000;
  * anything the run will post. Written in bulk, before the measurement starts.
  */
 export async function seedStoredOrders(db: Db, count: number): Promise<void> {
+  await recordOutboxMarkersReconciled(db); // as in a database whose orders always had the marker
   const orders = db.collection(ORDERS_COLLECTION);
   const settlements = db.collection(SETTLEMENTS_COLLECTION);
   const start = Date.now() - 30 * 24 * 3600_000;

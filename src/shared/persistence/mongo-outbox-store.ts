@@ -7,7 +7,10 @@ import { groupedOrderUpdates, ordersCollection, toOrder } from './order-document
 import type { OutboxStore, WaitingEvent } from './outbox-store.js';
 
 export const EVENT_CLAIMS_COLLECTION = 'outbox_claims';
-const MIGRATIONS_COLLECTION = 'schema_migrations';
+const OUTBOX_MARKER_MIGRATION = 'outbox-marker';
+
+const migrations = (db: Db) =>
+  db.collection<{ _id: string; applied_at: Date }>('schema_migrations');
 
 /** One granted lease generation of one event, under `<message id>/<generation>`. */
 interface EventClaimDocument {
@@ -39,8 +42,7 @@ export async function ensureOutboxIndexes(db: Db): Promise<void> {
  */
 export async function reconcileOutboxMarkers(db: Db): Promise<void> {
   await guarded(async () => {
-    const migrations = db.collection<{ _id: string; applied_at: Date }>(MIGRATIONS_COLLECTION);
-    if ((await migrations.findOne({ _id: 'outbox-marker' })) !== null) return;
+    if ((await migrations(db).findOne({ _id: OUTBOX_MARKER_MIGRATION })) !== null) return;
     const orders = ordersCollection(db);
     await orders.updateMany(
       { status: 'CONFIRMED', 'event.published_at': null, outbox: { $exists: false } },
@@ -51,8 +53,15 @@ export async function reconcileOutboxMarkers(db: Db): Promise<void> {
       { $unset: { outbox: '' } },
     );
     await orders.dropIndex('outbox').catch(() => undefined); // gone already, or never made
-    await insertOnce(() => migrations.insertOne({ _id: 'outbox-marker', applied_at: new Date() }));
+    await recordOutboxMarkersReconciled(db);
   });
+}
+
+/** Records that the orders of `db` carry the outbox marker (a database that began with it). */
+export async function recordOutboxMarkersReconciled(db: Db): Promise<void> {
+  await insertOnce(() =>
+    migrations(db).insertOne({ _id: OUTBOX_MARKER_MIGRATION, applied_at: new Date() }),
+  );
 }
 
 /**
