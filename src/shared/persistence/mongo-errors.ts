@@ -7,6 +7,7 @@ import {
   MongoTopologyClosedError,
   type WriteError,
 } from 'mongodb';
+import { withinTimeLimit } from '../lifecycle/time-limit.js';
 import { StoreUnavailableError } from './order-repository.js';
 
 const DUPLICATE_KEY = 11000;
@@ -74,22 +75,6 @@ function unwrapped(error: MongoBulkWriteError): Error {
  */
 const BULK_WRITE_LIMIT_MS = 10_000;
 
-async function withinLimit(write: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new StoreUnavailableError(new Error(`no answer within ${BULK_WRITE_LIMIT_MS} ms`)));
-    }, BULK_WRITE_LIMIT_MS);
-    timer.unref();
-  });
-  write.catch(() => undefined); // a late failure after the limit is of no interest
-  try {
-    await Promise.race([write, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * Runs an unordered bulk write of `count` items and tells, per item, whether the server
  * refused it: null where it was written, its error where not. An error of the whole call
@@ -101,7 +86,11 @@ export async function itemErrors(
 ): Promise<(ItemWriteError | null)[]> {
   const refused = new Array<ItemWriteError | null>(count).fill(null);
   try {
-    await withinLimit(write());
+    await withinTimeLimit(
+      write(),
+      BULK_WRITE_LIMIT_MS,
+      () => new StoreUnavailableError(new Error(`no answer within ${BULK_WRITE_LIMIT_MS} ms`)),
+    );
   } catch (error) {
     if (!(error instanceof MongoBulkWriteError)) throw error;
     const writeErrors = ([] as WriteError[]).concat(error.writeErrors);

@@ -1,5 +1,4 @@
 import type { Db } from 'mongodb';
-import type { GroupCommitOptions } from '../batching/group-commit.js';
 import type { EventLease } from '../domain/order.js';
 import { isAbandoned, leaseAfter, nextLease } from '../domain/outbox-lease.js';
 import { guarded, insertOnce } from './mongo-errors.js';
@@ -72,13 +71,10 @@ export async function recordOutboxMarkersReconciled(db: Db): Promise<void> {
  * lease written on the order, by its sole owner. The confirming run holds generation 1
  * through its settlement, without a claim.
  */
-export function createMongoOutboxStore(
-  db: Db,
-  options: { leaseMs: number; grouping?: GroupCommitOptions },
-): OutboxStore {
+export function createMongoOutboxStore(db: Db, options: { leaseMs: number }): OutboxStore {
   const orders = ordersCollection(db);
   const claims = db.collection<EventClaimDocument>(EVENT_CLAIMS_COLLECTION);
-  const updateOrder = groupedOrderUpdates(orders, options.grouping);
+  const updateOrder = groupedOrderUpdates(orders);
 
   async function grant(orderId: string, messageId: string, lease: EventLease, now: Date) {
     const granted = await insertOnce(() =>

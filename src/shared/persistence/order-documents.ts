@@ -1,5 +1,5 @@
 import type { AnyBulkWriteOperation, Collection, Db, Filter, UpdateFilter } from 'mongodb';
-import { groupCommit, type GroupCommitOptions } from '../batching/group-commit.js';
+import { groupCommit } from '../batching/group-commit.js';
 import type { Order } from '../domain/order.js';
 import { itemErrors } from './mongo-errors.js';
 
@@ -55,15 +55,17 @@ const UPDATES_PER_BULK = 16;
  */
 export function groupedOrderUpdates(
   orders: Collection<OrderDocument>,
-  grouping: GroupCommitOptions = { maxBatch: UPDATES_PER_BULK },
 ): (change: OrderUpdate) => Promise<true> {
   const asBulkOperation = (change: OrderUpdate): AnyBulkWriteOperation<OrderDocument> => ({
     updateMany: change,
   });
-  return groupCommit<OrderUpdate, true>(async (changes) => {
-    const refused = await itemErrors(changes.length, () =>
-      orders.bulkWrite(changes.map(asBulkOperation), { ordered: false }),
-    );
-    return refused.map((error) => error ?? true);
-  }, grouping);
+  return groupCommit<OrderUpdate, true>(
+    async (changes) => {
+      const refused = await itemErrors(changes.length, () =>
+        orders.bulkWrite(changes.map(asBulkOperation), { ordered: false }),
+      );
+      return refused.map((error) => error ?? true);
+    },
+    { maxBatch: UPDATES_PER_BULK },
+  );
 }

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { groupCommit } from '../batching/group-commit.js';
+import { withinTimeLimit } from '../lifecycle/time-limit.js';
 import {
   PROCESS_ORDER_JOB,
   orderJobData,
@@ -37,52 +38,38 @@ export function createOrderQueue(options: {
   connection: Redis;
   retry: RetrySettings;
   timeoutMs?: number;
-  /** Orders queued in one addBulk at most. */
-  maxBatch?: number;
 }): OrderQueue {
   const queue = new Queue<OrderJobData>(options.name, { connection: options.connection });
   queue.on('error', () => {
     // Connection errors surface through the rejected add; without a listener they would crash.
   });
   const timeoutMs = options.timeoutMs ?? 2000;
-  const job = (order: QueuedOrder) => ({
+  const jobFor = (order: QueuedOrder) => ({
     name: PROCESS_ORDER_JOB,
     data: orderJobData(order),
     opts: orderJobOptions(order.id, options.retry),
   });
   const add = (order: QueuedOrder) => {
-    const { name, data, opts } = job(order);
+    const { name, data, opts } = jobFor(order);
     return queue.add(name, data, opts);
   };
   // Orders accepted together are queued together: one addBulk (one Redis transaction) for
   // all of them. Redis refusing it refuses every order in it, as it would have one by one.
   const addTogether = groupCommit(
     async (orders: readonly QueuedOrder[]) => {
-      await queue.addBulk(orders.map(job));
+      await queue.addBulk(orders.map(jobFor));
       return orders.map(() => true);
     },
-    { maxBatch: options.maxBatch ?? 100 },
+    { maxBatch: 100 },
   );
 
   return {
     async enqueue(order) {
-      const added = addTogether(order);
-      added.catch(() => undefined); // a late failure after the timeout is already reported
-      // The timer is cleared once the add settles: at thousands of orders a second, timers
-      // left to run out would hold every request's closure for the whole timeout. A plain
-      // timer, because aborting a promise timer builds an AbortError with its stack each time.
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(`the queue did not take order ${order.id} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        timer.unref();
-      });
-      try {
-        await Promise.race([added, timedOut]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await withinTimeLimit(
+        addTogether(order),
+        timeoutMs,
+        () => new Error(`the queue did not take order ${order.id} within ${timeoutMs} ms`),
+      );
     },
     async ensureQueued(order) {
       const job = await queue.getJob(order.id);
