@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
-import { SETTLEMENTS_COLLECTION } from '../src/shared/persistence/mongo-order-repository.js';
+import { expiryBucket } from '../src/shared/persistence/expiry-buckets.js';
+import {
+  DEFAULT_SETTLEMENT_RETENTION_MS,
+  SETTLEMENTS_COLLECTION,
+  recordSettlementsBucketed,
+} from '../src/shared/persistence/mongo-order-repository.js';
 import { recordOutboxMarkersReconciled } from '../src/shared/persistence/mongo-outbox-store.js';
 import { ORDERS_COLLECTION } from '../src/shared/persistence/order-documents.js';
 
@@ -8,11 +13,14 @@ const BATCH = 1000;
 
 /**
  * Stores `count` orders as the service leaves them after a long run: CONFIRMED, their event
- * published, each with its settlement record, spread over 1,000 users and older than
- * anything the run will post. Written in bulk, before the measurement starts.
+ * published, spread over 1,000 users and older than anything the run will post. Each keeps
+ * its settlement record too, which the service would have swept a day after: the bench's
+ * database is the larger, costlier one. Written in bulk, before the measurement starts.
  */
 export async function seedStoredOrders(db: Db, count: number): Promise<void> {
-  await recordOutboxMarkersReconciled(db); // as in a database whose orders always had the marker
+  // As in a database that always had the outbox marker and expiring settlements.
+  await recordOutboxMarkersReconciled(db);
+  await recordSettlementsBucketed(db);
   const orders = db.collection(ORDERS_COLLECTION);
   const settlements = db.collection(SETTLEMENTS_COLLECTION);
   const start = Date.now() - 30 * 24 * 3600_000;
@@ -68,6 +76,9 @@ export async function seedStoredOrders(db: Db, count: number): Promise<void> {
           event: confirmed.event,
           outbox: 'pending',
           updated_at: confirmed.updated_at,
+          expiry_bucket: expiryBucket(
+            new Date(confirmed.updated_at.getTime() + DEFAULT_SETTLEMENT_RETENTION_MS),
+          ),
         },
       };
     });

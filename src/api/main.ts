@@ -66,11 +66,12 @@ async function main(): Promise<void> {
     connection: redis,
     retry: config.queue,
   });
-  Promise.all([ensureIdempotencyIndexes(mongo.db), ensureOrderIndexes(mongo.db)]).catch(
-    (error: unknown) => {
-      logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
-    },
-  );
+  Promise.all([
+    ensureIdempotencyIndexes(mongo.db, config.idempotencyKeyTtlMs),
+    ensureOrderIndexes(mongo.db),
+  ]).catch((error: unknown) => {
+    logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
+  });
   const settlements = createSettlementWaiter(
     subscriber,
     settlementChannel(config.queue.name),

@@ -19,6 +19,7 @@ import { createMetricsRegistry } from '../shared/observability/metrics-registry.
 import { countMongoCommands } from '../shared/observability/mongo-command-metrics.js';
 import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
 import {
+  bucketLegacySettlements,
   createMongoOrderRepository,
   ensureOrderIndexes,
 } from '../shared/persistence/mongo-order-repository.js';
@@ -45,6 +46,9 @@ import { createProcessOrderUseCase } from './orders/process-order-use-case.js';
 import { createRelayOutbox } from './outbox/relay-outbox.js';
 import { createRecoverStrandedOrders } from './recovery/recover-stranded-orders.js';
 
+/** Settlements expire by the minute; a pass every ten minutes deletes about ten buckets. */
+const SETTLEMENT_SWEEP_INTERVAL_MS = 10 * 60_000;
+
 /** Composition root of the worker: reads config, builds every dependency, starts. */
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
@@ -67,7 +71,9 @@ async function main(): Promise<void> {
     logger,
   });
   const breakers = createResourceBreakers(config.breaker, logger);
-  const storedOrders = createMongoOrderRepository(mongo.db);
+  const storedOrders = createMongoOrderRepository(mongo.db, {
+    settlementRetentionMs: config.settlementRetentionMs,
+  });
   const outbox = createMongoOutboxStore(mongo.db, { leaseMs: config.outbox.leaseMs });
   const queue = createOrderQueue({
     name: config.queue.name,
@@ -82,6 +88,11 @@ async function main(): Promise<void> {
   await reconcileOutboxMarkers(mongo.db).catch((error: unknown) => {
     logger.warn({ err: error }, 'could not reconcile outbox markers; the next start will');
   });
+  await bucketLegacySettlements(mongo.db, new Date(), config.settlementRetentionMs).catch(
+    (error: unknown) => {
+      logger.warn({ err: error }, 'could not give old settlements an expiry; the next start will');
+    },
+  );
 
   const metrics = createWorkerMetrics(
     registry,
@@ -213,6 +224,12 @@ async function main(): Promise<void> {
   void worker.run().catch((error: unknown) => {
     logger.fatal({ err: error }, 'worker stopped unexpectedly');
     process.exit(1);
+  });
+  void runPeriodically(() => orders.deleteExpiredSettlements(clock()), {
+    intervalMs: SETTLEMENT_SWEEP_INTERVAL_MS,
+    signal: background.signal,
+    logger,
+    name: 'delete expired settlements',
   });
   void runPeriodically(relayOutbox, {
     intervalMs: config.outbox.relayIntervalMs,

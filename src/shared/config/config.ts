@@ -81,6 +81,10 @@ const workerSchema = commonSchema.extend({
   BREAKER_RESET_TIMEOUT_MS: positiveInt.default(10_000),
   RECOVERY_SWEEP_INTERVAL_MS: positiveInt.default(30_000),
   ORDER_DEADLINE: duration.prefault('10m'),
+  // A settlement record decides between runs of one order, so it must outlive every run.
+  SETTLEMENT_RETENTION: duration
+    .refine((ms) => ms >= 3_600_000, 'must be at least 1h')
+    .prefault('24h'),
   OUTBOX_LEASE_MS: positiveInt.default(30_000),
   OUTBOX_RELAY_INTERVAL_MS: positiveInt.default(1000),
   // 0 turns the product cache (and its coalescing) off.
@@ -183,6 +187,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv) {
     },
     recoverySweepIntervalMs: parsed.RECOVERY_SWEEP_INTERVAL_MS,
     orderDeadlineMs: parsed.ORDER_DEADLINE,
+    settlementRetentionMs: parsed.SETTLEMENT_RETENTION,
     outbox: { leaseMs: parsed.OUTBOX_LEASE_MS, relayIntervalMs: parsed.OUTBOX_RELAY_INTERVAL_MS },
     productCacheTtlMs: parsed.PRODUCT_CACHE_TTL,
   };

@@ -1,22 +1,40 @@
 import type { Db } from 'mongodb';
+import {
+  EXPIRY_FIELD,
+  bucketLegacyRecords,
+  createExpirySweep,
+  ensureExpiryIndex,
+  expiryBucket,
+} from './expiry-buckets.js';
 import { guarded, insertOnce } from './mongo-errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from './idempotency-store.js';
+import { runOnce } from './schema-migrations.js';
 
 export const IDEMPOTENCY_KEYS_COLLECTION = 'idempotency_keys';
 
-type KeyDocument = Omit<IdempotencyRecord, 'key'> & { _id: string };
+const KEY_EXPIRY_MIGRATION = 'idempotency-key-expiry';
 
-/** Keys are expired by a sweep rather than a TTL index, which not every server supports. */
-export async function ensureIdempotencyIndexes(db: Db): Promise<void> {
-  await guarded(() =>
-    db
-      .collection<KeyDocument>(IDEMPOTENCY_KEYS_COLLECTION)
-      .createIndex({ expires_at: 1 }, { name: 'expires_at' }, {}),
-  );
+type KeyDocument = Omit<IdempotencyRecord, 'key'> & { _id: string; [EXPIRY_FIELD]?: string };
+
+/**
+ * Keys are expired by a sweep of expiry buckets rather than a TTL index, which not every
+ * server supports. Keys stored before buckets existed get one, kept a full `ttlMs` from now,
+ * once per database; the index on `expires_at` that the range sweep used goes with it.
+ */
+export async function ensureIdempotencyIndexes(db: Db, ttlMs: number): Promise<void> {
+  const keys = db.collection(IDEMPOTENCY_KEYS_COLLECTION);
+  await guarded(async () => {
+    await ensureExpiryIndex(keys);
+    await runOnce(db, KEY_EXPIRY_MIGRATION, async () => {
+      await bucketLegacyRecords(keys, new Date(), ttlMs);
+      await keys.dropIndex('expires_at').catch(() => undefined); // gone already, or never made
+    });
+  });
 }
 
 export function createMongoIdempotencyStore(db: Db): IdempotencyStore {
   const keys = db.collection<KeyDocument>(IDEMPOTENCY_KEYS_COLLECTION);
+  const sweep = createExpirySweep(db, db.collection(IDEMPOTENCY_KEYS_COLLECTION));
 
   return {
     // The key is the _id, so the insert is the arbiter between concurrent requests.
@@ -25,21 +43,17 @@ export function createMongoIdempotencyStore(db: Db): IdempotencyStore {
         const { key, ...rest } = record;
         // Twice at most: a key found taken may be swept away before it is read.
         for (let round = 0; round < 2; round++) {
-          if (await insertOnce(() => keys.insertOne({ _id: key, ...rest })))
-            return { record, fresh: true };
+          const document = { _id: key, ...rest, [EXPIRY_FIELD]: expiryBucket(rest.expires_at) };
+          if (await insertOnce(() => keys.insertOne(document))) return { record, fresh: true };
           const existing = await keys.findOne({ _id: key });
           if (existing !== null) {
-            const { _id, ...fields } = existing;
+            const { _id, [EXPIRY_FIELD]: _bucket, ...fields } = existing;
             return { record: { key: _id, ...fields }, fresh: false };
           }
         }
         throw new Error(`idempotency key ${key} is changing too fast to be read`);
       }),
 
-    deleteExpired: (now) =>
-      guarded(async () => {
-        const result = await keys.deleteMany({ expires_at: { $lte: now } });
-        return result.deletedCount;
-      }),
+    deleteExpired: (now) => guarded(() => sweep(now)),
   };
 }

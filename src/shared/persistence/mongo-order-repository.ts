@@ -2,6 +2,13 @@ import type { Db, Filter } from 'mongodb';
 import { groupCommit } from '../batching/group-commit.js';
 import { sourceStatesFor, type Settlement } from '../domain/order-lifecycle.js';
 import type { Order, OrderStatus } from '../domain/order.js';
+import {
+  EXPIRY_FIELD,
+  bucketLegacyRecords,
+  createExpirySweep,
+  ensureExpiryIndex,
+  expiryBucket,
+} from './expiry-buckets.js';
 import { guarded, insertEach } from './mongo-errors.js';
 import {
   groupedOrderUpdates,
@@ -11,9 +18,10 @@ import {
   type OrderDocument,
 } from './order-documents.js';
 import type { OrderRepository } from './order-repository.js';
+import { recordApplied, runOnce } from './schema-migrations.js';
 
 /** The final state an order takes, recorded once under the order's id. */
-type SettlementDocument = { _id: string; updated_at: Date } & (
+type SettlementDocument = { _id: string; updated_at: Date; [EXPIRY_FIELD]: string } & (
   | (Pick<Order, 'status' | 'customer_fullname' | 'product_name' | 'total_amount' | 'event'> & {
       outbox: 'pending';
     })
@@ -25,17 +33,39 @@ export const SETTLEMENTS_COLLECTION = 'order_settlements';
 /** Documents per `insertMany` at most: one transaction on FerretDB, about 11 ms for 100. */
 const INSERTS_PER_BULK = 100;
 
-function settlementDocument(id: string, settlement: Settlement, now: Date): SettlementDocument {
+/**
+ * How long a settlement record is kept by default: far longer than any run of its order lasts
+ * (ORDER_DEADLINE plus one attempt), which is as long as it has a race to decide.
+ */
+export const DEFAULT_SETTLEMENT_RETENTION_MS = 24 * 3_600_000;
+
+const SETTLEMENT_MIGRATION = 'settlement-expiry';
+
+function settlementDocument(
+  id: string,
+  settlement: Settlement,
+  now: Date,
+  keepUntil: Date,
+): SettlementDocument {
+  const kept = { _id: id, updated_at: now, [EXPIRY_FIELD]: expiryBucket(keepUntil) };
   return settlement.status === 'CONFIRMED'
     ? {
-        _id: id,
+        ...kept,
         status: settlement.status,
         ...settlement.details,
         event: settlement.event,
         outbox: 'pending',
-        updated_at: now,
       }
-    : { _id: id, status: settlement.status, failure: settlement.failure, updated_at: now };
+    : { ...kept, status: settlement.status, failure: settlement.failure };
+}
+
+/** Whether `order` is as `settlement`, made at `now`, left it (and not as another run did). */
+function carries(order: Order, settlement: Settlement, now: Date): boolean {
+  if (order.status !== settlement.status || order.updated_at.getTime() !== now.getTime())
+    return false;
+  return (
+    settlement.status !== 'CONFIRMED' || order.event?.message_id === settlement.event.message_id
+  );
 }
 
 /** The indexes every query here relies on; creating an existing index is a no-op. */
@@ -52,7 +82,26 @@ export async function ensureOrderIndexes(db: Db): Promise<void> {
       { name: 'user_status_newest' },
       {},
     );
+    await ensureExpiryIndex(db.collection(SETTLEMENTS_COLLECTION));
   });
+}
+
+/** Gives settlements recorded before they expired a bucket, once per database. */
+export async function bucketLegacySettlements(
+  db: Db,
+  now: Date,
+  retentionMs = DEFAULT_SETTLEMENT_RETENTION_MS,
+): Promise<void> {
+  await guarded(() =>
+    runOnce(db, SETTLEMENT_MIGRATION, () =>
+      bucketLegacyRecords(db.collection(SETTLEMENTS_COLLECTION), now, retentionMs),
+    ),
+  );
+}
+
+/** Records that every settlement in `db` has a bucket (a database that began with them). */
+export async function recordSettlementsBucketed(db: Db): Promise<void> {
+  await recordApplied(db, SETTLEMENT_MIGRATION);
 }
 
 /**
@@ -60,9 +109,21 @@ export async function ensureOrderIndexes(db: Db): Promise<void> {
  * ones of the same kind: one command for many orders (see groupCommit, docs/adr/0010). Each
  * caller still learns its own order's outcome.
  */
-export function createMongoOrderRepository(db: Db): OrderRepository {
+export function createMongoOrderRepository(
+  db: Db,
+  { settlementRetentionMs = DEFAULT_SETTLEMENT_RETENTION_MS } = {},
+): OrderRepository {
   const orders = ordersCollection(db);
   const settlements = db.collection<SettlementDocument>(SETTLEMENTS_COLLECTION);
+  const sweepSettlements = createExpirySweep(db, db.collection(SETTLEMENTS_COLLECTION));
+
+  /**
+   * Whether a settlement of the order accepted at `acceptedAt` may have been recorded and
+   * already swept by `now`: it was kept at least `settlementRetentionMs` from its recording,
+   * which came after the acceptance. Half the retention leaves room for clocks that differ.
+   */
+  const mayHaveBeenSwept = (acceptedAt: Date, now: Date) =>
+    now.getTime() - acceptedAt.getTime() >= settlementRetentionMs / 2;
 
   const insertOrder = groupCommit(
     (documents: readonly OrderDocument[]) =>
@@ -113,24 +174,33 @@ export function createMongoOrderRepository(db: Db): OrderRepository {
 
     // Two steps, each safe to repeat. (1) Record the settlement under the order's id: an
     // insert with a taken _id fails atomically on every MongoDB-protocol server, so exactly
-    // one settlement per order is ever recorded. (2) Apply the recorded one to the order,
-    // only while it is still PENDING. A run that loses step 1, or resumes after a crash
-    // between the steps, applies the winner's settlement. See docs/adr/0002.
+    // one settlement per order is recorded while records are kept. (2) Apply the recorded one
+    // to the order, only while it is still PENDING. A run that loses step 1, or resumes after
+    // a crash between the steps, applies the winner's settlement. See docs/adr/0002.
     settle: (id, settlement, now, pending) =>
       guarded(async () => {
-        const proposed = settlementDocument(id, settlement, now);
-        const won = await recordSettlement(proposed);
-        const recorded = won ? proposed : await settlements.findOne({ _id: id });
-        if (recorded === null) return null;
-        const { _id, ...changes } = recorded;
-        await applySettlement(id, recorded.status, changes);
-        // The winner knows what it wrote: the PENDING order it started from plus its own
-        // settlement. Anyone else reads the order as the winner (and the relay) left it.
-        if (won && pending !== undefined)
-          return { order: toOrder({ ...toDocument(pending), ...changes }), won };
+        const keepUntil = new Date(now.getTime() + settlementRetentionMs);
+        const proposed = settlementDocument(id, settlement, now, keepUntil);
+        const inserted = await recordSettlement(proposed);
+        const recorded = inserted ? proposed : await settlements.findOne({ _id: id });
+        if (recorded !== null) {
+          const { _id, [EXPIRY_FIELD]: _bucket, ...changes } = recorded;
+          await applySettlement(id, recorded.status, changes);
+          // The winner knows what it wrote: the PENDING order it started from plus its own
+          // settlement, unless the order is old enough for an earlier winner's record to
+          // have been swept (then an insert proves nothing and the order tells).
+          if (inserted && pending !== undefined && !mayHaveBeenSwept(pending.created_at, now))
+            return { order: toOrder({ ...toDocument(pending), ...changes }), won: true };
+        }
+        // Anyone else reads the order as the winner (and the relay) left it. A record missing
+        // after a refused insert was swept: its order settled long ago.
         const document = await orders.findOne({ _id: id });
-        return document === null ? null : { order: toOrder(document), won };
+        if (document === null) return null;
+        const order = toOrder(document);
+        return { order, won: inserted && carries(order, settlement, now) };
       }),
+
+    deleteExpiredSettlements: (now) => guarded(() => sweepSettlements(now)),
 
     findPendingAcceptedBefore: (acceptedBefore, limit) =>
       guarded(async () => {

@@ -2,14 +2,12 @@ import type { Db } from 'mongodb';
 import type { EventLease } from '../domain/order.js';
 import { isAbandoned, leaseAfter, nextLease } from '../domain/outbox-lease.js';
 import { guarded, insertOnce } from './mongo-errors.js';
+import { recordApplied, runOnce } from './schema-migrations.js';
 import { groupedOrderUpdates, ordersCollection, toOrder } from './order-documents.js';
 import type { OutboxStore, WaitingEvent } from './outbox-store.js';
 
 export const EVENT_CLAIMS_COLLECTION = 'outbox_claims';
 const OUTBOX_MARKER_MIGRATION = 'outbox-marker';
-
-const migrations = (db: Db) =>
-  db.collection<{ _id: string; applied_at: Date }>('schema_migrations');
 
 /** One granted lease generation of one event, under `<message id>/<generation>`. */
 interface EventClaimDocument {
@@ -40,27 +38,25 @@ export async function ensureOutboxIndexes(db: Db): Promise<void> {
  * (the relay's owner; the API never reads the marker); two at once do no harm.
  */
 export async function reconcileOutboxMarkers(db: Db): Promise<void> {
-  await guarded(async () => {
-    if ((await migrations(db).findOne({ _id: OUTBOX_MARKER_MIGRATION })) !== null) return;
-    const orders = ordersCollection(db);
-    await orders.updateMany(
-      { status: 'CONFIRMED', 'event.published_at': null, outbox: { $exists: false } },
-      { $set: { outbox: 'pending' } },
-    );
-    await orders.updateMany(
-      { outbox: 'pending', 'event.published_at': { $ne: null } },
-      { $unset: { outbox: '' } },
-    );
-    await orders.dropIndex('outbox').catch(() => undefined); // gone already, or never made
-    await recordOutboxMarkersReconciled(db);
-  });
+  await guarded(() =>
+    runOnce(db, OUTBOX_MARKER_MIGRATION, async () => {
+      const orders = ordersCollection(db);
+      await orders.updateMany(
+        { status: 'CONFIRMED', 'event.published_at': null, outbox: { $exists: false } },
+        { $set: { outbox: 'pending' } },
+      );
+      await orders.updateMany(
+        { outbox: 'pending', 'event.published_at': { $ne: null } },
+        { $unset: { outbox: '' } },
+      );
+      await orders.dropIndex('outbox').catch(() => undefined); // gone already, or never made
+    }),
+  );
 }
 
 /** Records that the orders of `db` carry the outbox marker (a database that began with it). */
 export async function recordOutboxMarkersReconciled(db: Db): Promise<void> {
-  await insertOnce(() =>
-    migrations(db).insertOne({ _id: OUTBOX_MARKER_MIGRATION, applied_at: new Date() }),
-  );
+  await recordApplied(db, OUTBOX_MARKER_MIGRATION);
 }
 
 /**

@@ -28,6 +28,11 @@ export interface OrderRepository {
     now: Date,
     pending?: Order,
   ): Promise<{ order: Order; won: boolean } | null>;
+  /**
+   * Removes the settlement records kept past their retention; returns how many. A record
+   * decides between concurrent runs of one order, so it is kept well beyond any run's life.
+   */
+  deleteExpiredSettlements(now: Date): Promise<number>;
   /** Orders still PENDING that were accepted before `acceptedBefore`, oldest first. */
   findPendingAcceptedBefore(
     acceptedBefore: Date,
