@@ -2,10 +2,17 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { createAmqpEventPublisher } from '../../src/shared/messaging/amqp-event-publisher.js';
 import { createAmqpLink } from '../../src/shared/messaging/amqp-link.js';
-import type { EventPublisher } from '../../src/shared/messaging/event-publisher.js';
+import {
+  UnroutableEventError,
+  type EventPublisher,
+} from '../../src/shared/messaging/event-publisher.js';
 import { eventually } from '../support/eventually.js';
-import { publisherWithListener, type EventListener } from '../support/event-listener.js';
-import { services } from '../support/services.js';
+import {
+  listenForEvents,
+  publisherWithListener,
+  type EventListener,
+} from '../support/event-listener.js';
+import { services, uniqueName } from '../support/services.js';
 import { testLogger } from '../support/test-logger.js';
 
 describe('event publisher (real RabbitMQ)', () => {
@@ -80,6 +87,61 @@ describe('event publisher (real RabbitMQ)', () => {
       Boolean,
       { what: 'the message after reconnecting' },
     );
+  });
+
+  it('when no queue is bound to receive an event, then its publish is refused as unroutable, and one bound to it later receives the next', async () => {
+    const unbound = uniqueName('test_unbound');
+    const lonely = createAmqpEventPublisher({
+      link: createAmqpLink({
+        url: services.rabbitmqUrl,
+        exchange: unbound,
+        connectionName: 'x',
+        logger: testLogger,
+      }),
+      exchange: unbound,
+      producer: 'x',
+    });
+    const event = (messageId: string) => ({
+      routingKey: 'created_order',
+      messageId,
+      correlationId: null,
+      type: 'created_order',
+      body: {},
+      timestamp: new Date(),
+    });
+    try {
+      const refused = await Promise.allSettled([
+        lonely.publish(event('a')),
+        lonely.publish(event('b')),
+      ]);
+      expect(refused.map((outcome) => outcome.status)).to.deep.equal(['rejected', 'rejected']);
+      const reasons = refused.map((outcome) =>
+        outcome.status === 'rejected' ? (outcome.reason as Error) : null,
+      );
+      expect(reasons[0]).to.be.instanceOf(UnroutableEventError);
+      expect(reasons[0]?.message).to.equal(
+        `no queue is bound to exchange ${unbound} for routing key created_order`,
+      );
+
+      const late = await listenForEvents({
+        url: services.rabbitmqUrl,
+        exchange: unbound,
+        routingKey: 'created_order',
+      });
+      try {
+        await lonely.publish(event('c'));
+        await eventually(
+          () => Promise.resolve(late.received.map((e) => e.message.properties.messageId as string)),
+          (ids) => ids.includes('c'),
+          { what: 'the event published once a queue was bound' },
+        );
+        expect(late.received).to.have.length(1);
+      } finally {
+        await late.close();
+      }
+    } finally {
+      await lonely.close();
+    }
   });
 
   it('when the broker cannot be reached, then publish rejects instead of pretending', async () => {

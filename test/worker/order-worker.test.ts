@@ -5,6 +5,8 @@ import nock from 'nock';
 import { randomUUID } from 'node:crypto';
 import { newPendingOrder } from '../../src/shared/domain/order-lifecycle.js';
 import type { Order } from '../../src/shared/domain/order.js';
+import { createAmqpEventPublisher } from '../../src/shared/messaging/amqp-event-publisher.js';
+import { createAmqpLink } from '../../src/shared/messaging/amqp-link.js';
 import type { EventPublisher } from '../../src/shared/messaging/event-publisher.js';
 import {
   createMongoConnection,
@@ -29,7 +31,11 @@ import { createRelayOutbox } from '../../src/worker/outbox/relay-outbox.js';
 import { createRecoverStrandedOrders } from '../../src/worker/recovery/recover-stranded-orders.js';
 import { createdOrderEvent } from '../../src/shared/domain/created-order-message.js';
 import { eventually } from '../support/eventually.js';
-import { publisherWithListener, type EventListener } from '../support/event-listener.js';
+import {
+  listenForEvents,
+  publisherWithListener,
+  type EventListener,
+} from '../support/event-listener.js';
 import { services, uniqueName } from '../support/services.js';
 import { testLogger } from '../support/test-logger.js';
 
@@ -348,6 +354,57 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     expect(event?.message.properties.messageId).to.equal(stored?.event?.message_id);
     expect(event?.body).to.deep.equal(stored?.event?.message);
     expect((await orders.findById(order.id))?.event?.published_at).to.be.instanceOf(Date);
+  });
+
+  it('when no queue is bound to the exchange, then the event stays in the outbox under its lease, and once a queue is bound the relay delivers it', async () => {
+    nock(USERS).get('/users/ada').once().reply(200, ADA);
+    nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
+    const exchange = uniqueName('test_unbound');
+    const unbound = createAmqpEventPublisher({
+      link: createAmqpLink({
+        url: services.rabbitmqUrl,
+        exchange,
+        connectionName: 'test',
+        logger: testLogger,
+      }),
+      exchange,
+      producer: 'order-service',
+    });
+    const leaseMs = 800;
+    try {
+      const order = await acceptOrder('ada', 'classic-box');
+      const processNothingBound = createProcessOrderUseCase({
+        ...useCaseDependencies(unbound),
+        outbox: outboxWith(leaseMs),
+        eventLeaseMs: leaseMs,
+      });
+      expect((await processNothingBound(firstAttempt(order.id)))?.status).to.equal('CONFIRMED');
+      const stored = await orders.findById(order.id);
+      expect(stored?.event?.published_at, 'counted as published').to.equal(null);
+      // Not handed back early: it would only be returned again until a queue is bound.
+      expect(stored?.event?.lease.expires_at.getTime()).to.be.above(Date.now());
+
+      const consumer = await listenForEvents({
+        url: services.rabbitmqUrl,
+        exchange,
+        routingKey: 'created_order',
+      });
+      try {
+        await new Promise((resolve) => setTimeout(resolve, leaseMs + 100));
+        expect(await relayWith(unbound, leaseMs)()).to.equal(1);
+        const [event] = await eventually(
+          () => Promise.resolve(consumer.received),
+          (events) => events.length === 1,
+          { what: 'the event once a queue is bound' },
+        );
+        expect(event?.message.properties.messageId).to.equal(stored?.event?.message_id);
+        expect((await orders.findById(order.id))?.event?.published_at).to.be.instanceOf(Date);
+      } finally {
+        await consumer.close();
+      }
+    } finally {
+      await unbound.close();
+    }
   });
 
   it('when the confirming run died holding its lease, then the relay waits for the lease to end and then publishes once', async () => {

@@ -1,11 +1,20 @@
-import type { ConfirmChannel } from 'amqplib';
+import type { ConfirmChannel, Message } from 'amqplib';
 import type { AmqpLink } from './amqp-link.js';
-import type { EventPublisher, OutgoingEvent } from './event-publisher.js';
+import {
+  UnroutableEventError,
+  type EventPublisher,
+  type OutgoingEvent,
+} from './event-publisher.js';
 
 /**
  * Publishes to a durable topic exchange over a confirm channel: a publish resolves only once
- * the broker has taken the message. A broker outage fails the publishes made during it (the
- * outbox keeps their events) and the link reconnects on the next one.
+ * the broker has taken the message and routed it to a queue. A broker outage fails the
+ * publishes made during it (the outbox keeps their events) and the link reconnects on the
+ * next one.
+ *
+ * Messages go out `mandatory`: one that no queue is bound to receive comes back as a
+ * `basic.return`, which the broker sends before that message's confirm on the same channel
+ * (docs/adr/0012). Its publish is then refused, so the event stays in the outbox.
  */
 export function createAmqpEventPublisher(options: {
   link: AmqpLink;
@@ -15,16 +24,45 @@ export function createAmqpEventPublisher(options: {
 }): EventPublisher {
   const { link, exchange, producer } = options;
   const confirmTimeoutMs = options.confirmTimeoutMs ?? 10_000;
+  /** Per channel, the message ids returned and not yet confirmed (a count: ids may repeat). */
+  const returnedOn = new WeakMap<ConfirmChannel, Map<string, number>>();
+
+  function returnsOf(channel: ConfirmChannel): Map<string, number> {
+    let returned = returnedOn.get(channel);
+    if (returned === undefined) {
+      const ids = new Map<string, number>();
+      channel.on('return', (message: Message) => {
+        const id: unknown = message.properties.messageId;
+        if (typeof id === 'string') ids.set(id, (ids.get(id) ?? 0) + 1);
+      });
+      returnedOn.set(channel, ids);
+      returned = ids;
+    }
+    return returned;
+  }
+
+  /** Whether the broker returned `messageId`, forgetting one return of it. */
+  function takeReturn(returned: Map<string, number>, messageId: string): boolean {
+    const count = returned.get(messageId) ?? 0;
+    if (count === 0) return false;
+    if (count === 1) returned.delete(messageId);
+    else returned.set(messageId, count - 1);
+    return true;
+  }
 
   function publishConfirmed(channel: ConfirmChannel, event: OutgoingEvent): Promise<void> {
+    const returned = returnsOf(channel);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new Error(`the broker did not confirm message ${event.messageId} in time`));
       }, confirmTimeoutMs);
       const settle = (error: unknown) => {
         clearTimeout(timer);
-        if (error === null || error === undefined) resolve();
-        else reject(error instanceof Error ? error : new Error('the broker refused the message'));
+        if (error !== null && error !== undefined)
+          reject(error instanceof Error ? error : new Error('the broker refused the message'));
+        else if (takeReturn(returned, event.messageId))
+          reject(new UnroutableEventError(exchange, event.routingKey));
+        else resolve();
       };
       try {
         channel.publish(
@@ -33,6 +71,7 @@ export function createAmqpEventPublisher(options: {
           Buffer.from(JSON.stringify(event.body)),
           {
             persistent: true,
+            mandatory: true,
             contentType: 'application/json',
             contentEncoding: 'utf-8',
             messageId: event.messageId,

@@ -1,6 +1,9 @@
 import type { Dependency } from '../../shared/domain/lookup-failure.js';
 import type { Order } from '../../shared/domain/order.js';
-import type { EventPublisher } from '../../shared/messaging/event-publisher.js';
+import {
+  UnroutableEventError,
+  type EventPublisher,
+} from '../../shared/messaging/event-publisher.js';
 import type { OrderRepository } from '../../shared/persistence/order-repository.js';
 import { LookupError } from '../lookups/lookup-error.js';
 import type { ResourceReader } from '../lookups/resource-reader.js';
@@ -41,7 +44,7 @@ export function countedPublisher(
       try {
         await publisher.publish(event);
       } catch (error) {
-        metrics.eventPublishFailed();
+        metrics.eventPublishFailed(error instanceof UnroutableEventError ? 'unroutable' : 'broker');
         throw error;
       }
       metrics.eventPublished();

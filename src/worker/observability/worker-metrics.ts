@@ -26,11 +26,15 @@ export interface WorkerGaugeSources {
   breakerStates(): { service: Dependency; state: 'closed' | 'open' | 'half_open'; count: number }[];
 }
 
+const PUBLISH_FAILURES = ['unroutable', 'broker'] as const;
+export type PublishFailure = (typeof PUBLISH_FAILURES)[number];
+
 export interface WorkerMetrics {
   orderFinished(order: Order): void;
   dependencyCall(service: Dependency, outcome: string, seconds: number): void;
   eventPublished(): void;
-  eventPublishFailed(): void;
+  /** `unroutable`: the broker took it but no queue was bound; `broker`: anything else. */
+  eventPublishFailed(reason: PublishFailure): void;
   strandedOrders(outcome: string, count: number): void;
 }
 
@@ -73,9 +77,11 @@ export function createWorkerMetrics(
   });
   const publishFailures = new Counter({
     name: 'event_publish_failures_total',
-    help: 'Publishes of created_order events that failed (the event stays in the outbox).',
+    help: 'Publishes of created_order events that failed (the event stays in the outbox), by reason: unroutable (no queue bound) or broker.',
+    labelNames: ['reason'] as const,
     registers,
   });
+  for (const reason of PUBLISH_FAILURES) publishFailures.inc({ reason }, 0);
   const stranded = new Counter({
     name: 'stranded_orders_recovered_total',
     help: 'PENDING orders the recovery sweep repaired, by what it did (added, retried, expired).',
@@ -139,8 +145,8 @@ export function createWorkerMetrics(
     eventPublished: () => {
       published.inc();
     },
-    eventPublishFailed: () => {
-      publishFailures.inc();
+    eventPublishFailed: (reason) => {
+      publishFailures.inc({ reason });
     },
     strandedOrders(outcome, count) {
       if (count > 0) stranded.inc({ outcome }, count);

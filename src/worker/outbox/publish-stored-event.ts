@@ -1,5 +1,8 @@
 import type { Order, OutboxEvent } from '../../shared/domain/order.js';
-import type { EventPublisher } from '../../shared/messaging/event-publisher.js';
+import {
+  UnroutableEventError,
+  type EventPublisher,
+} from '../../shared/messaging/event-publisher.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import type { OutboxStore } from '../../shared/persistence/outbox-store.js';
 
@@ -45,13 +48,29 @@ export async function publishStoredEvent(
   );
 }
 
-/** The publish failed: give the lease back so the relay can try again without waiting. */
+/**
+ * The publish failed: give the lease back so the relay can try again without waiting. An
+ * event no queue would receive keeps its lease until it runs out (OUTBOX_LEASE_MS): trying
+ * again at once would only be returned again until a consumer binds its queue.
+ */
 export async function handBackToRelay(
   deps: EventPublishing,
   orderId: Order['id'],
   event: OutboxEvent,
   error: unknown,
 ): Promise<void> {
+  if (error instanceof UnroutableEventError) {
+    deps.logger.warn(
+      {
+        orderId,
+        messageId: event.message_id,
+        exchange: error.exchange,
+        routingKey: error.routingKey,
+      },
+      'no queue is bound to receive the event; it stays in the outbox until one is',
+    );
+    return;
+  }
   deps.logger.warn(
     { err: error, orderId, messageId: event.message_id },
     'event not published yet; it stays in the outbox for the relay',
