@@ -122,12 +122,18 @@ async function main(): Promise<void> {
 
   const pools = { user: createHttpPool(), product: createHttpPool() };
   const readUser = measuredReader(
-    createUserReader(config.userServiceUrl, breakers, pools.user),
+    createUserReader(config.userServiceUrl, breakers, {
+      pool: pools.user,
+      maxBodyBytes: config.lookupMaxBodyBytes,
+    }),
     'user',
     metrics,
   );
   const productReader = measuredReader(
-    createProductReader(config.productServiceUrl, breakers, pools.product),
+    createProductReader(config.productServiceUrl, breakers, {
+      pool: pools.product,
+      maxBodyBytes: config.lookupMaxBodyBytes,
+    }),
     'product',
     metrics,
   );

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { timeoutForAttempt } from '../../src/shared/domain/attempt-timeouts.js';
+import { timeoutForAttempt, withinDeadline } from '../../src/shared/domain/attempt-timeouts.js';
 
 describe('attempt time limits', () => {
   const timeouts = { firstMs: 2000, patientMs: 75_000 };
@@ -18,5 +18,23 @@ describe('attempt time limits', () => {
       timeoutMs: 5000,
       patient: true,
     });
+  });
+
+  it('when the deadline comes before the limit, then the attempt ends at the deadline', () => {
+    expect(withinDeadline({ timeoutMs: 75_000, patient: true }, 1200)).to.deep.equal({
+      timeoutMs: 1200,
+      patient: true,
+    });
+  });
+
+  it('when the deadline is further than the limit, then the limit stands', () => {
+    expect(withinDeadline({ timeoutMs: 2000, patient: false }, 60_000)).to.deep.equal({
+      timeoutMs: 2000,
+      patient: false,
+    });
+  });
+
+  it('when the deadline has passed, then the limit is the shortest there is, never zero or less', () => {
+    expect(withinDeadline({ timeoutMs: 2000, patient: false }, -50).timeoutMs).to.equal(1);
   });
 });

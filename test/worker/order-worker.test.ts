@@ -494,6 +494,24 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     expect(failed?.failure?.message).to.match(/within 600 s of being accepted/);
   });
 
+  it('when the deadline falls during a slow lookup, then the attempt is cut at the deadline and the order FAILS with DEADLINE_EXCEEDED instead of confirming after it', async () => {
+    nock(USERS).get('/users/ada').reply(200, ADA);
+    nock(PRODUCTS).get('/products/classic-box').delay(600).reply(200, CLASSIC);
+    const nearlyLate = await acceptOrder(
+      'ada',
+      'classic-box',
+      new Date(Date.now() - DEADLINE_MS + 300),
+    );
+    const started = Date.now();
+
+    // A patient attempt (1 s in these tests) would have waited for the answer at 600 ms.
+    const settled = await processOrder({ ...firstAttempt(nearlyLate.id), number: 2 });
+    expect(settled?.status).to.equal('FAILED');
+    expect(settled?.failure?.code).to.equal('DEADLINE_EXCEEDED');
+    expect(Date.now() - started).to.be.below(600);
+    expect((await orders.findById(nearlyLate.id))?.status).to.equal('FAILED');
+  });
+
   it('when an order was stored but never queued, then the recovery sweep queues it and it settles', async () => {
     nock(USERS).get('/users/ada').reply(200, ADA);
     nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);

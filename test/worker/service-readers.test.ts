@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import nock from 'nock';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { LookupFailure } from '../../src/shared/domain/lookup-failure.js';
 import { LookupError } from '../../src/worker/lookups/lookup-error.js';
 import { createResourceBreakers } from '../../src/worker/lookups/resource-breakers.js';
@@ -28,12 +30,20 @@ async function failureOf(lookup: Promise<unknown>): Promise<LookupFailure> {
 
 describe('user and product readers (HTTP fenced by nock)', () => {
   let breakers: ReturnType<typeof createResourceBreakers>;
+  let server: Server;
+  let serverUrl: string;
 
-  before(() => {
+  before(async () => {
     nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+    server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    serverUrl = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
   });
-  after(() => {
+  after(async () => {
     nock.enableNetConnect();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   });
   beforeEach(() => {
     breakers = createResourceBreakers(relaxedBreakers, testLogger);
@@ -126,6 +136,50 @@ describe('user and product readers (HTTP fenced by nock)', () => {
       cause: 'invalid-response',
       detail: 'the body is not JSON',
     });
+  });
+
+  it('when the service answers a body without end, then the lookup stops reading at the cap and fails as invalid-response', async () => {
+    // A real server, writing as fast as the client reads, until the client hangs up.
+    let sent = 0;
+    const hungUp = new Promise<void>((resolve) => {
+      server.on('request', (_request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(16_384, 0x20);
+        const write = () => {
+          while (!response.destroyed && response.write(chunk)) sent += chunk.length;
+        };
+        response.on('drain', write);
+        response.on('close', () => {
+          resolve();
+        });
+        write();
+      });
+    });
+    const failure = await failureOf(
+      createProductReader(serverUrl, breakers, { maxBodyBytes: 65_536 })('huge', patient, null),
+    );
+    expect(failure).to.deep.equal({
+      dependency: 'product',
+      resource: 'huge',
+      cause: 'invalid-response',
+      detail: 'the body is longer than 65536 bytes',
+    });
+    await hungUp;
+    // Dropped as soon as it passed the cap: what was sent is the cap plus socket buffers.
+    expect(sent).to.be.below(4 * 1_048_576);
+  });
+
+  it('when a body is within the cap, then it is read whole', async () => {
+    const name = 'x'.repeat(60_000);
+    nock(PRODUCTS)
+      .get('/products/big')
+      .reply(200, { name: name.slice(0, 200), price: 1, notes: name });
+    const product = await createProductReader(PRODUCTS, breakers, { maxBodyBytes: 65_536 })(
+      'big',
+      quick,
+      null,
+    );
+    expect(product.price).to.equal(1);
   });
 
   it('when the user has no last name, then the failure is invalid-response naming the field', async () => {

@@ -76,6 +76,7 @@ const workerSchema = commonSchema.extend({
   WORKER_CONCURRENCY: positiveInt.default(1000),
   LOOKUP_TIMEOUT_MS: positiveInt.default(2000),
   LOOKUP_PATIENT_TIMEOUT_MS: positiveInt.default(75_000),
+  LOOKUP_MAX_BODY_BYTES: positiveInt.default(65_536),
   BREAKER_ERROR_THRESHOLD_PERCENT: percent.default(50),
   BREAKER_VOLUME_THRESHOLD: positiveInt.default(10),
   BREAKER_RESET_TIMEOUT_MS: positiveInt.default(10_000),
@@ -180,6 +181,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv) {
       firstMs: parsed.LOOKUP_TIMEOUT_MS,
       patientMs: parsed.LOOKUP_PATIENT_TIMEOUT_MS,
     },
+    lookupMaxBodyBytes: parsed.LOOKUP_MAX_BODY_BYTES,
     breaker: {
       errorThresholdPercentage: parsed.BREAKER_ERROR_THRESHOLD_PERCENT,
       volumeThreshold: parsed.BREAKER_VOLUME_THRESHOLD,

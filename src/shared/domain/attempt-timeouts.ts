@@ -22,3 +22,11 @@ export function timeoutForAttempt(
   }
   return { timeoutMs: timeouts.patientMs, patient: true };
 }
+
+/**
+ * The attempt's limit, cut short where the order's deadline comes first (`msLeft` until it):
+ * no attempt may outlast the deadline, which is a hard bound on how long an order is PENDING.
+ */
+export function withinDeadline(limit: AttemptTimeout, msLeft: number): AttemptTimeout {
+  return { ...limit, timeoutMs: Math.max(1, Math.min(limit.timeoutMs, msLeft)) };
+}

@@ -18,6 +18,15 @@ export function isPastDeadline(
   return now.getTime() >= deadlineOf(order, deadlineMs).getTime();
 }
 
+/** Milliseconds from `now` until the order's deadline; zero or less once it has passed. */
+export function msUntilDeadline(
+  order: Pick<Order, 'created_at'>,
+  now: Date,
+  deadlineMs: number,
+): number {
+  return deadlineOf(order, deadlineMs).getTime() - now.getTime();
+}
+
 export function deadlineFailure(
   order: Pick<Order, 'created_at'>,
   deadlineMs: number,

@@ -2,6 +2,7 @@ import type { AttemptTimeout } from '../../shared/domain/attempt-timeouts.js';
 import type { HttpPool } from './http-pool.js';
 import type { Dependency } from '../../shared/domain/lookup-failure.js';
 import { LookupError } from './lookup-error.js';
+import { readCapped } from './read-capped.js';
 
 export interface LookupTarget {
   dependency: Dependency;
@@ -11,19 +12,24 @@ export interface LookupTarget {
   requestId: string | null;
   /** The service's keep-alive connections; the runtime's shared ones when absent. */
   pool?: HttpPool | undefined;
+  /** The longest body read; a longer one is an invalid response. */
+  maxBodyBytes: number;
 }
+
+/** Users and products are a few hundred bytes; anything near this is not one of them. */
+export const DEFAULT_MAX_BODY_BYTES = 65_536;
 
 /**
  * One GET that turns every way an HTTP call can go wrong into a classified LookupError.
  * Uses the runtime's fetch over the service's undici pool; the whole exchange, headers and
- * body, is bounded by the attempt's time limit.
+ * body, is bounded by the attempt's time limit, and the body by `maxBodyBytes`.
  */
 export async function getJson(target: LookupTarget, limit: AttemptTimeout): Promise<unknown> {
   const { dependency, resource } = target;
   const signal = AbortSignal.timeout(limit.timeoutMs);
 
   let response: Response;
-  let text: string;
+  let text: string | null;
   try {
     // identity: the bodies are a few hundred bytes, and fetch would otherwise ask for gzip,
     // which cost the worker a tenth of its CPU to inflate (and the services to deflate).
@@ -37,7 +43,7 @@ export async function getJson(target: LookupTarget, limit: AttemptTimeout): Prom
       headers,
       ...(target.pool === undefined ? {} : { dispatcher: target.pool }),
     });
-    text = await response.text();
+    text = await readCapped(response, target.maxBodyBytes);
   } catch (error) {
     // Headers and body share the one time limit; either can time out or break.
     throw signal.aborted
@@ -53,6 +59,14 @@ export async function getJson(target: LookupTarget, limit: AttemptTimeout): Prom
   if (response.status === 404) throw new LookupError({ dependency, resource, cause: 'not-found' });
   if (!response.ok) {
     throw new LookupError({ dependency, resource, cause: 'http-error', status: response.status });
+  }
+  if (text === null) {
+    throw new LookupError({
+      dependency,
+      resource,
+      cause: 'invalid-response',
+      detail: `the body is longer than ${target.maxBodyBytes} bytes`,
+    });
   }
   try {
     return JSON.parse(text) as unknown;

@@ -1,10 +1,16 @@
 import { z } from 'zod';
 import type { Dependency } from '../../shared/domain/lookup-failure.js';
 import type { AttemptTimeout } from '../../shared/domain/attempt-timeouts.js';
-import { getJson } from './get-json.js';
+import { DEFAULT_MAX_BODY_BYTES, getJson } from './get-json.js';
 import type { HttpPool } from './http-pool.js';
 import { LookupError } from './lookup-error.js';
 import type { ResourceBreakers } from './resource-breakers.js';
+
+/** How a reader talks to its service: over its own pool, reading at most so many bytes. */
+export interface HttpOptions {
+  pool?: HttpPool | undefined;
+  maxBodyBytes?: number | undefined;
+}
 
 /**
  * Reads one resource by id from a service, through its breaker, into a checked shape;
@@ -22,7 +28,7 @@ export function createResourceReader<T>(options: {
   collection: string;
   schema: z.ZodType<T>;
   breakers: ResourceBreakers;
-  pool?: HttpPool | undefined;
+  http?: HttpOptions | undefined;
 }): ResourceReader<T> {
   const { dependency, schema, breakers } = options;
   const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
@@ -31,7 +37,14 @@ export function createResourceReader<T>(options: {
     breakers.run(dependency, id, async () => {
       const url = new URL(`${options.collection}/${encodeURIComponent(id)}`, base);
       const body = await getJson(
-        { dependency, resource: id, url, requestId, pool: options.pool },
+        {
+          dependency,
+          resource: id,
+          url,
+          requestId,
+          pool: options.http?.pool,
+          maxBodyBytes: options.http?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        },
         limit,
       );
       const parsed = schema.safeParse(body);

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Product, UserProfile } from '../../shared/domain/order-details.js';
-import { createResourceReader, type ResourceReader } from './resource-reader.js';
-import type { HttpPool } from './http-pool.js';
+import { createResourceReader, type HttpOptions, type ResourceReader } from './resource-reader.js';
 import type { ResourceBreakers } from './resource-breakers.js';
 
 const name = z.string().trim().min(1).max(200);
@@ -19,7 +18,7 @@ const productSchema = z
 export function createUserReader(
   baseUrl: string,
   breakers: ResourceBreakers,
-  pool?: HttpPool,
+  http?: HttpOptions,
 ): ResourceReader<UserProfile> {
   return createResourceReader({
     dependency: 'user',
@@ -27,7 +26,7 @@ export function createUserReader(
     collection: 'users',
     schema: userSchema,
     breakers,
-    pool,
+    http,
   });
 }
 
@@ -35,7 +34,7 @@ export function createUserReader(
 export function createProductReader(
   baseUrl: string,
   breakers: ResourceBreakers,
-  pool?: HttpPool,
+  http?: HttpOptions,
 ): ResourceReader<Product> {
   return createResourceReader({
     dependency: 'product',
@@ -43,6 +42,6 @@ export function createProductReader(
     collection: 'products',
     schema: productSchema,
     breakers,
-    pool,
+    http,
   });
 }

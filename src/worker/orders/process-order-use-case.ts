@@ -1,11 +1,19 @@
 import { createdOrderEvent } from '../../shared/domain/created-order-message.js';
 import { decideAfterLookupFailures } from '../../shared/domain/lookup-failure.js';
 import { hasUnpublishedEvent, type Settlement } from '../../shared/domain/order-lifecycle.js';
-import { deadlineFailure, isPastDeadline } from '../../shared/domain/order-deadline.js';
+import {
+  deadlineFailure,
+  isPastDeadline,
+  msUntilDeadline,
+} from '../../shared/domain/order-deadline.js';
 import { hasTimeToPublish } from '../../shared/domain/outbox-lease.js';
 import type { Order, OrderDetails, OrderFailure } from '../../shared/domain/order.js';
 import type { OrderRepository } from '../../shared/persistence/order-repository.js';
-import { timeoutForAttempt, type AttemptTimeouts } from '../../shared/domain/attempt-timeouts.js';
+import {
+  timeoutForAttempt,
+  withinDeadline,
+  type AttemptTimeouts,
+} from '../../shared/domain/attempt-timeouts.js';
 import {
   handBackToRelay,
   publishStoredEvent,
@@ -29,8 +37,8 @@ type Settled = { order: Order; won: boolean };
 
 /**
  * Takes a PENDING order to its final state and gets its event to the broker:
- * find the order (or take the one the job carries) → (past its deadline: fail) look up user and product → confirm (with its
- * event) or fail → publish. Every step is safe to repeat: a rerun skips what is done, and an
+ * find the order (or take the one the job carries) → (past its deadline: fail) look up user
+ * and product, within the deadline → confirm (with its event) or fail → publish. Every step is safe to repeat: a rerun skips what is done, and an
  * event this run could not publish is left to the outbox relay.
  */
 export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
@@ -57,6 +65,13 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
 
   function confirm(order: Order, details: OrderDetails): Promise<Settled> {
     const now = deps.clock();
+    // The deadline is a hard bound: details found after it come too late.
+    if (isPastDeadline(order, now, deps.deadlineMs))
+      return settle(
+        order,
+        { status: 'FAILED', failure: deadlineFailure(order, deps.deadlineMs) },
+        now,
+      );
     const event = createdOrderEvent(order, details, {
       messageId: deps.newMessageId(),
       producer: deps.producer,
@@ -71,9 +86,15 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
   }
 
   async function enrich(order: Order, attempt: OrderAttempt): Promise<Settled> {
-    const limit = timeoutForAttempt(attempt.number, deps.lookupTimeouts);
+    const limit = withinDeadline(
+      timeoutForAttempt(attempt.number, deps.lookupTimeouts),
+      msUntilDeadline(order, deps.clock(), deps.deadlineMs),
+    );
     const outcome = await lookUpOrderDetails(order, attempt.known, deps, limit);
     if (outcome.found) return confirm(order, outcome.details);
+    // No retry can begin before the deadline any more: the order fails now, not a backoff later.
+    if (isPastDeadline(order, deps.clock(), deps.deadlineMs))
+      return fail(order, deadlineFailure(order, deps.deadlineMs));
 
     const decision = decideAfterLookupFailures(outcome.failures, attempt);
     if (decision.action === 'fail') return fail(order, decision.failure);
