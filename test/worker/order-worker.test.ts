@@ -573,6 +573,78 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     }
   });
 
+  /**
+   * `live` PENDING orders with waiting jobs on a queue no worker takes from, and `stranded`
+   * newer ones with no job (stored while Redis was away); then `check` with a sweep over it.
+   */
+  async function withBacklog(
+    live: number,
+    stranded: number,
+    check: (
+      sweepWith: (maxPages?: number) => ReturnType<typeof createRecoverStrandedOrders>,
+      stranded: Order[],
+      idle: OrderQueue,
+    ) => Promise<void>,
+  ) {
+    const idleName = uniqueName('test_idle');
+    const idle = createOrderQueue({ name: idleName, connection: redis, retry });
+    try {
+      const older = await Promise.all(
+        Array.from({ length: live }, () =>
+          acceptOrder('ada', 'family-box', new Date(Date.now() - 120_000)),
+        ),
+      );
+      await Promise.all(older.map((order) => idle.enqueue(order)));
+      const newer = await Promise.all(
+        Array.from({ length: stranded }, () =>
+          acceptOrder('ada', 'classic-box', new Date(Date.now() - 60_000)),
+        ),
+      );
+      const sweepWith = (maxPages?: number) =>
+        createRecoverStrandedOrders({
+          orders,
+          queue: idle,
+          staleAfterMs: 50_000,
+          deadlineMs: DEADLINE_MS,
+          batchSize: 500,
+          maxPages,
+          clock: () => new Date(),
+          logger: testLogger,
+        });
+      await check(sweepWith, newer, idle);
+      // Settled, so later sweeps in this file do not meet them.
+      const failure = { code: 'TEST', message: 'backlog of a sweep test' };
+      await Promise.all(
+        [...older, ...newer].map((order) =>
+          orders.settle(order.id, { status: 'FAILED', failure }, new Date()),
+        ),
+      );
+    } finally {
+      const inspector = new Queue(idleName, { connection: redis });
+      await inspector.obliterate({ force: true });
+      await inspector.close();
+      await idle.close();
+    }
+  }
+
+  it('when 600 older PENDING orders have live jobs, then one sweep still queues the 20 stored while Redis was away', async () => {
+    await withBacklog(600, 20, async (sweepWith, stranded, idle) => {
+      expect(await sweepWith()()).to.deep.include({ added: 20, present: 600, expired: 0 });
+      const queued = await Promise.all(stranded.map((order) => idle.ensureQueued(order)));
+      expect(queued).to.deep.equal(stranded.map(() => 'present'));
+    });
+  });
+
+  it('when a pass reaches its page limit, then the next pass goes on after the last order it saw', async () => {
+    await withBacklog(600, 20, async (sweepWith) => {
+      const sweep = sweepWith(1);
+      expect(await sweep()).to.deep.include({ added: 0, present: 500 });
+      expect(await sweep()).to.deep.include({ added: 20, present: 100 });
+      // At the end it starts over from the oldest.
+      expect(await sweep()).to.deep.include({ added: 0, present: 500 });
+    });
+  });
+
   it('when a stranded order is past its deadline, then the sweep FAILS it with DEADLINE_EXCEEDED', async () => {
     const expired = await acceptOrder('ada', 'classic-box', new Date(Date.now() - 120_000));
 

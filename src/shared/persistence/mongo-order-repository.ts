@@ -17,7 +17,7 @@ import {
   toOrder,
   type OrderDocument,
 } from './order-documents.js';
-import type { OrderRepository } from './order-repository.js';
+import type { OrderPosition, OrderRepository } from './order-repository.js';
 import { recordApplied, runOnce } from './schema-migrations.js';
 
 /** The final state an order takes, recorded once under the order's id. */
@@ -66,6 +66,14 @@ function carries(order: Order, settlement: Settlement, now: Date): boolean {
   return (
     settlement.status !== 'CONFIRMED' || order.event?.message_id === settlement.event.message_id
   );
+}
+
+/** Orders past `position` in (created_at, _id) order: before it (`$lt`) or after it (`$gt`). */
+function beyond(position: OrderPosition, direction: '$lt' | '$gt'): Filter<OrderDocument>[] {
+  return [
+    { created_at: { [direction]: position.created_at } },
+    { created_at: position.created_at, _id: { [direction]: position.id } },
+  ];
 }
 
 /** The indexes every query here relies on; creating an existing index is a no-op. */
@@ -158,12 +166,7 @@ export function createMongoOrderRepository(
         const filter: Filter<OrderDocument> = {};
         if (userId !== undefined) filter.user_id = userId;
         if (status !== undefined) filter.status = status;
-        if (after !== null) {
-          filter.$or = [
-            { created_at: { $lt: after.created_at } },
-            { created_at: after.created_at, _id: { $lt: after.id } },
-          ];
-        }
+        if (after !== null) filter.$or = beyond(after, '$lt');
         const documents = await orders
           .find(filter)
           .sort({ created_at: -1, _id: -1 })
@@ -202,14 +205,16 @@ export function createMongoOrderRepository(
 
     deleteExpiredSettlements: (now) => guarded(() => sweepSettlements(now)),
 
-    findPendingAcceptedBefore: (acceptedBefore, limit) =>
+    findPendingAcceptedBefore: (acceptedBefore, limit, after = null) =>
       guarded(async () => {
+        const filter: Filter<OrderDocument> = {
+          status: 'PENDING',
+          created_at: { $lt: acceptedBefore },
+        };
+        if (after !== null) filter.$or = beyond(after, '$gt');
         const documents = await orders
-          .find(
-            { status: 'PENDING', created_at: { $lt: acceptedBefore } },
-            { projection: { _id: 1, created_at: 1, request_id: 1 } },
-          )
-          .sort({ created_at: 1 })
+          .find(filter, { projection: { _id: 1, created_at: 1, request_id: 1 } })
+          .sort({ created_at: 1, _id: 1 })
           .limit(limit)
           .toArray();
         return documents.map(({ _id, created_at, request_id }) => ({

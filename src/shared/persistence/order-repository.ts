@@ -1,11 +1,17 @@
 import type { Settlement } from '../domain/order-lifecycle.js';
 import type { Order, OrderStatus } from '../domain/order.js';
 
+/** Where an order stands in (created_at, id) order: where a page ends and the next begins. */
+export interface OrderPosition {
+  created_at: Date;
+  id: string;
+}
+
 /** One page of orders, newest first: those after `after` in (created_at, id) order. */
 export interface OrderPage {
   userId?: string;
   status?: OrderStatus;
-  after: { created_at: Date; id: string } | null;
+  after: OrderPosition | null;
   limit: number;
 }
 
@@ -33,10 +39,14 @@ export interface OrderRepository {
    * decides between concurrent runs of one order, so it is kept well beyond any run's life.
    */
   deleteExpiredSettlements(now: Date): Promise<number>;
-  /** Orders still PENDING that were accepted before `acceptedBefore`, oldest first. */
+  /**
+   * Orders still PENDING that were accepted before `acceptedBefore`, oldest first (by
+   * acceptance time, then id), after `after` when given: one page of at most `limit`.
+   */
   findPendingAcceptedBefore(
     acceptedBefore: Date,
     limit: number,
+    after?: OrderPosition | null,
   ): Promise<Pick<Order, 'id' | 'created_at' | 'request_id'>[]>;
 }
 

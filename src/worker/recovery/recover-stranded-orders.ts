@@ -1,7 +1,7 @@
 import { deadlineFailure, isPastDeadline } from '../../shared/domain/order-deadline.js';
 import type { Order } from '../../shared/domain/order.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import type { OrderRepository } from '../../shared/persistence/order-repository.js';
+import type { OrderPosition, OrderRepository } from '../../shared/persistence/order-repository.js';
 import type { OrderQueue, QueueRepair } from '../../shared/queue/order-queue.js';
 
 export interface RecoveryDependencies {
@@ -11,12 +11,18 @@ export interface RecoveryDependencies {
   staleAfterMs: number;
   /** How long after acceptance an order may stay PENDING (ORDER_DEADLINE). */
   deadlineMs: number;
+  /** PENDING orders read per page. */
   batchSize: number;
+  /** Pages one pass reads at most; the next pass goes on from where it stopped. */
+  maxPages?: number;
   clock: () => Date;
   logger: Logger;
 }
 
 type Outcome = QueueRepair | 'expired';
+
+/** With pages of 500, a pass checks up to 10,000 PENDING orders. */
+const DEFAULT_MAX_PAGES = 20;
 
 /**
  * A PENDING order can be stranded: Redis refused its job at accept, Redis lost it, or its job
@@ -24,6 +30,11 @@ type Outcome = QueueRepair | 'expired';
  * picked up and repairs each: past its deadline it is FAILED with DEADLINE_EXCEEDED;
  * otherwise its job is added, or run again if it had ended. A live job is left alone.
  * Every step is safe with several workers sweeping at once.
+ *
+ * A pass pages through every stale PENDING order, not just the oldest page: a burst of slow
+ * orders with live jobs must not hide a stranded one behind it. Past `maxPages` it stops,
+ * and the next pass resumes after the last order it saw, starting over once it reaches the
+ * end, so any backlog is covered within a few passes at a bounded cost each.
  */
 export function createRecoverStrandedOrders(deps: RecoveryDependencies) {
   const { orders, queue, clock, logger } = deps;
@@ -44,14 +55,26 @@ export function createRecoverStrandedOrders(deps: RecoveryDependencies) {
     return 'expired';
   }
 
+  /** Where the last pass stopped when it had more to read; null: start from the oldest. */
+  let resumeAfter: OrderPosition | null = null;
+
   return async function recoverStrandedOrders(): Promise<Record<Outcome, number>> {
     const now = clock();
-    const stale = await orders.findPendingAcceptedBefore(
-      new Date(now.getTime() - deps.staleAfterMs),
-      deps.batchSize,
-    );
+    const acceptedBefore = new Date(now.getTime() - deps.staleAfterMs);
     const counts: Record<Outcome, number> = { added: 0, retried: 0, present: 0, expired: 0 };
-    for (const order of stale) counts[await recover(order, now)]++;
+    let after = resumeAfter;
+    resumeAfter = null;
+    for (let page = 0; page < (deps.maxPages ?? DEFAULT_MAX_PAGES); page++) {
+      const stale = await orders.findPendingAcceptedBefore(acceptedBefore, deps.batchSize, after);
+      for (const order of stale) counts[await recover(order, now)]++;
+      const last = stale.at(-1);
+      if (stale.length < deps.batchSize || last === undefined) {
+        after = null;
+        break;
+      }
+      after = { created_at: last.created_at, id: last.id };
+    }
+    resumeAfter = after;
     if (counts.added + counts.retried + counts.expired > 0)
       logger.info({ ...counts }, 'stranded PENDING orders recovered');
     return counts;
