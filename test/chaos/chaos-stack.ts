@@ -20,7 +20,7 @@ export class ChaosStack {
   apiUrl = '';
   workers: RunningProcess[] = [];
   private readonly mongo = new MongoClient(services.mongoUrl);
-  listener!: DurableListener;
+  listener: DurableListener | undefined;
 
   constructor(name: string, overrides: Record<string, string> = {}) {
     this.env = {
@@ -35,16 +35,22 @@ export class ChaosStack {
     };
   }
 
-  async start(): Promise<this> {
+  /** The consumer first (unless `bound` is false: nothing receives events yet), then API and worker. */
+  async start({ bound = true } = {}): Promise<this> {
+    if (bound) await this.bindConsumer();
+    await this.startApi();
+    await this.startWorker();
+    return this;
+  }
+
+  /** The downstream consumer: a durable queue bound to the stack's exchange. */
+  async bindConsumer(): Promise<void> {
     this.listener = await listenDurably({
       url: services.rabbitmqUrl,
       exchange: this.env.ORDERS_EXCHANGE ?? 'orders',
       queue: `${this.env.ORDERS_EXCHANGE ?? 'orders'}_consumer`,
       routingKey: 'created_order',
     });
-    await this.startApi();
-    await this.startWorker();
-    return this;
   }
 
   async startApi(): Promise<void> {
@@ -100,6 +106,11 @@ export class ChaosStack {
     return [...waiting, ...claims];
   }
 
+  /** What the consumer received so far; nothing while none is bound. */
+  deliveries(): DurableListener['deliveries'] {
+    return this.listener?.deliveries ?? [];
+  }
+
   /** Jobs not picked up by a worker yet. */
   waitingJobs(): Promise<number> {
     return waitingJobs(this.env.QUEUE_NAME ?? '');
@@ -107,7 +118,7 @@ export class ChaosStack {
 
   async stop(): Promise<void> {
     await Promise.allSettled([this.api.stop(), ...this.workers.map((worker) => worker.stop())]);
-    await this.listener.close().catch(() => undefined);
+    await this.listener?.close().catch(() => undefined);
     await this.mongo.db(this.env.MONGO_DB).dropDatabase();
     await this.mongo.close();
     await dropQueue(this.env.QUEUE_NAME ?? '');
@@ -216,14 +227,14 @@ export async function settle(stack: ChaosStack, sent: Sent, timeoutMs: number): 
     { timeoutMs, intervalMs: 500, what: 'every stored order to be final' },
   ).catch(() => stack.statuses());
   const confirmed = [...statuses].filter(([, status]) => status === 'CONFIRMED').map(([id]) => id);
-  const seen = () => new Set(stack.listener.deliveries.map((delivery) => delivery.orderId));
+  const seen = () => new Set(stack.deliveries().map((delivery) => delivery.orderId));
   await eventually(
     () => Promise.resolve(seen()),
     (orders) => confirmed.every((id) => orders.has(id)),
     { timeoutMs: 30_000, intervalMs: 250, what: 'an event for every confirmed order' },
   ).catch(() => undefined);
   await sleep(1000); // late duplicates, if any, show up now
-  const deliveries = stack.listener.deliveries;
+  const deliveries = stack.deliveries();
   const unique = new Set(deliveries.map((delivery) => delivery.messageId));
   const orders = seen();
   const confirmedSet = new Set(confirmed);

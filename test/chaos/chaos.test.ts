@@ -82,6 +82,36 @@ describe('fault injection (real services, API and worker as processes)', functio
     expect(tally.sent).to.equal(200);
   });
 
+  it('when no queue is bound to the exchange, then the confirmed orders keep their events in the outbox, and a consumer that binds later receives every one', async () => {
+    stack = await new ChaosStack('unbound').start({ bound: false });
+    const sent = await sendOrders(stack.apiUrl, 40);
+    const running = stack;
+    await eventually(
+      async () => [...(await running.statuses(sent.accepted)).values()],
+      (statuses) => statuses.length === 40 && statuses.every((status) => status === 'CONFIRMED'),
+      { timeoutMs: 30_000, what: 'every order to confirm with nothing bound' },
+    );
+    await sleep(1000); // every first publish has been returned by now
+    const waiting = (await stack.unpublishedEvents()).filter((entry) =>
+      sent.accepted.includes((entry as { _id: string })._id),
+    );
+    expect(waiting, 'events kept, not counted as published').to.have.length(40);
+    const returned = stack.workers.flatMap((worker) =>
+      worker.logs.filter(
+        (line) =>
+          line.msg ===
+          'no queue is bound to receive the event; it stays in the outbox until one is',
+      ),
+    );
+    expect(returned.length, 'warnings about unroutable events').to.be.at.least(40);
+
+    await stack.bindConsumer();
+    const tally = await settle(stack, sent, 60_000);
+    report('nothing bound, then a consumer', tally, sent.refused);
+    expectNothingLost(tally);
+    expect(tally.duplicates).to.equal(0);
+  });
+
   it('when Redis is cut during accepts, then the API still answers 202 and the stranded orders are queued after it returns', async () => {
     proxy = await startTcpProxy(hostPort(services.redisUrl));
     stack = await new ChaosStack('redis', { REDIS_URL: proxy.url('redis') }).start();
