@@ -174,9 +174,9 @@ start_redis() {
   fi
   log "starting Redis"
   mkdir -p "$SERVICES_DIR/redis"
-  # Throwaway test data: no RDB snapshots, no AOF.
+  # Throwaway test data: no RDB snapshots, no AOF. Never evicting, as BullMQ needs.
   redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" \
-    --save "" --appendonly no \
+    --save "" --appendonly no --maxmemory-policy noeviction \
     --dir "$SERVICES_DIR/redis" \
     --logfile "$LOG_DIR/redis.log" --pidfile "$SERVICES_DIR/redis.pid"
   wait_until Redis "$LOG_DIR/redis.log" redis_ready

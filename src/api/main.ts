@@ -17,6 +17,7 @@ import {
 import { createLogger } from '../shared/observability/logger.js';
 import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
 import { countMongoCommands } from '../shared/observability/mongo-command-metrics.js';
+import { watchEvictionPolicy } from '../shared/observability/redis-eviction-policy.js';
 import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
 import {
   createMongoIdempotencyStore,
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
   const mongo = createMongoConnection(config.mongo);
   countMongoCommands(mongo.client, registry);
   const redis = createRedisConnection(config.redis.url, 'producer');
+  watchEvictionPolicy(redis, registry, logger);
   redis.on('error', (error) => {
     logger.warn({ err: error }, 'redis connection error');
   });

@@ -17,6 +17,7 @@ import {
 import { createLogger } from '../shared/observability/logger.js';
 import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
 import { countMongoCommands } from '../shared/observability/mongo-command-metrics.js';
+import { watchEvictionPolicy } from '../shared/observability/redis-eviction-policy.js';
 import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
 import {
   bucketLegacySettlements,
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
   redisCommands.on('error', () => {
     // Surfaces as failed commands (sweep, readiness); the connection retries by itself.
   });
+  watchEvictionPolicy(redisCommands, registry, logger);
   const broker = createAmqpLink({
     url: config.rabbitmq.url,
     exchange: config.rabbitmq.exchange,

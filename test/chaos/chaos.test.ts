@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../support/eventually.js';
 import { services } from '../support/services.js';
@@ -126,6 +127,36 @@ describe('fault injection (real services, API and worker as processes)', functio
     report('redis cut', tally, sent.refused);
     expect(during.accepted, 'accepted while Redis was away').to.have.length(100);
     expectNothingLost(tally);
+  });
+
+  it('when Redis loses its data mid-burst (FLUSHALL), then the sweep queues the PENDING orders again and every accepted order ends final with its event', async () => {
+    stack = await new ChaosStack('flushall').start();
+    const [worker] = stack.workers;
+    const burst = sendOrders(stack.apiUrl, 200);
+    await eventually(
+      () =>
+        Promise.resolve(
+          worker?.logs.filter((line) => line.msg === 'order state changed').length ?? 0,
+        ),
+      (settled) => settled >= 30,
+      { timeoutMs: 30_000, what: 'the worker to be mid-burst' },
+    );
+    const redis = new Redis(services.redisUrl);
+    try {
+      await redis.flushall();
+    } finally {
+      redis.disconnect();
+    }
+    const after = await sendOrders(stack.apiUrl, 50);
+    const sent = merge(await burst, after);
+    const tally = await settle(stack, sent, 90_000);
+    report('redis FLUSHALL', tally, sent.refused);
+    expectNothingLost(tally);
+    expect(tally.sent).to.equal(250);
+    const requeued = stack.workers.flatMap((process) =>
+      process.logs.filter((line) => line.msg === 'stranded PENDING orders recovered'),
+    );
+    expect(requeued.length, 'sweeps that queued lost jobs again').to.be.at.least(1);
   });
 
   it('when the MongoDB-protocol server is cut, then POST answers 503 with Retry-After, readiness names it, and all accepted orders finish after it returns', async () => {

@@ -12,7 +12,14 @@ const required = z.boolean().meta({
 
 export const dependencyCheckSchema = z
   .discriminatedUnion('status', [
-    z.object({ status: z.literal('up'), required }),
+    z.object({
+      status: z.literal('up'),
+      required,
+      warning: z.string().optional().meta({
+        description:
+          'It answers, but runs in a way that puts the service at risk (e.g. a Redis eviction policy other than noeviction).',
+      }),
+    }),
     z.object({
       status: z.literal('down'),
       required,

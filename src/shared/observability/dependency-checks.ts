@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import type { Redis } from 'ioredis';
+import { evictionWarning, readEvictionPolicy } from '../queue/eviction-policy.js';
 
 /**
  * One thing a process talks to, and how to tell whether it answers. A required one is needed
@@ -9,7 +10,10 @@ import type { Redis } from 'ioredis';
 export interface DependencyCheck {
   name: string;
   required: boolean;
+  /** Rejects when the dependency does not answer. */
   check(): Promise<void>;
+  /** Once it answered: something wrong with how it runs, which does not stop the work. */
+  warning?(): Promise<string | null>;
 }
 
 export function mongoCheck(db: Db, required: boolean): DependencyCheck {
@@ -22,6 +26,7 @@ export function mongoCheck(db: Db, required: boolean): DependencyCheck {
   };
 }
 
+/** Redis answers; a `maxmemory-policy` under which it may evict jobs is named as a warning. */
 export function redisCheck(redis: Redis, required: boolean): DependencyCheck {
   return {
     name: 'redis',
@@ -29,6 +34,7 @@ export function redisCheck(redis: Redis, required: boolean): DependencyCheck {
     check: async () => {
       await redis.ping();
     },
+    warning: async () => evictionWarning(await readEvictionPolicy(redis)),
   };
 }
 

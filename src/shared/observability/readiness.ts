@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DependencyCheck } from './dependency-checks.js';
 
 export type CheckResult = { required: boolean } & (
-  { status: 'up' } | { status: 'down'; error: string }
+  { status: 'up'; warning?: string } | { status: 'down'; error: string }
 );
 
 /**
@@ -18,13 +18,13 @@ export interface Readiness {
 
 async function run(check: DependencyCheck, timeoutMs: number): Promise<CheckResult> {
   try {
-    await Promise.race([
-      check.check(),
+    const warning = await Promise.race([
+      check.check().then(() => check.warning?.() ?? null),
       sleep(timeoutMs, undefined, { ref: false }).then(() => {
         throw new Error(`no answer within ${timeoutMs} ms`);
       }),
     ]);
-    return { required: check.required, status: 'up' };
+    return { required: check.required, status: 'up', ...(warning === null ? {} : { warning }) };
   } catch (error) {
     return {
       required: check.required,
