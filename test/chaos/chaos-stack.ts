@@ -106,6 +106,17 @@ export class ChaosStack {
     return [...waiting, ...claims];
   }
 
+  /** Orders whose event the consumer has, and whose publish is still not recorded. */
+  async deliveredButUnrecorded(): Promise<number> {
+    const delivered = new Set(this.deliveries().map((delivery) => delivery.orderId));
+    const unrecorded = await this.mongo
+      .db(this.env.MONGO_DB)
+      .collection<{ _id: string }>('orders')
+      .find({ status: 'CONFIRMED', 'event.published_at': null }, { projection: { _id: 1 } })
+      .toArray();
+    return unrecorded.filter((order) => delivered.has(order._id)).length;
+  }
+
   /** What the consumer received so far; nothing while none is bound. */
   deliveries(): DurableListener['deliveries'] {
     return this.listener?.deliveries ?? [];
