@@ -32,10 +32,13 @@ import { createRedisConnection } from '../shared/queue/redis-connection.js';
 import { createApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
 import { createCreateOrderUseCase } from './orders/create-order-use-case.js';
+import { limitServer } from './http/server-limits.js';
 import { createGetOrderUseCase } from './orders/get-order-use-case.js';
 import { createListOrdersUseCase } from './orders/list-orders-use-case.js';
 
 const KEY_SWEEP_INTERVAL_MS = 10 * 60_000;
+/** Capped by the kernel's net.core.somaxconn (4096 on current Linux). */
+const LISTEN_BACKLOG = 4096;
 
 /** Composition root of the API: reads config, builds every dependency, listens. */
 async function main(): Promise<void> {
@@ -98,7 +101,11 @@ async function main(): Promise<void> {
     clock: () => new Date(),
     logger,
   });
-  const getOrder = createGetOrderUseCase({ orders, settlements });
+  const getOrder = createGetOrderUseCase({
+    orders,
+    settlements,
+    maxWaiters: config.longPollMaxWaiters,
+  });
   const listOrders = createListOrdersUseCase({ orders });
   let stopping = false;
   const app = createApp({
@@ -120,7 +127,8 @@ async function main(): Promise<void> {
     logger,
   });
 
-  const server: Server = app.listen(config.port, () => {
+  // A deep accept queue: a burst of new connections waits in it instead of retrying its SYN.
+  const server: Server = app.listen({ port: config.port, backlog: LISTEN_BACKLOG }, () => {
     const address = server.address();
     logger.info(
       {
@@ -130,6 +138,7 @@ async function main(): Promise<void> {
       'api listening',
     );
   });
+  limitServer(server, { maxConnections: config.httpMaxConnections });
 
   const background = new AbortController();
   void runPeriodically(() => idempotencyKeys.deleteExpired(new Date()), {

@@ -223,3 +223,24 @@ describe('reading orders: listing, long-poll, request ids, metrics (real service
     });
   });
 });
+
+describe('GET /orders/{id} past the cap on waiting requests (real services)', () => {
+  const fixture = useApi('test_wait_cap', { maxWaiters: 1 });
+
+  it('when the instance already holds its cap of waiting requests, then the next one is answered at once with the order as stored, without Preference-Applied', async () => {
+    const { id } = (await (
+      await postOrder(fixture.api.url, JSON.stringify({ user_id: 'u', product_code: 'p' }))
+    ).json()) as {
+      id: string;
+    };
+    const held = fetch(`${fixture.api.url}/orders/${id}`, { headers: { prefer: 'wait=2' } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    const past = await fetch(`${fixture.api.url}/orders/${id}`, { headers: { prefer: 'wait=2' } });
+    expect(Date.now() - started, 'answered without waiting').to.be.below(1000);
+    expect(past.status).to.equal(200);
+    expect(((await past.json()) as { status: string }).status).to.equal('PENDING');
+    expect(past.headers.get('preference-applied')).to.equal(null);
+    expect((await held).headers.get('preference-applied')).to.equal('wait=2');
+  });
+});

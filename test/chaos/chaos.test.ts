@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../support/eventually.js';
+import type { RunningProcess } from '../support/processes.js';
 import { services } from '../support/services.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import {
@@ -25,6 +26,18 @@ function expectNothingLost(tally: Tally): void {
   expect(tally.missingEvents, 'CONFIRMED orders without an event').to.deep.equal([]);
   expect(tally.strayEvents, 'events of orders that are not CONFIRMED').to.deep.equal([]);
   expect(tally.unique, 'one message id per CONFIRMED order').to.equal(tally.confirmed);
+}
+
+/** Waits until `worker` has settled 30 orders: a burst is well under way. */
+async function midBurst(worker: RunningProcess | undefined): Promise<void> {
+  await eventually(
+    () =>
+      Promise.resolve(
+        worker?.logs.filter((line) => line.msg === 'order state changed').length ?? 0,
+      ),
+    (settled) => settled >= 30,
+    { timeoutMs: 30_000, what: 'the worker to be mid-burst' },
+  );
 }
 
 function hostPort(url: string): { host: string; port: number } {
@@ -133,14 +146,7 @@ describe('fault injection (real services, API and worker as processes)', functio
     stack = await new ChaosStack('flushall').start();
     const [worker] = stack.workers;
     const burst = sendOrders(stack.apiUrl, 200);
-    await eventually(
-      () =>
-        Promise.resolve(
-          worker?.logs.filter((line) => line.msg === 'order state changed').length ?? 0,
-        ),
-      (settled) => settled >= 30,
-      { timeoutMs: 30_000, what: 'the worker to be mid-burst' },
-    );
+    await midBurst(worker);
     const redis = new Redis(services.redisUrl);
     try {
       await redis.flushall();
@@ -200,14 +206,7 @@ describe('fault injection (real services, API and worker as processes)', functio
     const [first] = stack.workers;
     const burst = sendOrders(stack.apiUrl, 200);
     const running = stack;
-    await eventually(
-      () =>
-        Promise.resolve(
-          first?.logs.filter((line) => line.msg === 'order state changed').length ?? 0,
-        ),
-      (settled) => settled >= 30,
-      { timeoutMs: 30_000, what: 'the worker to be mid-burst' },
-    );
+    await midBurst(first);
     await first?.stop('SIGKILL');
     // What bounds the duplicates: events the broker had delivered whose publish the killed
     // worker had not recorded yet. The relay must send those again, with the same message id.

@@ -15,6 +15,18 @@ import {
 import { services, uniqueName } from '../support/services.js';
 import { testLogger } from '../support/test-logger.js';
 
+/** A created_order event with an empty body: for what happens to it, not what it says. */
+function emptyEvent(messageId: string) {
+  return {
+    routingKey: 'created_order',
+    messageId,
+    correlationId: null,
+    type: 'created_order',
+    body: {},
+    timestamp: new Date(),
+  };
+}
+
 describe('event publisher (real RabbitMQ)', () => {
   let exchange: string;
   let publisher: EventPublisher;
@@ -71,14 +83,7 @@ describe('event publisher (real RabbitMQ)', () => {
   it('when the publisher was closed, then the next publish reconnects by itself', async () => {
     await publisher.close();
     const messageId = randomUUID();
-    await publisher.publish({
-      routingKey: 'created_order',
-      messageId,
-      correlationId: null,
-      type: 'created_order',
-      body: {},
-      timestamp: new Date(),
-    });
+    await publisher.publish(emptyEvent(messageId));
     await eventually(
       () =>
         Promise.resolve(
@@ -101,18 +106,10 @@ describe('event publisher (real RabbitMQ)', () => {
       exchange: unbound,
       producer: 'x',
     });
-    const event = (messageId: string) => ({
-      routingKey: 'created_order',
-      messageId,
-      correlationId: null,
-      type: 'created_order',
-      body: {},
-      timestamp: new Date(),
-    });
     try {
       const refused = await Promise.allSettled([
-        lonely.publish(event('a')),
-        lonely.publish(event('b')),
+        lonely.publish(emptyEvent('a')),
+        lonely.publish(emptyEvent('b')),
       ]);
       expect(refused.map((outcome) => outcome.status)).to.deep.equal(['rejected', 'rejected']);
       const reasons = refused.map((outcome) =>
@@ -129,7 +126,7 @@ describe('event publisher (real RabbitMQ)', () => {
         routingKey: 'created_order',
       });
       try {
-        await lonely.publish(event('c'));
+        await lonely.publish(emptyEvent('c'));
         await eventually(
           () => Promise.resolve(late.received.map((e) => e.message.properties.messageId as string)),
           (ids) => ids.includes('c'),
@@ -155,16 +152,7 @@ describe('event publisher (real RabbitMQ)', () => {
       exchange,
       producer: 'x',
     });
-    const error = await offline
-      .publish({
-        routingKey: 'created_order',
-        messageId: 'm',
-        correlationId: null,
-        type: 'created_order',
-        body: {},
-        timestamp: new Date(),
-      })
-      .catch((e: unknown) => e);
+    const error = await offline.publish(emptyEvent('m')).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(Error);
     await offline.close();
   });

@@ -25,7 +25,11 @@ export interface ApiFixture {
  */
 export function useApi(
   name: string,
-  options: { bodyLimitBytes?: number; retry?: { attempts: number; retryBaseDelayMs: number } } = {},
+  options: {
+    bodyLimitBytes?: number;
+    maxWaiters?: number;
+    retry?: { attempts: number; retryBaseDelayMs: number };
+  } = {},
 ): ApiFixture {
   const fixture = { queueName: uniqueName(name) } as ApiFixture;
   before(async () => {
@@ -49,6 +53,7 @@ export function useApi(
       queueName: fixture.queueName,
       redis: fixture.redis,
       ...(options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes }),
+      ...(options.maxWaiters === undefined ? {} : { maxWaiters: options.maxWaiters }),
     });
   });
   after(async () => {

@@ -43,6 +43,8 @@ export async function startApi(options: {
   queueName: string;
   redis: Redis;
   bodyLimitBytes?: number;
+  /** Long-polls held at once at most (LONG_POLL_MAX_WAITERS). */
+  maxWaiters?: number;
   isStopping?: () => boolean;
   extraChecks?: DependencyCheck[];
 }): Promise<ApiUnderTest> {
@@ -66,7 +68,11 @@ export async function startApi(options: {
   const registry = createMetricsRegistry();
   const app = createApp({
     createOrder,
-    getOrder: createGetOrderUseCase({ orders, settlements }),
+    getOrder: createGetOrderUseCase({
+      orders,
+      settlements,
+      maxWaiters: options.maxWaiters ?? 1000,
+    }),
     listOrders: createListOrdersUseCase({ orders }),
     bodyLimitBytes: options.bodyLimitBytes ?? 1024,
     readinessChecks: [

@@ -97,20 +97,25 @@ describe('long-poll', () => {
       const getOrder = createGetOrderUseCase({
         orders,
         settlements: waiterWith(new FakeSubscriber()),
+        maxWaiters: 10,
       });
-      expect((await getOrder('o-1'))?.status).to.equal('PENDING');
+      expect((await getOrder('o-1')).order?.status).to.equal('PENDING');
       expect(store.reads).to.equal(1);
     });
 
     it('when the order settles during the wait, then the answer is its final state, read twice in all', async () => {
       const subscriber = new FakeSubscriber();
       const { store, orders } = storeSettlingAfter(1);
-      const getOrder = createGetOrderUseCase({ orders, settlements: waiterWith(subscriber) });
+      const getOrder = createGetOrderUseCase({
+        orders,
+        settlements: waiterWith(subscriber),
+        maxWaiters: 10,
+      });
       const answer = getOrder('o-1', { waitMs: 5000 });
       setTimeout(() => {
         subscriber.announce('o-1');
       }, 20);
-      expect((await answer)?.status).to.equal('FAILED');
+      expect((await answer).order?.status).to.equal('FAILED');
       expect(store.reads).to.equal(2);
     });
 
@@ -119,9 +124,10 @@ describe('long-poll', () => {
       const getOrder = createGetOrderUseCase({
         orders,
         settlements: waiterWith(new FakeSubscriber()),
+        maxWaiters: 10,
       });
       const started = Date.now();
-      expect((await getOrder('o-1', { waitMs: 5000 }))?.status).to.equal('FAILED');
+      expect((await getOrder('o-1', { waitMs: 5000 })).order?.status).to.equal('FAILED');
       expect(Date.now() - started).to.be.below(100);
     });
 
@@ -130,9 +136,47 @@ describe('long-poll', () => {
       const getOrder = createGetOrderUseCase({
         orders,
         settlements: waiterWith(new FakeSubscriber()),
+        maxWaiters: 10,
       });
-      expect((await getOrder('o-1', { waitMs: 50 }))?.status).to.equal('FAILED');
+      expect((await getOrder('o-1', { waitMs: 50 })).order?.status).to.equal('FAILED');
       expect(store.reads).to.equal(2);
+    });
+
+    it('when many waiters of one order are woken, then they share a single read of it', async () => {
+      const subscriber = new FakeSubscriber();
+      const { store, orders } = storeSettlingAfter(100);
+      const getOrder = createGetOrderUseCase({
+        orders,
+        settlements: waiterWith(subscriber),
+        maxWaiters: 1000,
+      });
+      const answers = Array.from({ length: 100 }, () => getOrder('o-1', { waitMs: 5000 }));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(store.reads, 'one first read each').to.equal(100);
+      subscriber.announce('o-1');
+      const read = await Promise.all(answers);
+      expect(read.map(({ order }) => order?.status)).to.deep.equal(answers.map(() => 'FAILED'));
+      expect(store.reads, 'one read after the wake-up for all').to.equal(101);
+    });
+
+    it('when the cap on waiting requests is reached, then the next one is answered at once, without waiting', async () => {
+      const subscriber = new FakeSubscriber();
+      const { orders } = storeSettlingAfter(1000);
+      const getOrder = createGetOrderUseCase({
+        orders,
+        settlements: waiterWith(subscriber),
+        maxWaiters: 2,
+      });
+      const held = [getOrder('o-1', { waitMs: 5000 }), getOrder('o-1', { waitMs: 5000 })];
+      const started = Date.now();
+      const third = await getOrder('o-1', { waitMs: 5000 });
+      expect(third).to.deep.equal({ order: pending, waited: false });
+      expect(Date.now() - started).to.be.below(100);
+      subscriber.announce('o-1');
+      expect((await Promise.all(held)).map(({ waited }) => waited)).to.deep.equal([true, true]);
+      // The slots are free again.
+      const fourth = getOrder('o-1', { waitMs: 30 });
+      expect((await fourth).waited).to.equal(true);
     });
   });
 });

@@ -6,22 +6,54 @@ import type { OrderRepository } from '../../shared/persistence/order-repository.
 export interface GetOrderDependencies {
   orders: OrderRepository;
   settlements: SettlementWaiter;
+  /** Requests this instance holds waiting at once, at most (LONG_POLL_MAX_WAITERS). */
+  maxWaiters: number;
+}
+
+/** The order, and whether the request was allowed to wait for it (the preference applied). */
+export interface OrderRead {
+  order: Order | null;
+  waited: boolean;
+}
+
+/** Reads of one order made while another is in flight get that one's answer. */
+function sharedReads(orders: OrderRepository): (id: string) => Promise<Order | null> {
+  const inFlight = new Map<string, Promise<Order | null>>();
+  return (id) => {
+    let read = inFlight.get(id);
+    if (read === undefined) {
+      read = orders.findById(id).finally(() => inFlight.delete(id));
+      inFlight.set(id, read);
+    }
+    return read;
+  };
 }
 
 /**
  * Reads an order; asked to wait, holds a PENDING order's answer until it is final or the
  * wait is over: listen for its settlement → read it → (still PENDING) wait → read it again.
  * Listening starts before the first read, so a settlement in between is not missed.
+ *
+ * Waiting is bounded: past `maxWaiters` held requests, a request is answered at once with
+ * the order as stored. The waiters one settlement wakes share a single read of the order.
  */
 export function createGetOrderUseCase(deps: GetOrderDependencies) {
   const { orders, settlements } = deps;
+  let waiters = 0;
+  // Woken waiters share a read begun after a wake-up, so it sees the settlement; a read begun
+  // earlier (a poll past the cap, a wait that ran out) might not, so they never share it.
+  const readAfterWake = sharedReads(orders);
+  const readPastCap = sharedReads(orders);
 
   return async function getOrder(
     id: string,
     options: { waitMs?: number; signal?: AbortSignal } = {},
-  ): Promise<Order | null> {
+  ): Promise<OrderRead> {
     const waitMs = options.waitMs ?? 0;
-    if (waitMs <= 0) return orders.findById(id);
+    if (waitMs <= 0) return { order: await orders.findById(id), waited: false };
+    // Past the cap, a flood of polls on one order costs one read at a time, not one each.
+    if (waiters >= deps.maxWaiters) return { order: await readPastCap(id), waited: false };
+    waiters++;
 
     const stopListening = new AbortController();
     const onClientGone = () => {
@@ -31,12 +63,14 @@ export function createGetOrderUseCase(deps: GetOrderDependencies) {
     try {
       const settled = settlements.waitFor(id, waitMs, stopListening.signal);
       const order = await orders.findById(id);
-      if (order === null || isFinal(order.status)) return order;
-      await settled;
+      if (order === null || isFinal(order.status)) return { order, waited: true };
+      const woken = await settled;
+      if (options.signal?.aborted === true) return { order, waited: true };
       // Read again even when the wait ran out: a notice lost while Redis was away must not
       // leave the client with a stale PENDING.
-      return options.signal?.aborted === true ? order : await orders.findById(id);
+      return { order: await (woken ? readAfterWake(id) : orders.findById(id)), waited: true };
     } finally {
+      waiters--;
       stopListening.abort();
       options.signal?.removeEventListener('abort', onClientGone);
     }

@@ -90,14 +90,15 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<RequestState>
     ctx.res.once('close', () => {
       clientGone.abort();
     });
-    const order = await deps.getOrder(id.data, {
+    const { order, waited } = await deps.getOrder(id.data, {
       waitMs: (waitSeconds ?? 0) * 1000,
       signal: clientGone.signal,
     });
     // The answer depends on Prefer, whether it was sent or not: caches must key on it.
     ctx.vary('Prefer');
     if (order === null) throw new ProblemError(ORDER_NOT_FOUND);
-    if (waitSeconds !== undefined) ctx.set('Preference-Applied', `wait=${waitSeconds}`);
+    // Past the instance's cap on waiting requests the answer comes at once, as RFC 7240 allows.
+    if (waitSeconds !== undefined && waited) ctx.set('Preference-Applied', `wait=${waitSeconds}`);
     ctx.body = orderResource(order);
   });
 

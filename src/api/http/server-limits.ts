@@ -1,0 +1,23 @@
+import type { Server } from 'node:http';
+import { MAX_WAIT_SECONDS } from './prefer-wait.js';
+
+export interface ServerLimits {
+  /**
+   * Open connections at most; past it Node closes new ones at once (HTTP_MAX_CONNECTIONS).
+   * Its default, 8,000, leaves the API's 96 MB heap room: 10,000 long-polls arriving at once
+   * took it to 95–99 MB.
+   */
+  maxConnections: number;
+}
+
+/**
+ * Bounds what clients can hold open: connections, time to send the headers, time for a whole
+ * request (long enough for the longest long-poll), and idle keep-alive connections. Node's own
+ * defaults leave connections unbounded and allow a request five minutes.
+ */
+export function limitServer(server: Server, limits: ServerLimits): void {
+  server.maxConnections = limits.maxConnections;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = (MAX_WAIT_SECONDS + 30) * 1000;
+  server.keepAliveTimeout = 5_000;
+}
