@@ -56,6 +56,26 @@ describe('per-resource circuit breakers (HTTP fenced by nock)', () => {
     expect(breakers.states()).to.deep.include({ service: 'product', state: 'open', count: 1 });
   });
 
+  it('when a stream of other products passes through after a breaker opened, then that breaker stays open', async () => {
+    const few = createResourceBreakers(settings, testLogger, 3);
+    try {
+      nock(PRODUCTS).get('/products/veggie-box').times(3).reply(500);
+      const read = createProductReader(PRODUCTS, few);
+      for (let i = 0; i < 3; i++) await causeOf(read('veggie-box', limit, null));
+      nock(PRODUCTS)
+        .get(/\/products\/other-\d+/)
+        .times(10)
+        .reply(200, { name: 'Other', price: 1 });
+      for (let i = 0; i < 10; i++)
+        expect(await causeOf(read(`other-${i}`, limit, null))).to.equal('ok');
+      // Evicted, it would have started over closed and sent a request (none is stubbed).
+      expect(await causeOf(read('veggie-box', limit, null))).to.equal('circuit-open');
+      expect(few.states()).to.deep.include({ service: 'product', state: 'open', count: 1 });
+    } finally {
+      few.shutdown();
+    }
+  });
+
   it('when one product breaker is open, then other products of the same service still go through', async () => {
     nock(PRODUCTS).get('/products/veggie-box').times(3).reply(500);
     nock(PRODUCTS).get('/products/classic-box').reply(200, { name: 'Classic Box', price: 9.99 });

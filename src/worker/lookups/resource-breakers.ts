@@ -42,7 +42,8 @@ function stateOf(breaker: CircuitBreaker): BreakerState {
 /**
  * One breaker per resource (user id, product code), not per service: the broken veggie-box
  * must not stop classic-box orders, and a slow family-box must not either. The breakers live
- * in a bounded LRU so a stream of distinct ids cannot grow memory without limit.
+ * in a bounded LRU so a stream of distinct ids cannot grow memory without limit; an open one
+ * is set aside until it closes, so that stream cannot reset it either.
  */
 export function createResourceBreakers(
   settings: BreakerSettings,
@@ -58,14 +59,32 @@ export function createResourceBreakers(
 
   const entries = new LRUCache<string, Entry>({
     max: maxResources,
-    dispose: (entry) => {
-      entry.breaker.shutdown();
+    dispose: (entry, _key, reason) => {
+      // Deleted to be pinned (see `tripped`), not dropped.
+      if (reason !== 'delete') entry.breaker.shutdown();
     },
   });
+  /**
+   * Breakers that are open or half-open, kept out of the LRU until they close: a stream of
+   * other ids must not evict the breaker of a failing resource and so reset it. Bounded too;
+   * when it is full a tripping breaker stays in the LRU.
+   */
+  const tripped = new Map<string, Entry>();
+
+  function pin(key: string, entry: Entry): void {
+    if (tripped.has(key) || tripped.size >= maxResources) return;
+    tripped.set(key, entry);
+    entries.delete(key);
+  }
+
+  function unpin(key: string, entry: Entry): void {
+    if (!tripped.delete(key)) return;
+    entries.set(key, entry);
+  }
 
   function entryFor(dependency: Dependency, resource: string): Entry {
     const key = `${dependency}:${resource}`;
-    const existing = entries.get(key);
+    const existing = tripped.get(key) ?? entries.get(key);
     if (existing !== undefined) return existing;
 
     const breaker = new CircuitBreaker((lookup: () => Promise<unknown>) => lookup(), {
@@ -87,12 +106,14 @@ export function createResourceBreakers(
         error instanceof LookupError ? describeFailure(error.failure) : String(error);
     });
     breaker.on('open', () => {
+      pin(key, entry);
       logger.warn({ breaker: key, lastFailure: entry.lastFailure }, 'breaker opened');
     });
     breaker.on('halfOpen', () => {
       logger.info({ breaker: key }, 'breaker half-open');
     });
     breaker.on('close', () => {
+      unpin(key, entry);
       logger.info({ breaker: key }, 'breaker closed');
     });
     entries.set(key, entry);
@@ -118,7 +139,7 @@ export function createResourceBreakers(
     },
     states() {
       const counts = new Map<string, { service: Dependency; state: BreakerState; count: number }>();
-      for (const entry of entries.values()) {
+      for (const entry of [...entries.values(), ...tripped.values()]) {
         const state = stateOf(entry.breaker);
         const key = `${entry.dependency}/${state}`;
         const found = counts.get(key) ?? { service: entry.dependency, state, count: 0 };
@@ -129,6 +150,8 @@ export function createResourceBreakers(
     },
     shutdown() {
       clearInterval(rotate);
+      for (const entry of tripped.values()) entry.breaker.shutdown();
+      tripped.clear();
       entries.clear();
     },
   };
