@@ -1,10 +1,14 @@
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { newPendingOrder } from '../shared/domain/order-lifecycle.js';
 import type { Logger } from '../shared/observability/logger.js';
 import type { OrderJobData } from '../shared/queue/order-job.js';
-import { RetryLaterError, type OrderAttempt } from './orders/order-attempt.js';
+import {
+  RetryLaterError,
+  WaitForDependencyError,
+  type OrderAttempt,
+} from './orders/order-attempt.js';
 import type { ProcessOrder } from './orders/process-order-use-case.js';
 
 export interface WorkerDependencies {
@@ -12,6 +16,8 @@ export interface WorkerDependencies {
   connection: Redis;
   concurrency: number;
   processOrder: ProcessOrder;
+  /** How long a job waits for a service that is down for everyone before it asks again. */
+  dependencyWaitMs: number;
   logger: Logger;
 }
 
@@ -49,8 +55,15 @@ export function createWorker(deps: WorkerDependencies): Worker<OrderJobData> {
   const { logger } = deps;
   const worker = new Worker<OrderJobData>(
     deps.queueName,
-    async (job) => {
-      await deps.processOrder(attemptFromJob(job));
+    async (job, token) => {
+      try {
+        await deps.processOrder(attemptFromJob(job));
+      } catch (error) {
+        if (!(error instanceof WaitForDependencyError)) throw error;
+        // Back to the delayed set as it is: the attempt is not counted, the slot is freed.
+        await job.moveToDelayed(Date.now() + deps.dependencyWaitMs, token);
+        throw new DelayedError();
+      }
     },
     { connection: deps.connection, concurrency: deps.concurrency, autorun: false },
   );

@@ -166,6 +166,8 @@ async function main(): Promise<void> {
     connection: redis,
     concurrency: config.concurrency,
     processOrder,
+    // A service's breaker lets a trial call through after its reset time: ask again then.
+    dependencyWaitMs: config.breaker.resetTimeoutMs,
     logger,
   });
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../support/eventually.js';
 import type { RunningProcess } from '../support/processes.js';
@@ -163,6 +164,32 @@ describe('fault injection (real services, API and worker as processes)', functio
       process.logs.filter((line) => line.msg === 'stranded PENDING orders recovered'),
     );
     expect(requeued.length, 'sweeps that queued lost jobs again').to.be.at.least(1);
+  });
+
+  it('when the user service is away for everyone for 60 s during a burst of 500 orders, then the orders wait for it and all 500 confirm once it is back', async () => {
+    proxy = await startTcpProxy(hostPort(services.userServiceUrl));
+    stack = await new ChaosStack('user-outage', { USER_SERVICE_URL: proxy.url('http') }).start();
+    const [worker] = stack.workers;
+    await proxy.cut();
+    const cutAt = Date.now();
+    const sent = await sendOrders(stack.apiUrl, 500, 32);
+    await sleep(Math.max(0, 60_000 - (Date.now() - cutAt)));
+    const during = await stack.statuses(sent.accepted);
+    await proxy.restore();
+    const tally = await settle(stack, sent, 120_000);
+    report('user service away 60 s', tally, sent.refused);
+    const waited = worker?.logs.filter(
+      (line) => line.msg === 'a service is down for everyone, waiting for it',
+    ).length;
+    const rss = await readFile(`/proc/${String(worker?.child.pid)}/status`, 'utf8');
+    const peakRssMb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(rss)?.[1] ?? NaN) / 1024;
+    console.log(
+      `      chaos user service away 60 s: ${waited} waits without an attempt; FAILED while away ${[...during.values()].filter((status) => status === 'FAILED').length}; worker peak RSS ${Math.round(peakRssMb)} MB`,
+    );
+    expectNothingLost(tally);
+    expect(tally.sent).to.equal(500);
+    expect(waited, 'runs that waited for the service').to.be.greaterThan(0);
+    expect(peakRssMb, 'worker peak RSS (MB)').to.be.below(250);
   });
 
   it('when the MongoDB-protocol server is cut, then POST answers 503 with Retry-After, readiness names it, and all accepted orders finish after it returns', async () => {

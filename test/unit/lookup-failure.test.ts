@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import {
   countsAgainstBreaker,
+  countsAgainstService,
   decideAfterLookupFailures,
   describeFailure,
   failureCode,
@@ -28,7 +29,7 @@ const anyFailure: fc.Arbitrary<LookupFailure> = fc
   .record({
     dependency: fc.constantFrom('user' as const, 'product' as const),
     resource: fc.string({ minLength: 1, maxLength: 10 }),
-    pick: fc.nat(6),
+    pick: fc.nat(7),
     status: fc.integer({ min: 500, max: 599 }),
     patient: fc.boolean(),
   })
@@ -45,6 +46,8 @@ const anyFailure: fc.Arbitrary<LookupFailure> = fc
         return { ...base, cause: 'timeout', timeoutMs: 1, patient };
       case 4:
         return { ...base, cause: 'unreachable', detail: 'ECONNREFUSED' };
+      case 5:
+        return { ...base, cause: 'service-down', lastFailure: 'ECONNREFUSED' };
       default:
         return { ...base, cause: 'circuit-open', lastFailure: 'HTTP 500' };
     }
@@ -143,7 +146,34 @@ describe('lookup failure rules', () => {
     );
   });
 
-  it('when any failures come in, then the decision is retry exactly when all are retryable and attempts remain', () => {
+  it('when a service cannot be reached, then its own breaker counts it and no resource breaker does', () => {
+    const refused: LookupFailure = {
+      dependency: 'user',
+      resource: 'u1',
+      cause: 'unreachable',
+      detail: 'ECONNREFUSED',
+    };
+    expect(countsAgainstService(refused)).to.be.true;
+    expect(countsAgainstBreaker(refused)).to.be.false;
+    expect(countsAgainstService(productDown), 'one resource answering 500').to.be.false;
+    expect(countsAgainstService(slowFirstTry), 'slow is not down').to.be.false;
+    expect(countsAgainstService({ ...slowFirstTry, patient: true })).to.be.true;
+  });
+
+  it('when a service is down for everyone, then the order waits for it, even on its last attempt', () => {
+    const down: LookupFailure = {
+      dependency: 'user',
+      resource: 'u1',
+      cause: 'service-down',
+      lastFailure: 'ECONNREFUSED',
+    };
+    expect(decideAfterLookupFailures([down], { isLast: true }).action).to.equal('wait');
+    expect(decideAfterLookupFailures([down, userMissing], { isLast: false }).action).to.equal(
+      'fail',
+    );
+  });
+
+  it('when any failures come in, then the decision is fail for a final one, wait while a service is down, else retry while attempts remain', () => {
     fc.assert(
       fc.property(
         fc.array(anyFailure, { minLength: 1, maxLength: 2 }),
@@ -153,8 +183,14 @@ describe('lookup failure rules', () => {
             failures as [LookupFailure, ...LookupFailure[]],
             { isLast },
           );
-          const shouldRetry = !isLast && failures.every(isRetryable);
-          expect(decision.action).to.equal(shouldRetry ? 'retry' : 'fail');
+          const expected = !failures.every(isRetryable)
+            ? 'fail'
+            : failures.some((failure) => failure.cause === 'service-down')
+              ? 'wait'
+              : isLast
+                ? 'fail'
+                : 'retry';
+          expect(decision.action).to.equal(expected);
         },
       ),
     );

@@ -83,6 +83,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       connection: redis,
       concurrency: 8,
       processOrder,
+      dependencyWaitMs: 300,
       logger: testLogger,
     });
     void worker.run();
@@ -485,6 +486,71 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     });
   });
 
+  it('when the user service cannot be reached for everyone, then orders wait for it without spending their attempts and confirm once it is back', async () => {
+    const waitQueueName = uniqueName('test_outage');
+    const waitQueue = createOrderQueue({ name: waitQueueName, connection: redis, retry });
+    const strict = createResourceBreakers(
+      { errorThresholdPercentage: 50, volumeThreshold: 3, resetTimeoutMs: 300 },
+      testLogger,
+    );
+    const outageWorker = createWorker({
+      queueName: waitQueueName,
+      connection: redis,
+      concurrency: 8,
+      processOrder: createProcessOrderUseCase({
+        ...useCaseDependencies(publisher),
+        readUser: createUserReader(USERS, strict),
+        readProduct: createProductReader(PRODUCTS, strict),
+      }),
+      dependencyWaitMs: 300,
+      logger: testLogger,
+    });
+    const inspector = new Queue(waitQueueName, { connection: redis });
+    let userServiceDown = true;
+    nock(USERS)
+      .persist()
+      .get(/\/users\/.+/)
+      .reply((path, _body, callback) => {
+        if (userServiceDown)
+          callback(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), [0]);
+        else callback(null, [200, { id: path.split('/').pop(), firstName: 'A', lastName: 'B' }]);
+      });
+    nock(PRODUCTS).persist().get('/products/classic-box').reply(200, CLASSIC);
+    try {
+      void outageWorker.run();
+      const accepted = await Promise.all(
+        ['u1', 'u2', 'u3', 'u4', 'u5'].map((user) => acceptOrder(user, 'classic-box')),
+      );
+      await Promise.all(accepted.map((order) => waitQueue.enqueue(order)));
+      // Three attempts with 50 ms backoffs would all be spent in this outage.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect(
+        (await Promise.all(accepted.map((order) => orders.findById(order.id)))).map(
+          (order) => order?.status,
+        ),
+        'still waiting',
+      ).to.deep.equal(accepted.map(() => 'PENDING'));
+      userServiceDown = false;
+
+      const settled = await Promise.all(accepted.map((order) => finalState(order.id)));
+      expect(settled.map((order) => order?.status)).to.deep.equal(accepted.map(() => 'CONFIRMED'));
+      const jobs = await Promise.all(accepted.map((order) => inspector.getJob(order.id)));
+      for (const job of jobs) {
+        // One failed attempt before the breaker opened, then the one that confirmed; the
+        // runs in between waited.
+        expect(job?.attemptsMade, 'attempts spent').to.be.at.most(2);
+        expect(job?.attemptsStarted, 'runs').to.be.above(job?.attemptsMade ?? Infinity);
+      }
+    } finally {
+      await outageWorker.close();
+      strict.shutdown();
+      await inspector.obliterate({ force: true });
+      await inspector.close();
+      await waitQueue.close();
+      nock.cleanAll();
+    }
+  });
+
   it('when a job starts after its order deadline, then the order FAILS with DEADLINE_EXCEEDED without asking the services', async () => {
     const late = await acceptOrder('ada', 'classic-box', new Date(Date.now() - DEADLINE_MS - 1));
 
@@ -535,6 +601,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       connection: redis,
       concurrency: 1,
       processOrder: () => Promise.reject(new Error('the store went away')),
+      dependencyWaitMs: 300,
       logger: testLogger,
     });
     try {

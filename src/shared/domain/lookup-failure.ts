@@ -11,6 +11,8 @@ export type Dependency = 'user' | 'product';
  *   was already the long one (a short first attempt timing out only means "slow").
  * - unreachable: the connection failed.
  * - circuit-open: the breaker for this resource refused the call after repeated failures.
+ * - service-down: the breaker of the whole service refused the call: it could not be reached
+ *   for everyone lately. Asking for this resource says nothing about the resource.
  */
 export type LookupFailure =
   | { dependency: Dependency; resource: string; cause: 'not-found' }
@@ -24,7 +26,8 @@ export type LookupFailure =
       patient: boolean;
     }
   | { dependency: Dependency; resource: string; cause: 'unreachable'; detail: string }
-  | { dependency: Dependency; resource: string; cause: 'circuit-open'; lastFailure: string };
+  | { dependency: Dependency; resource: string; cause: 'circuit-open'; lastFailure: string }
+  | { dependency: Dependency; resource: string; cause: 'service-down'; lastFailure: string };
 
 /** A missing user or product will not appear by asking again; a garbled answer is a bug there. */
 export function isRetryable(failure: LookupFailure): boolean {
@@ -34,10 +37,26 @@ export function isRetryable(failure: LookupFailure): boolean {
 /**
  * Only failures that say "this resource is broken" open its breaker. A 404 or a bad body is
  * an answer, not an outage, and a short first attempt that timed out says "slow", not "down".
+ * A service that cannot be reached is down for every resource: that is its own breaker's.
  */
 export function countsAgainstBreaker(failure: LookupFailure): boolean {
   switch (failure.cause) {
     case 'http-error':
+      return true;
+    case 'timeout':
+      return failure.patient;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Failures that say "the whole service is away", which open the service's breaker: it could
+ * not be reached, or even a patient attempt got no answer. An error status or a bad body
+ * concerns one resource (veggie-box answers 500 while classic-box works).
+ */
+export function countsAgainstService(failure: LookupFailure): boolean {
+  switch (failure.cause) {
     case 'unreachable':
       return true;
     case 'timeout':
@@ -62,6 +81,8 @@ export function failureCode(failure: LookupFailure): string {
       return `${service}_SERVICE_UNREACHABLE`;
     case 'circuit-open':
       return `${service}_SERVICE_CIRCUIT_OPEN`;
+    case 'service-down':
+      return `${service}_SERVICE_DOWN`;
   }
 }
 
@@ -80,15 +101,20 @@ export function describeFailure(failure: LookupFailure): string {
       return `the ${failure.dependency} service could not be reached for ${what}: ${failure.detail}`;
     case 'circuit-open':
       return `calls to the ${failure.dependency} service for ${what} are suspended after repeated failures (last: ${failure.lastFailure})`;
+    case 'service-down':
+      return `the ${failure.dependency} service is down for everyone; ${what} waits for it (last: ${failure.lastFailure})`;
   }
 }
 
 export type LookupDecision =
-  { action: 'retry'; reason: string } | { action: 'fail'; failure: OrderFailure };
+  | { action: 'retry'; reason: string }
+  | { action: 'wait'; reason: string }
+  | { action: 'fail'; failure: OrderFailure };
 
 /**
- * What to do with an order whose lookups failed: fail it at once when a failure is final,
- * fail it when this was its last attempt, retry otherwise.
+ * What to do with an order whose lookups failed: fail it at once when a failure is final;
+ * wait, without spending an attempt, while a service is down for everyone (the order deadline
+ * still bounds it); fail it when this was its last attempt; retry otherwise.
  */
 export function decideAfterLookupFailures(
   failures: readonly [LookupFailure, ...LookupFailure[]],
@@ -99,6 +125,8 @@ export function decideAfterLookupFailures(
   if (final !== undefined) {
     return { action: 'fail', failure: { code: failureCode(final), message: reason } };
   }
+  if (failures.some((failure) => failure.cause === 'service-down'))
+    return { action: 'wait', reason };
   if (attempt.isLast) {
     return {
       action: 'fail',

@@ -3,8 +3,10 @@ import CircuitBreaker from 'opossum';
 import { LRUCache } from 'lru-cache';
 import {
   countsAgainstBreaker,
+  countsAgainstService,
   describeFailure,
   type Dependency,
+  type LookupFailure,
 } from '../../shared/domain/lookup-failure.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { LookupError } from './lookup-error.js';
@@ -82,13 +84,29 @@ export function createResourceBreakers(
     entries.set(key, entry);
   }
 
-  function entryFor(dependency: Dependency, resource: string): Entry {
-    const key = `${dependency}:${resource}`;
-    const existing = tripped.get(key) ?? entries.get(key);
-    if (existing !== undefined) return existing;
+  /**
+   * One breaker per service, inside the resource's: it counts only failures that say the
+   * service is away for everyone (countsAgainstService), so one broken resource never opens
+   * it, and while it is open no call of that service is made.
+   */
+  const services = new Map<Dependency, Entry>();
 
-    const breaker = new CircuitBreaker((lookup: () => Promise<unknown>) => lookup(), {
-      name: key,
+  function serviceEntry(dependency: Dependency): Entry {
+    const existing = services.get(dependency);
+    if (existing !== undefined) return existing;
+    const entry = watched(dependency, dependency, (failure) => !countsAgainstService(failure));
+    services.set(dependency, entry);
+    return entry;
+  }
+
+  /** A breaker over calls, with its state changes logged and its last failure kept. */
+  function watched(
+    dependency: Dependency,
+    name: string,
+    ignores: (failure: LookupFailure) => boolean,
+  ): Entry {
+    const breaker = new CircuitBreaker((call: () => Promise<unknown>) => call(), {
+      name,
       timeout: false, // each attempt carries its own time limit (see attempt-timeouts)
       errorThresholdPercentage: settings.errorThresholdPercentage,
       volumeThreshold: settings.volumeThreshold,
@@ -97,8 +115,8 @@ export function createResourceBreakers(
       rollingCountBuckets: ROLLING_WINDOW_MS / BUCKET_MS,
       rotateBucketController: rotation,
       enableSnapshots: false,
-      errorFilter: (error: unknown) =>
-        error instanceof LookupError && !countsAgainstBreaker(error.failure),
+      // A lookup failure counts unless `ignores` says so; anything else thrown (a bug) counts.
+      errorFilter: (error: unknown) => error instanceof LookupError && ignores(error.failure),
     });
     const entry: Entry = { dependency, breaker, lastFailure: 'unknown' };
     breaker.on('failure', (error: unknown) => {
@@ -106,15 +124,28 @@ export function createResourceBreakers(
         error instanceof LookupError ? describeFailure(error.failure) : String(error);
     });
     breaker.on('open', () => {
-      pin(key, entry);
-      logger.warn({ breaker: key, lastFailure: entry.lastFailure }, 'breaker opened');
+      logger.warn({ breaker: name, lastFailure: entry.lastFailure }, 'breaker opened');
     });
     breaker.on('halfOpen', () => {
-      logger.info({ breaker: key }, 'breaker half-open');
+      logger.info({ breaker: name }, 'breaker half-open');
     });
     breaker.on('close', () => {
+      logger.info({ breaker: name }, 'breaker closed');
+    });
+    return entry;
+  }
+
+  function entryFor(dependency: Dependency, resource: string): Entry {
+    const key = `${dependency}:${resource}`;
+    const existing = tripped.get(key) ?? entries.get(key);
+    if (existing !== undefined) return existing;
+
+    const entry = watched(dependency, key, (failure) => !countsAgainstBreaker(failure));
+    entry.breaker.on('open', () => {
+      pin(key, entry);
+    });
+    entry.breaker.on('close', () => {
       unpin(key, entry);
-      logger.info({ breaker: key }, 'breaker closed');
     });
     entries.set(key, entry);
     return entry;
@@ -123,8 +154,27 @@ export function createResourceBreakers(
   return {
     async run<T>(dependency: Dependency, resource: string, lookup: () => Promise<T>): Promise<T> {
       const entry = entryFor(dependency, resource);
+      const service = serviceEntry(dependency);
+      const throughService = async () => {
+        // A half-open breaker's trial call asks on behalf of every waiting order: its failure
+        // says the service is still down, and must not cost this order an attempt.
+        const trial = service.breaker.halfOpen;
+        try {
+          return (await service.breaker.fire(lookup)) as T;
+        } catch (error) {
+          const stillDown =
+            trial && error instanceof LookupError && countsAgainstService(error.failure);
+          if (!isBreakerRejection(error) && !stillDown) throw error;
+          throw new LookupError({
+            dependency,
+            resource,
+            cause: 'service-down',
+            lastFailure: service.lastFailure,
+          });
+        }
+      };
       try {
-        return (await entry.breaker.fire(lookup)) as T;
+        return (await entry.breaker.fire(throughService)) as T;
       } catch (error) {
         if (isBreakerRejection(error)) {
           throw new LookupError({
@@ -150,6 +200,8 @@ export function createResourceBreakers(
     },
     shutdown() {
       clearInterval(rotate);
+      for (const entry of services.values()) entry.breaker.shutdown();
+      services.clear();
       for (const entry of tripped.values()) entry.breaker.shutdown();
       tripped.clear();
       entries.clear();

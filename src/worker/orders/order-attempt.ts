@@ -23,3 +23,14 @@ export class RetryLaterError extends Error {
     this.name = 'RetryLaterError';
   }
 }
+
+/**
+ * Thrown to hand the order back to the queue until a service that is down for everyone may
+ * be back: the wait spends none of the order's attempts and holds no worker slot.
+ */
+export class WaitForDependencyError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'WaitForDependencyError';
+  }
+}

@@ -20,7 +20,7 @@ import {
   type EventPublishing,
 } from '../outbox/publish-stored-event.js';
 import { lookUpOrderDetails, type Readers } from './look-up-order-details.js';
-import { RetryLaterError, type OrderAttempt } from './order-attempt.js';
+import { RetryLaterError, WaitForDependencyError, type OrderAttempt } from './order-attempt.js';
 
 export interface ProcessOrderDependencies extends Readers, EventPublishing {
   orders: OrderRepository;
@@ -98,6 +98,14 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
 
     const decision = decideAfterLookupFailures(outcome.failures, attempt);
     if (decision.action === 'fail') return fail(order, decision.failure);
+    if (decision.action === 'wait') {
+      await attempt.remember(outcome.known);
+      logger.info(
+        { orderId: order.id, requestId: order.request_id, reason: decision.reason },
+        'a service is down for everyone, waiting for it',
+      );
+      throw new WaitForDependencyError(decision.reason);
+    }
 
     await attempt.remember(outcome.known);
     logger.info(
