@@ -4,6 +4,8 @@ import { Counter, type Registry } from 'prom-client';
 export interface ApiMetrics {
   /** A new order was stored and answered 202 (replays of an Idempotency-Key are not new). */
   orderAccepted(): void;
+  /** A request was refused with 503 because too many were in flight (see shed-load). */
+  requestShed(): void;
 }
 
 export function createApiMetrics(registry: Registry): ApiMetrics {
@@ -12,9 +14,17 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
     help: 'Orders stored as PENDING and answered 202 (Idempotency-Key replays excluded).',
     registers: [registry],
   });
+  const shed = new Counter({
+    name: 'http_requests_shed_total',
+    help: 'Requests answered 503 at once because HTTP_MAX_IN_FLIGHT requests were in flight.',
+    registers: [registry],
+  });
   return {
     orderAccepted: () => {
       accepted.inc();
+    },
+    requestShed: () => {
+      shed.inc();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadApiConfig } from '../shared/config/config.js';
 import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
@@ -33,6 +33,7 @@ import { createApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
 import { createCreateOrderUseCase } from './orders/create-order-use-case.js';
 import { limitServer } from './http/server-limits.js';
+import { shedLoad } from './http/shed-load.js';
 import { createGetOrderUseCase } from './orders/get-order-use-case.js';
 import { createListOrdersUseCase } from './orders/list-orders-use-case.js';
 
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
   });
   const listOrders = createListOrdersUseCase({ orders });
   let stopping = false;
+  const apiMetrics = createApiMetrics(registry);
   const app = createApp({
     createOrder,
     getOrder,
@@ -122,13 +124,17 @@ async function main(): Promise<void> {
     ],
     isStopping: () => stopping,
     registry,
-    metrics: createApiMetrics(registry),
+    metrics: apiMetrics,
     adminBoard: board?.middleware ?? null,
     logger,
   });
 
   // A deep accept queue: a burst of new connections waits in it instead of retrying its SYN.
-  const server: Server = app.listen({ port: config.port, backlog: LISTEN_BACKLOG }, () => {
+  const server: Server = createServer(
+    shedLoad(app.callback(), config.httpMaxInFlight, () => {
+      apiMetrics.requestShed();
+    }),
+  ).listen({ port: config.port, backlog: LISTEN_BACKLOG }, () => {
     const address = server.address();
     logger.info(
       {

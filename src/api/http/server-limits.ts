@@ -4,8 +4,9 @@ import { MAX_WAIT_SECONDS } from './prefer-wait.js';
 export interface ServerLimits {
   /**
    * Open connections at most; past it Node closes new ones at once (HTTP_MAX_CONNECTIONS).
-   * Its default, 8,000, leaves the API's 96 MB heap room: 10,000 long-polls arriving at once
-   * took it to 95–99 MB.
+   * Its default, 5,000, with HTTP_MAX_IN_FLIGHT at 3,000, kept the API's 96 MB heap under
+   * 85 MB when 10,000 long-polls arrived (`npm run bench:flood`); at 8,000 and 4,000 a burst
+   * of them ran it out of memory.
    */
   maxConnections: number;
 }

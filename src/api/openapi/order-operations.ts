@@ -47,7 +47,11 @@ const orderId = orderIdSchema.meta({ description: "The order's id, from its Loca
 
 export function orderOperations(): ZodOpenApiPathsObject {
   const problems = problemExamples();
-  const unavailable = unavailableResponse([problems.storeUnavailable, problems.shuttingDown]);
+  const unavailable = unavailableResponse([
+    problems.storeUnavailable,
+    problems.shuttingDown,
+    problems.overloaded,
+  ]);
   return {
     '/orders': {
       post: {

@@ -1,5 +1,6 @@
 import { problem } from '../http/problem.js';
 import { PROBLEMS } from '../http/problem-responses.js';
+import { OVERLOADED } from '../http/shed-load.js';
 
 /**
  * Example problem documents for the OpenAPI document. The shared ones are the code's own
@@ -52,6 +53,7 @@ export function problemExamples() {
       'Order not found',
       'There is no order with this id.',
     ),
+    overloaded: OVERLOADED,
     shuttingDown: problem(
       503,
       'shutting-down',

@@ -60,7 +60,8 @@ const apiSchema = commonSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   BODY_LIMIT_BYTES: positiveInt.default(16_384),
   LONG_POLL_MAX_WAITERS: positiveInt.default(2000),
-  HTTP_MAX_CONNECTIONS: positiveInt.default(8000),
+  HTTP_MAX_CONNECTIONS: positiveInt.default(5000),
+  HTTP_MAX_IN_FLIGHT: positiveInt.default(3000),
   IDEMPOTENCY_KEY_TTL: duration.prefault('24h'),
   // RFC 7617: the user name ends at the first colon.
   ADMIN_USER: z
@@ -165,6 +166,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv) {
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
     longPollMaxWaiters: parsed.LONG_POLL_MAX_WAITERS,
     httpMaxConnections: parsed.HTTP_MAX_CONNECTIONS,
+    httpMaxInFlight: parsed.HTTP_MAX_IN_FLIGHT,
     idempotencyKeyTtlMs: parsed.IDEMPOTENCY_KEY_TTL,
     admin: adminCredentials(parsed.ADMIN_USER, parsed.ADMIN_PASSWORD),
   };
