@@ -34,20 +34,15 @@ export function isRetryable(failure: LookupFailure): boolean {
   return failure.cause !== 'not-found' && failure.cause !== 'invalid-response';
 }
 
+const isPatientTimeout = (failure: LookupFailure) => failure.cause === 'timeout' && failure.patient;
+
 /**
  * Only failures that say "this resource is broken" open its breaker. A 404 or a bad body is
  * an answer, not an outage, and a short first attempt that timed out says "slow", not "down".
  * A service that cannot be reached is down for every resource: that is its own breaker's.
  */
 export function countsAgainstBreaker(failure: LookupFailure): boolean {
-  switch (failure.cause) {
-    case 'http-error':
-      return true;
-    case 'timeout':
-      return failure.patient;
-    default:
-      return false;
-  }
+  return failure.cause === 'http-error' || isPatientTimeout(failure);
 }
 
 /**
@@ -56,14 +51,7 @@ export function countsAgainstBreaker(failure: LookupFailure): boolean {
  * concerns one resource (veggie-box answers 500 while classic-box works).
  */
 export function countsAgainstService(failure: LookupFailure): boolean {
-  switch (failure.cause) {
-    case 'unreachable':
-      return true;
-    case 'timeout':
-      return failure.patient;
-    default:
-      return false;
-  }
+  return failure.cause === 'unreachable' || isPatientTimeout(failure);
 }
 
 export function failureCode(failure: LookupFailure): string {

@@ -41,9 +41,9 @@ export function createMongoIdempotencyStore(db: Db): IdempotencyStore {
     remember: (record) =>
       guarded(async () => {
         const { key, ...rest } = record;
+        const document = { _id: key, ...rest, [EXPIRY_FIELD]: expiryBucket(rest.expires_at) };
         // Twice at most: a key found taken may be swept away before it is read.
         for (let round = 0; round < 2; round++) {
-          const document = { _id: key, ...rest, [EXPIRY_FIELD]: expiryBucket(rest.expires_at) };
           if (await insertOnce(() => keys.insertOne(document))) return { record, fresh: true };
           const existing = await keys.findOne({ _id: key });
           if (existing !== null) {

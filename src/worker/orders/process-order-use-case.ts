@@ -63,15 +63,7 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
     return result;
   }
 
-  function confirm(order: Order, details: OrderDetails): Promise<Settled> {
-    const now = deps.clock();
-    // The deadline is a hard bound: details found after it come too late.
-    if (isPastDeadline(order, now, deps.deadlineMs))
-      return settle(
-        order,
-        { status: 'FAILED', failure: deadlineFailure(order, deps.deadlineMs) },
-        now,
-      );
+  function confirm(order: Order, details: OrderDetails, now: Date): Promise<Settled> {
     const event = createdOrderEvent(order, details, {
       messageId: deps.newMessageId(),
       producer: deps.producer,
@@ -81,8 +73,8 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
     return settle(order, { status: 'CONFIRMED', details, event }, now);
   }
 
-  function fail(order: Order, failure: OrderFailure): Promise<Settled> {
-    return settle(order, { status: 'FAILED', failure }, deps.clock());
+  function fail(order: Order, failure: OrderFailure, now = deps.clock()): Promise<Settled> {
+    return settle(order, { status: 'FAILED', failure }, now);
   }
 
   async function enrich(order: Order, attempt: OrderAttempt): Promise<Settled> {
@@ -91,23 +83,18 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
       msUntilDeadline(order, deps.clock(), deps.deadlineMs),
     );
     const outcome = await lookUpOrderDetails(order, attempt.known, deps, limit);
-    if (outcome.found) return confirm(order, outcome.details);
-    // No retry can begin before the deadline any more: the order fails now, not a backoff later.
-    if (isPastDeadline(order, deps.clock(), deps.deadlineMs))
-      return fail(order, deadlineFailure(order, deps.deadlineMs));
+    const now = deps.clock();
+    // The deadline is a hard bound: details found after it come too late, and no retry may
+    // begin after it.
+    if (isPastDeadline(order, now, deps.deadlineMs))
+      return fail(order, deadlineFailure(order, deps.deadlineMs), now);
+    if (outcome.found) return confirm(order, outcome.details, now);
 
     const decision = decideAfterLookupFailures(outcome.failures, attempt);
-    if (decision.action === 'fail') return fail(order, decision.failure);
-    if (decision.action === 'wait') {
-      await attempt.remember(outcome.known);
-      logger.info(
-        { orderId: order.id, requestId: order.request_id, reason: decision.reason },
-        'a service is down for everyone, waiting for it',
-      );
-      throw new WaitForDependencyError(decision.reason);
-    }
+    if (decision.action === 'fail') return fail(order, decision.failure, now);
 
     await attempt.remember(outcome.known);
+    const waiting = decision.action === 'wait';
     logger.info(
       {
         orderId: order.id,
@@ -115,9 +102,11 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
         attempt: attempt.number,
         reason: decision.reason,
       },
-      'lookup failed, will retry',
+      waiting ? 'a service is down for everyone, waiting for it' : 'lookup failed, will retry',
     );
-    throw new RetryLaterError(decision.reason);
+    throw waiting
+      ? new WaitForDependencyError(decision.reason)
+      : new RetryLaterError(decision.reason);
   }
 
   /** Only the run whose settlement won holds the event's first lease. */
