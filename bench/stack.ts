@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -10,16 +10,10 @@ import { MongoClient } from 'mongodb';
 import { Pool } from 'undici';
 import { listenDurably, type DurableListener } from '../test/support/durable-listener.js';
 import { isolatedEnvironment, services } from '../test/support/services.js';
+import { startArguments } from '../test/support/processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const RESULTS_DIR = `${ROOT}bench/results/`;
-
-/** Peak resident memory of a process so far (VmHWM), in MB. */
-export async function peakRssMb(process: ChildProcess): Promise<number> {
-  const status = await readFile(`/proc/${String(process.pid)}/status`, 'utf8');
-  const kb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -44,16 +38,6 @@ async function waitForHealth(url: string, process: ChildProcess): Promise<void> 
   throw new Error(`${url} did not come up`);
 }
 
-/** The node arguments of package.json's `start:<name>` script: the bench runs what users run. */
-async function startArguments(name: 'api' | 'worker'): Promise<string[]> {
-  const manifest = JSON.parse(await readFile(`${ROOT}package.json`, 'utf8')) as {
-    scripts: Record<string, string>;
-  };
-  const [command, ...args] = (manifest.scripts[`start:${name}`] ?? '').split(/\s+/);
-  if (command !== 'node') throw new Error(`start:${name} does not run node directly`);
-  return args;
-}
-
 /**
  * Runs the build (`dist/<name>/main.js`) as its own process with the default log level, its
  * output going to a file under bench/results rather than through the bench process.
@@ -66,7 +50,7 @@ async function startBuilt(
 ): Promise<ChildProcess> {
   await mkdir(RESULTS_DIR, { recursive: true });
   const log = openSync(`${RESULTS_DIR}${env.QUEUE_NAME ?? name}-${name}.log`, 'a');
-  const child = spawn(process.execPath, [...extraNodeArguments, ...(await startArguments(name))], {
+  const child = spawn(process.execPath, [...extraNodeArguments, ...startArguments(name)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', log, log],

@@ -10,7 +10,8 @@ import { createOrderQueue } from '../../src/shared/queue/order-queue.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { loadApiConfig } from '../../src/shared/config/config.js';
 import { services } from '../../test/support/services.js';
-import { BenchStack, peakRssMb } from '../stack.js';
+import { peakRssMb } from '../../test/support/processes.js';
+import { BenchStack } from '../stack.js';
 import { round, summarize } from '../stats.js';
 import { INSTANT_ORDER } from '../stubs.js';
 

@@ -3,7 +3,8 @@ import { services } from '../../test/support/services.js';
 import { countsPerOrder, readDependencyCounts, type CountsPerOrder } from '../dependency-counts.js';
 import { cpuPerOrder, readCpu, type ProcessGroup } from '../process-cpu.js';
 import { seedStoredOrders } from '../seed-orders.js';
-import { BenchStack, peakRssMb } from '../stack.js';
+import { peakRssMb } from '../../test/support/processes.js';
+import { BenchStack } from '../stack.js';
 import { round, summarize } from '../stats.js';
 import { INSTANT_ORDER } from '../stubs.js';
 

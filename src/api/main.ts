@@ -14,7 +14,8 @@ import {
   rabbitmqCheck,
   redisCheck,
 } from '../shared/observability/dependency-checks.js';
-import { createLogger } from '../shared/observability/logger.js';
+import { countDroppedLogLines } from '../shared/observability/log-metrics.js';
+import { createLogOutput, createLogger } from '../shared/observability/logger.js';
 import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
 import { countMongoCommands } from '../shared/observability/mongo-command-metrics.js';
 import { watchEvictionPolicy } from '../shared/observability/redis-eviction-policy.js';
@@ -44,8 +45,10 @@ const LISTEN_BACKLOG = 4096;
 /** Composition root of the API: reads config, builds every dependency, listens. */
 async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
-  const logger = createLogger({ name: 'api', ...config.log });
+  const logOutput = createLogOutput();
+  const logger = createLogger({ name: 'api', ...config.log }, logOutput);
   const registry = createMetricsRegistry();
+  countDroppedLogLines(registry, logOutput);
 
   const mongo = createMongoConnection(config.mongo);
   countMongoCommands(mongo.client, registry);

@@ -1,6 +1,7 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import type { WaitFor } from '../shared/domain/lookup-failure.js';
 import { newPendingOrder } from '../shared/domain/order-lifecycle.js';
 import type { Logger } from '../shared/observability/logger.js';
 import type { OrderJobData } from '../shared/queue/order-job.js';
@@ -16,8 +17,12 @@ export interface WorkerDependencies {
   connection: Redis;
   concurrency: number;
   processOrder: ProcessOrder;
-  /** How long a job waits for a service that is down for everyone before it asks again. */
-  dependencyWaitMs: number;
+  /**
+   * How long a job waits before it asks again: for a service that is down for everyone, or
+   * for a free place in a service's bulkhead. Each wait is spread by ±50 % so the jobs that
+   * waited together do not all come back in the same instant.
+   */
+  dependencyWaitMs: Record<WaitFor, number>;
   logger: Logger;
 }
 
@@ -61,7 +66,8 @@ export function createWorker(deps: WorkerDependencies): Worker<OrderJobData> {
       } catch (error) {
         if (!(error instanceof WaitForDependencyError)) throw error;
         // Back to the delayed set as it is: the attempt is not counted, the slot is freed.
-        await job.moveToDelayed(Date.now() + deps.dependencyWaitMs, token);
+        const waitMs = deps.dependencyWaitMs[error.waitFor] * (0.5 + Math.random());
+        await job.moveToDelayed(Date.now() + Math.round(waitMs), token);
         throw new DelayedError();
       }
     },

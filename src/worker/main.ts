@@ -14,7 +14,8 @@ import {
   rabbitmqCheck,
   redisCheck,
 } from '../shared/observability/dependency-checks.js';
-import { createLogger } from '../shared/observability/logger.js';
+import { countDroppedLogLines } from '../shared/observability/log-metrics.js';
+import { createLogOutput, createLogger } from '../shared/observability/logger.js';
 import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
 import { countMongoCommands } from '../shared/observability/mongo-command-metrics.js';
 import { watchEvictionPolicy } from '../shared/observability/redis-eviction-policy.js';
@@ -36,6 +37,7 @@ import { cachedReader } from './lookups/cached-reader.js';
 import { createHttpPool } from './lookups/http-pool.js';
 import { createResourceBreakers } from './lookups/resource-breakers.js';
 import { createProductReader, createUserReader } from './lookups/services.js';
+import { withBulkhead } from './lookups/bulkhead.js';
 import {
   countedPublisher,
   measuredReader,
@@ -53,8 +55,10 @@ const SETTLEMENT_SWEEP_INTERVAL_MS = 10 * 60_000;
 /** Composition root of the worker: reads config, builds every dependency, starts. */
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
-  const logger = createLogger({ name: 'worker', ...config.log });
+  const logOutput = createLogOutput();
+  const logger = createLogger({ name: 'worker', ...config.log }, logOutput);
   const registry = createMetricsRegistry();
+  countDroppedLogLines(registry, logOutput);
 
   const mongo = createMongoConnection(config.mongo);
   countMongoCommands(mongo.client, registry);
@@ -96,12 +100,30 @@ async function main(): Promise<void> {
     },
   );
 
+  const pools = { user: createHttpPool(), product: createHttpPool() };
+  const bodies = { maxBodyBytes: config.lookupMaxBodyBytes };
+  const maxInFlight = config.lookupMaxInFlight;
+  const bulkheads = {
+    user: withBulkhead(
+      createUserReader(config.userServiceUrl, breakers, { ...bodies, pool: pools.user }),
+      { dependency: 'user', maxInFlight },
+    ),
+    product: withBulkhead(
+      createProductReader(config.productServiceUrl, breakers, { ...bodies, pool: pools.product }),
+      { dependency: 'product', maxInFlight },
+    ),
+  };
+
   const metrics = createWorkerMetrics(
     registry,
     {
       queueJobCounts: () => queue.jobCounts(),
       outboxBacklog: () => outbox.countWaiting(),
       breakerStates: () => breakers.states(),
+      callsInFlight: () => ({
+        user: bulkheads.user.inFlight(),
+        product: bulkheads.product.inFlight(),
+      }),
     },
     logger,
   );
@@ -122,23 +144,8 @@ async function main(): Promise<void> {
     metrics,
   );
 
-  const pools = { user: createHttpPool(), product: createHttpPool() };
-  const readUser = measuredReader(
-    createUserReader(config.userServiceUrl, breakers, {
-      pool: pools.user,
-      maxBodyBytes: config.lookupMaxBodyBytes,
-    }),
-    'user',
-    metrics,
-  );
-  const productReader = measuredReader(
-    createProductReader(config.productServiceUrl, breakers, {
-      pool: pools.product,
-      maxBodyBytes: config.lookupMaxBodyBytes,
-    }),
-    'product',
-    metrics,
-  );
+  const readUser = measuredReader(bulkheads.user.read, 'user', metrics);
+  const productReader = measuredReader(bulkheads.product.read, 'product', metrics);
   // Many orders name the same few products: remember them briefly and share calls.
   const readProduct =
     config.productCacheTtlMs > 0
@@ -166,8 +173,12 @@ async function main(): Promise<void> {
     connection: redis,
     concurrency: config.concurrency,
     processOrder,
-    // A service's breaker lets a trial call through after its reset time: ask again then.
-    dependencyWaitMs: config.breaker.resetTimeoutMs,
+    dependencyWaitMs: {
+      // A service's breaker lets a trial call through after its reset time: ask again then.
+      service: config.breaker.resetTimeoutMs,
+      // A bulkhead frees a place whenever one of its calls ends; a second is plenty.
+      capacity: 1000,
+    },
     logger,
   });
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dropQueue, waitingJobs } from '../support/queues.js';
+import { activeJobs, dropQueue, waitingJobs } from '../support/queues.js';
 import { MongoClient } from 'mongodb';
 import { listenDurably, type DurableListener } from '../support/durable-listener.js';
 import { eventually } from '../support/eventually.js';
@@ -22,7 +22,15 @@ export class ChaosStack {
   private readonly mongo = new MongoClient(services.mongoUrl);
   listener: DurableListener | undefined;
 
-  constructor(name: string, overrides: Record<string, string> = {}) {
+  /**
+   * `built` runs the build with `npm start`'s heap caps instead of the sources under tsx, for
+   * scenarios that measure memory.
+   */
+  constructor(
+    name: string,
+    overrides: Record<string, string> = {},
+    private readonly options: { built?: boolean } = {},
+  ) {
     this.env = {
       ...isolatedEnvironment(`chaos_${name}`),
       // Faster than the defaults so a scenario takes seconds, not minutes; same code paths.
@@ -54,13 +62,13 @@ export class ChaosStack {
   }
 
   async startApi(): Promise<void> {
-    this.api = startProcess('api', { ...this.env, PORT: '0' });
+    this.api = startProcess('api', { ...this.env, PORT: '0' }, this.options);
     const listening = await this.api.waitForLog((line) => line.msg === 'api listening');
     this.apiUrl = `http://127.0.0.1:${String(listening.port)}`;
   }
 
   async startWorker(): Promise<RunningProcess> {
-    const worker = startProcess('worker', this.env);
+    const worker = startProcess('worker', this.env, this.options);
     await worker.waitForLog((line) => line.msg === 'worker started');
     this.workers.push(worker);
     return worker;
@@ -127,6 +135,11 @@ export class ChaosStack {
     return waitingJobs(this.env.QUEUE_NAME ?? '');
   }
 
+  /** Jobs a worker is running now (each holds one of its slots). */
+  activeJobs(): Promise<number> {
+    return activeJobs(this.env.QUEUE_NAME ?? '');
+  }
+
   async stop(): Promise<void> {
     await Promise.allSettled([this.api.stop(), ...this.workers.map((worker) => worker.stop())]);
     await this.listener?.close().catch(() => undefined);
@@ -141,10 +154,19 @@ export interface Sent {
   accepted: string[];
   /** Anything but a 202, by status or error code. */
   refused: Record<string, number>;
+  /** How long each POST took to be answered, refused ones included (ms). */
+  latenciesMs: number[];
+}
+
+/** The 99th percentile of the POST latencies, in ms. */
+export function postP99(sent: Sent): number {
+  const sorted = [...sent.latenciesMs].sort((a, b) => a - b);
+  return Math.round(sorted[Math.ceil(sorted.length * 0.99) - 1] ?? Number.NaN);
 }
 
 async function postOne(apiUrl: string, into: Sent, body = FAST_ORDER): Promise<void> {
   into.sent++;
+  const started = performance.now();
   try {
     const response = await fetch(`${apiUrl}/orders`, {
       method: 'POST',
@@ -152,6 +174,7 @@ async function postOne(apiUrl: string, into: Sent, body = FAST_ORDER): Promise<v
       body,
     });
     const answer = (await response.json()) as { id?: string };
+    into.latenciesMs.push(performance.now() - started);
     if (response.status === 202 && typeof answer.id === 'string') into.accepted.push(answer.id);
     else into.refused[String(response.status)] = (into.refused[String(response.status)] ?? 0) + 1;
   } catch (error) {
@@ -169,7 +192,7 @@ export async function sendOrders(
   concurrency = 16,
   body = FAST_ORDER,
 ): Promise<Sent> {
-  const result: Sent = { sent: 0, accepted: [], refused: {} };
+  const result: Sent = { sent: 0, accepted: [], refused: {}, latenciesMs: [] };
   let left = count;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -188,7 +211,7 @@ export async function sendOrdersUntil(
   signal: AbortSignal,
   concurrency = 8,
 ): Promise<Sent> {
-  const result: Sent = { sent: 0, accepted: [], refused: {} };
+  const result: Sent = { sent: 0, accepted: [], refused: {}, latenciesMs: [] };
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (!signal.aborted) await postOne(apiUrl(), result);
@@ -206,6 +229,7 @@ export function merge(...parts: Sent[]): Sent {
     sent: parts.reduce((sum, part) => sum + part.sent, 0),
     accepted: parts.flatMap((part) => part.accepted),
     refused,
+    latenciesMs: parts.flatMap((part) => part.latenciesMs),
   };
 }
 

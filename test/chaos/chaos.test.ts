@@ -1,14 +1,15 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../support/eventually.js';
-import type { RunningProcess } from '../support/processes.js';
+import { peakRssMb, type RunningProcess } from '../support/processes.js';
 import { services } from '../support/services.js';
+import { floodLongPolls } from '../support/long-poll-flood.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import {
   ChaosStack,
   merge,
+  postP99,
   rabbitmqctl,
   report,
   sendOrders,
@@ -58,6 +59,8 @@ describe('fault injection (real services, API and worker as processes)', functio
         const warnings = process.logs.filter((line) => Number(line.level) >= 40);
         for (const line of warnings.slice(-40))
           console.log(`      ${process.name}: ${JSON.stringify(line).slice(0, 400)}`);
+        const stderr = process.stderr().trim();
+        if (stderr !== '') console.log(`      ${process.name} stderr: ${stderr.slice(-2000)}`);
       }
       for (const waiting of await stack.unpublishedEvents())
         console.log(`      unpublished: ${JSON.stringify(waiting)}`);
@@ -73,7 +76,7 @@ describe('fault injection (real services, API and worker as processes)', functio
     const before = await sendOrders(stack.apiUrl, 60);
     await rabbitmqctl('stop_app');
     const stoppedAt = Date.now();
-    let during: Sent = { sent: 0, accepted: [], refused: {} };
+    let during: Sent = { sent: 0, accepted: [], refused: {}, latenciesMs: [] };
     try {
       during = await sendOrders(stack.apiUrl, 140);
       // The worker does not need the broker to confirm: orders settle while it is away.
@@ -184,15 +187,63 @@ describe('fault injection (real services, API and worker as processes)', functio
     const waited = worker?.logs.filter(
       (line) => line.msg === 'a service is down for everyone, waiting for it',
     ).length;
-    const rss = await readFile(`/proc/${String(worker?.child.pid)}/status`, 'utf8');
-    const peakRssMb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(rss)?.[1] ?? NaN) / 1024;
+    const workerRssMb = worker === undefined ? NaN : await peakRssMb(worker.child);
     console.log(
-      `      chaos user service away 60 s: ${waited} waits without an attempt; FAILED while away ${[...during.values()].filter((status) => status === 'FAILED').length}; worker peak RSS ${Math.round(peakRssMb)} MB`,
+      `      chaos user service away 60 s: ${waited} waits without an attempt; FAILED while away ${[...during.values()].filter((status) => status === 'FAILED').length}; worker peak RSS ${Math.round(workerRssMb)} MB`,
     );
     expectNothingLost(tally);
     expect(tally.sent).to.equal(500);
     expect(waited, 'runs that waited for the service').to.be.greaterThan(0);
-    expect(peakRssMb, 'worker peak RSS (MB)').to.be.below(250);
+    expect(workerRssMb, 'worker peak RSS (MB)').to.be.below(250);
+  });
+
+  it('when the user service hangs for everyone for 60 s during a burst of 500 orders, then its bulkhead holds at most LOOKUP_MAX_IN_FLIGHT calls, the worker keeps free slots, and all 500 confirm', async () => {
+    proxy = await startTcpProxy(hostPort(services.userServiceUrl));
+    const maxInFlight = 100;
+    const concurrency = 200;
+    stack = await new ChaosStack(
+      'user-hang',
+      {
+        USER_SERVICE_URL: proxy.url('http'),
+        LOOKUP_MAX_IN_FLIGHT: String(maxInFlight),
+        WORKER_CONCURRENCY: String(concurrency),
+      },
+      { built: true },
+    ).start();
+    const [worker] = stack.workers;
+    const hung = proxy;
+    await hung.hang();
+    const hangAt = Date.now();
+    // Held connections are sampled once the first attempts' short time limits have run out:
+    // before that, a connection the worker just gave up on can still look open from here.
+    const peaks = { held: 0, heldSettled: 0, active: 0 };
+    const sampling = new AbortController();
+    const running = stack;
+    const sampler = (async () => {
+      while (!sampling.signal.aborted) {
+        const held = hung.held();
+        peaks.held = Math.max(peaks.held, held);
+        if (Date.now() - hangAt > 30_000) peaks.heldSettled = Math.max(peaks.heldSettled, held);
+        peaks.active = Math.max(peaks.active, await running.activeJobs());
+        await sleep(250);
+      }
+    })();
+    const sent = await sendOrders(stack.apiUrl, 500, 32);
+    await sleep(Math.max(0, 60_000 - (Date.now() - hangAt)));
+    sampling.abort();
+    await sampler;
+    await hung.restore();
+    const tally = await settle(stack, sent, 120_000);
+    report('user service hangs 60 s', tally, sent.refused);
+    const workerRssMb = worker === undefined ? NaN : await peakRssMb(worker.child);
+    console.log(
+      `      chaos user service hangs 60 s: ${peaks.heldSettled} calls held by the hung service at most after 30 s (cap ${maxInFlight}; ${peaks.held} with connections closing in the first seconds); peak ${peaks.active} of ${concurrency} worker slots busy; worker peak RSS ${Math.round(workerRssMb)} MB`,
+    );
+    expectNothingLost(tally);
+    expect(tally.sent).to.equal(500);
+    expect(peaks.heldSettled, 'calls held by the hung service').to.be.within(1, maxInFlight);
+    expect(peaks.active, 'worker slots busy at the peak').to.be.below(concurrency);
+    expect(workerRssMb, 'worker peak RSS (MB)').to.be.below(250);
   });
 
   it('when the MongoDB-protocol server is cut, then POST answers 503 with Retry-After, readiness names it, and all accepted orders finish after it returns', async () => {
@@ -278,6 +329,42 @@ describe('fault injection (real services, API and worker as processes)', functio
     // same (clients retry with an Idempotency-Key to learn its id).
     const cutOff = (sent.refused.UND_ERR_SOCKET ?? 0) + (sent.refused.ECONNRESET ?? 0);
     expect(tally.stored - tally.accepted, 'stored beyond the 202s').to.be.at.most(cutOff);
+    expectNothingLost(tally);
+  });
+
+  it('when 10,000 clients long-poll one order while orders are posted, then the API stays up within its heap cap, every poll gets an HTTP answer, and POST p99 stays within 2× unloaded', async () => {
+    // The build under `npm start`'s heap cap (128 MB): the cap is part of what is proved.
+    stack = await new ChaosStack('flood', {}, { built: true }).start();
+    const running = stack;
+    const maxWaiters = 2000;
+    const polls = 10_000;
+    const unloaded = await sendOrders(stack.apiUrl, 200, 4);
+    // family-box answers after 60 s, so its order stays PENDING through the flood.
+    const family = await sendOrders(
+      stack.apiUrl,
+      1,
+      1,
+      JSON.stringify({ user_id: '7c11e1ce2741', product_code: 'family-box' }),
+    );
+    const { answers, whileHeld: during } = await floodLongPolls(
+      stack.apiUrl,
+      String(family.accepted[0]),
+      { polls, maxWaiters, waitSeconds: 20 },
+      () => sendOrders(running.apiUrl, 200, 4),
+    );
+    const alive = stack.api.child.exitCode === null && stack.api.child.signalCode === null;
+    const sent = merge(unloaded, family, during);
+    const tally = await settle(stack, sent, 120_000);
+    report('long-poll flood', tally, sent.refused);
+    console.log(
+      `      chaos long-poll flood: ${polls} polls: ${answers.ok} answered 200 (${answers.waited} of them waited), ${answers.overloaded} answered 503, ${JSON.stringify(answers.errors)} without an answer; API peak heap ${answers.peakHeapMb} MB (cap 128); POST p99 ${postP99(during)} ms in the flood, ${postP99(unloaded)} ms unloaded`,
+    );
+    expect(alive, 'API still running').to.equal(true);
+    expect(answers.errors, 'polls without an HTTP answer').to.deep.equal({});
+    expect(answers.ok + answers.overloaded, 'polls answered').to.equal(polls);
+    expect(answers.waited, 'polls held waiting').to.be.within(1, maxWaiters);
+    expect(answers.peakHeapMb, 'API peak heap (MB)').to.be.below(128);
+    expect(postP99(during), 'POST p99 in the flood (ms)').to.be.at.most(2 * postP99(unloaded));
     expectNothingLost(tally);
   });
 

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -14,11 +16,39 @@ export interface RunningProcess {
     timeoutMs?: number,
   ): Promise<Record<string, unknown>>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** What the process wrote to stderr so far (crashes, fatal errors). */
+  stderr(): string;
 }
 
-/** Runs `src/<name>/main.ts` as its own process, the way `npm start` runs the build. */
-export function startProcess(name: 'api' | 'worker', env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', `src/${name}/main.ts`], {
+/** The node arguments of package.json's `start:<name>` script: what users run. */
+export function startArguments(name: 'api' | 'worker'): string[] {
+  const manifest = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const [command, ...args] = (manifest.scripts[`start:${name}`] ?? '').split(/\s+/);
+  if (command !== 'node') throw new Error(`start:${name} does not run node directly`);
+  return args;
+}
+
+/** Peak resident memory of a process so far (VmHWM), in MB. */
+export async function peakRssMb(child: ChildProcess): Promise<number> {
+  const status = await readFile(`/proc/${String(child.pid)}/status`, 'utf8');
+  const kb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+/**
+ * Runs `src/<name>/main.ts` as its own process, the way `npm start` runs the build; or, when
+ * `built`, the build itself with `npm start`'s arguments (its heap cap among them: tsx's own
+ * heap would leave a capped process too little room).
+ */
+export function startProcess(
+  name: 'api' | 'worker',
+  env: Record<string, string>,
+  { built = false } = {},
+): RunningProcess {
+  const args = built ? startArguments(name) : ['--import', 'tsx', `src/${name}/main.ts`];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,6 +107,7 @@ export function startProcess(name: 'api' | 'worker', env: Record<string, string>
         check();
       });
     },
+    stderr: () => stderr,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);

@@ -19,6 +19,11 @@ export function waitingJobs(name: string): Promise<number> {
   return withQueue(name, (queue) => queue.getWaitingCount());
 }
 
+/** Jobs of the queue a worker is running now. */
+export function activeJobs(name: string): Promise<number> {
+  return withQueue(name, (queue) => queue.getActiveCount());
+}
+
 /** Removes the queue and every job in it (a run's throwaway queue). */
 export function dropQueue(name: string): Promise<void> {
   return withQueue(name, (queue) => queue.obliterate({ force: true }));

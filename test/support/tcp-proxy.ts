@@ -12,7 +12,14 @@ export interface TcpProxy {
    * Resolves when done.
    */
   cut(): Promise<void>;
-  /** Listen again on the same port and forward as before. */
+  /**
+   * Hang like a stalled server: drop the open connections, then accept new ones but forward
+   * nothing, so every request waits. `restore()` forwards what the held ones sent meanwhile.
+   */
+  hang(): Promise<void>;
+  /** Connections accepted while hanging and not forwarded yet. */
+  held(): number;
+  /** Listen again on the same port (or stop hanging) and forward as before. */
   restore(): Promise<void>;
   /** Close for good. */
   close(): Promise<void>;
@@ -33,10 +40,28 @@ const LISTEN_RETRY_DELAY_MS = 50;
  */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const pairs = new Set<Pair>();
+  /** Connections accepted while hanging, with what each sent meanwhile. */
+  const holding = new Map<net.Socket, { sent: Buffer[]; keep: (chunk: Buffer) => void }>();
   let server: net.Server | undefined;
   let closed = false;
+  let hanging = false;
 
   const onConnection = (client: net.Socket): void => {
+    if (hanging) {
+      // Read and keep what the client sends (so a client that gives up is seen closing),
+      // answer nothing.
+      const sent: Buffer[] = [];
+      const keep = (chunk: Buffer) => sent.push(chunk);
+      holding.set(client, { sent, keep });
+      client.on('data', keep);
+      client.on('error', () => client.destroy());
+      client.on('close', () => holding.delete(client));
+      return;
+    }
+    forward(client, []);
+  };
+
+  const forward = (client: net.Socket, sentBefore: Buffer[]): void => {
     const upstream = net.connect({ host: target.host, port: target.port });
     const pair: Pair = { client, upstream };
     pairs.add(pair);
@@ -62,6 +87,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
     // The client may start writing before the upstream connect completes; net.Socket buffers
     // those writes until it is connected, so nothing is lost.
+    for (const chunk of sentBefore) upstream.write(chunk);
     client.pipe(upstream);
     upstream.pipe(client);
   };
@@ -118,13 +144,35 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       pair.upstream.destroy();
     }
     pairs.clear();
+    for (const client of holding.keys()) client.destroy();
+    holding.clear();
     // server.close() only calls back once every accepted socket is gone, so this also waits
     // for the destroys above to finish.
     await listenerClosed;
   };
 
+  const doHang = async (): Promise<void> => {
+    await doRestore();
+    hanging = true;
+    for (const pair of pairs) {
+      pair.client.destroy();
+      pair.upstream.destroy();
+    }
+    pairs.clear();
+  };
+
   const doRestore = async (): Promise<void> => {
     if (closed) throw new Error('tcp proxy is closed');
+    if (hanging) {
+      hanging = false;
+      const held = [...holding];
+      holding.clear();
+      for (const [client, { sent, keep }] of held) {
+        if (client.destroyed) continue;
+        client.off('data', keep);
+        forward(client, sent);
+      }
+    }
     if (server !== undefined) return;
     server = await listen(port);
   };
@@ -147,6 +195,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     port,
     url: (scheme: string) => `${scheme}://${HOST}:${port}`,
     cut: () => serialize(doCut),
+    hang: () => serialize(doHang),
+    held: () => holding.size,
     restore: () => serialize(doRestore),
     close: () => serialize(doClose),
   };

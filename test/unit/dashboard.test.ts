@@ -5,6 +5,7 @@ import { createApiMetrics } from '../../src/api/api-metrics.js';
 import { httpMetrics } from '../../src/shared/observability/http-metrics.js';
 import { createWorkerMetrics } from '../../src/worker/observability/worker-metrics.js';
 import { testLogger } from '../support/test-logger.js';
+import { countDroppedLogLines } from '../../src/shared/observability/log-metrics.js';
 
 /**
  * The Grafana dashboard (docs/monitoring) only queries metrics the code really exports: a renamed
@@ -130,6 +131,7 @@ async function metricsOfTheCode(): Promise<{ series: Set<string>; own: Map<strin
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   httpMetrics(registry);
+  countDroppedLogLines(registry, { stream: { write: () => undefined }, droppedLines: () => 0 });
   createApiMetrics(registry);
   createWorkerMetrics(
     registry,
@@ -137,6 +139,7 @@ async function metricsOfTheCode(): Promise<{ series: Set<string>; own: Map<strin
       queueJobCounts: () => Promise.resolve({ waiting: 0, active: 0 }),
       outboxBacklog: () => Promise.resolve(0),
       breakerStates: () => [],
+      callsInFlight: () => ({ user: 0, product: 0 }),
     },
     testLogger,
   );

@@ -29,7 +29,7 @@ const anyFailure: fc.Arbitrary<LookupFailure> = fc
   .record({
     dependency: fc.constantFrom('user' as const, 'product' as const),
     resource: fc.string({ minLength: 1, maxLength: 10 }),
-    pick: fc.nat(7),
+    pick: fc.nat(8),
     status: fc.integer({ min: 500, max: 599 }),
     patient: fc.boolean(),
   })
@@ -48,6 +48,8 @@ const anyFailure: fc.Arbitrary<LookupFailure> = fc
         return { ...base, cause: 'unreachable', detail: 'ECONNREFUSED' };
       case 5:
         return { ...base, cause: 'service-down', lastFailure: 'ECONNREFUSED' };
+      case 6:
+        return { ...base, cause: 'saturated', limit: 500 };
       default:
         return { ...base, cause: 'circuit-open', lastFailure: 'HTTP 500' };
     }
@@ -173,7 +175,34 @@ describe('lookup failure rules', () => {
     );
   });
 
-  it('when any failures come in, then the decision is fail for a final one, wait while a service is down, else retry while attempts remain', () => {
+  it('when a service has no free place in its bulkhead, then the order waits for capacity, even on its last attempt, and a service that is down waits longer', () => {
+    const saturated: LookupFailure = {
+      dependency: 'user',
+      resource: 'u1',
+      cause: 'saturated',
+      limit: 500,
+    };
+    expect(decideAfterLookupFailures([saturated], { isLast: true })).to.deep.equal({
+      action: 'wait',
+      for: 'capacity',
+      reason: '500 calls to the user service are already in flight; user u1 waits for a free one',
+    });
+    const down: LookupFailure = {
+      dependency: 'product',
+      resource: 'p',
+      cause: 'service-down',
+      lastFailure: 'ECONNREFUSED',
+    };
+    expect(decideAfterLookupFailures([saturated, down], { isLast: false })).to.include({
+      action: 'wait',
+      for: 'service',
+    });
+    expect(countsAgainstBreaker(saturated)).to.be.false;
+    expect(countsAgainstService(saturated)).to.be.false;
+    expect(failureCode(saturated)).to.equal('USER_SERVICE_SATURATED');
+  });
+
+  it('when any failures come in, then the decision is fail for a final one, wait while a service is down or saturated, else retry while attempts remain', () => {
     fc.assert(
       fc.property(
         fc.array(anyFailure, { minLength: 1, maxLength: 2 }),
@@ -185,7 +214,9 @@ describe('lookup failure rules', () => {
           );
           const expected = !failures.every(isRetryable)
             ? 'fail'
-            : failures.some((failure) => failure.cause === 'service-down')
+            : failures.some(
+                  (failure) => failure.cause === 'service-down' || failure.cause === 'saturated',
+                )
               ? 'wait'
               : isLast
                 ? 'fail'

@@ -23,6 +23,7 @@ import {
   type ResourceBreakers,
 } from '../../src/worker/lookups/resource-breakers.js';
 import { createProductReader, createUserReader } from '../../src/worker/lookups/services.js';
+import { withBulkhead } from '../../src/worker/lookups/bulkhead.js';
 import {
   createProcessOrderUseCase,
   type ProcessOrder,
@@ -83,7 +84,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       connection: redis,
       concurrency: 8,
       processOrder,
-      dependencyWaitMs: 300,
+      dependencyWaitMs: { service: 300, capacity: 100 },
       logger: testLogger,
     });
     void worker.run();
@@ -502,7 +503,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         readUser: createUserReader(USERS, strict),
         readProduct: createProductReader(PRODUCTS, strict),
       }),
-      dependencyWaitMs: 300,
+      dependencyWaitMs: { service: 300, capacity: 100 },
       logger: testLogger,
     });
     const inspector = new Queue(waitQueueName, { connection: redis });
@@ -547,6 +548,63 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       await inspector.obliterate({ force: true });
       await inspector.close();
       await waitQueue.close();
+      nock.cleanAll();
+    }
+  });
+
+  it('when the user service is slow for everyone and its bulkhead is full, then the other orders wait for a place without spending attempts, and all confirm', async () => {
+    const busyQueueName = uniqueName('test_bulkhead');
+    const busyQueue = createOrderQueue({ name: busyQueueName, connection: redis, retry });
+    const maxInFlight = 2;
+    const busyWorker = createWorker({
+      queueName: busyQueueName,
+      connection: redis,
+      concurrency: 8,
+      processOrder: createProcessOrderUseCase({
+        ...useCaseDependencies(publisher),
+        readUser: withBulkhead(createUserReader(USERS, breakers), {
+          dependency: 'user',
+          maxInFlight,
+        }).read,
+      }),
+      dependencyWaitMs: { service: 300, capacity: 100 },
+      logger: testLogger,
+    });
+    const inspector = new Queue(busyQueueName, { connection: redis });
+    let inFlight = 0;
+    let mostInFlight = 0;
+    nock(USERS)
+      .persist()
+      .get(/\/users\/.+/)
+      .reply((path, _body, callback) => {
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        setTimeout(() => {
+          inFlight--;
+          callback(null, [200, { id: path.split('/').pop(), firstName: 'A', lastName: 'B' }]);
+        }, 150);
+      });
+    nock(PRODUCTS).persist().get('/products/classic-box').reply(200, CLASSIC);
+    try {
+      void busyWorker.run();
+      const accepted = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => acceptOrder(`busy-${i}`, 'classic-box')),
+      );
+      await Promise.all(accepted.map((order) => busyQueue.enqueue(order)));
+
+      const settled = await Promise.all(accepted.map((order) => finalState(order.id)));
+      expect(settled.map((order) => order?.status)).to.deep.equal(accepted.map(() => 'CONFIRMED'));
+      expect(mostInFlight, 'user calls in flight at once').to.equal(maxInFlight);
+      const jobs = await Promise.all(accepted.map((order) => inspector.getJob(order.id)));
+      // Only the confirming run counts as an attempt; the runs refused by the bulkhead waited.
+      expect(jobs.map((job) => job?.attemptsMade)).to.deep.equal(accepted.map(() => 1));
+      const runs = jobs.reduce((sum, job) => sum + (job?.attemptsStarted ?? 0), 0);
+      expect(runs, 'runs, with the waits').to.be.above(accepted.length);
+    } finally {
+      await busyWorker.close();
+      await inspector.obliterate({ force: true });
+      await inspector.close();
+      await busyQueue.close();
       nock.cleanAll();
     }
   });
@@ -601,7 +659,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       connection: redis,
       concurrency: 1,
       processOrder: () => Promise.reject(new Error('the store went away')),
-      dependencyWaitMs: 300,
+      dependencyWaitMs: { service: 300, capacity: 100 },
       logger: testLogger,
     });
     try {

@@ -4,9 +4,10 @@ import { MAX_WAIT_SECONDS } from './prefer-wait.js';
 export interface ServerLimits {
   /**
    * Open connections at most; past it Node closes new ones at once (HTTP_MAX_CONNECTIONS).
-   * Its default, 5,000, with HTTP_MAX_IN_FLIGHT at 3,000, kept the API's 96 MB heap under
-   * 85 MB when 10,000 long-polls arrived (`npm run bench:flood`); at 8,000 and 4,000 a burst
-   * of them ran it out of memory.
+   * Its default, 5,000, with HTTP_MAX_IN_FLIGHT at 3,000, kept the API's heap under 85 MB
+   * (sampled twice a second) when 10,000 long-polls arrived, in eleven runs out of twelve; the
+   * twelfth burst past a 96 MB cap, hence `npm start`'s 128 MB. At 8,000 and 4,000 a burst
+   * ran it out of memory.
    */
   maxConnections: number;
 }

@@ -80,6 +80,7 @@ const workerSchema = commonSchema.extend({
   LOOKUP_TIMEOUT_MS: positiveInt.default(2000),
   LOOKUP_PATIENT_TIMEOUT_MS: positiveInt.default(75_000),
   LOOKUP_MAX_BODY_BYTES: positiveInt.default(65_536),
+  LOOKUP_MAX_IN_FLIGHT: positiveInt.default(500),
   BREAKER_ERROR_THRESHOLD_PERCENT: percent.default(50),
   BREAKER_VOLUME_THRESHOLD: positiveInt.default(10),
   BREAKER_RESET_TIMEOUT_MS: positiveInt.default(10_000),
@@ -188,6 +189,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv) {
       patientMs: parsed.LOOKUP_PATIENT_TIMEOUT_MS,
     },
     lookupMaxBodyBytes: parsed.LOOKUP_MAX_BODY_BYTES,
+    lookupMaxInFlight: parsed.LOOKUP_MAX_IN_FLIGHT,
     breaker: {
       errorThresholdPercentage: parsed.BREAKER_ERROR_THRESHOLD_PERCENT,
       volumeThreshold: parsed.BREAKER_VOLUME_THRESHOLD,

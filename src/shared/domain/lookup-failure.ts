@@ -13,6 +13,8 @@ export type Dependency = 'user' | 'product';
  * - circuit-open: the breaker for this resource refused the call after repeated failures.
  * - service-down: the breaker of the whole service refused the call: it could not be reached
  *   for everyone lately. Asking for this resource says nothing about the resource.
+ * - saturated: this worker already has `limit` calls to the service in flight (its bulkhead),
+ *   so the call was not made. Nothing is known about the resource or the service.
  */
 export type LookupFailure =
   | { dependency: Dependency; resource: string; cause: 'not-found' }
@@ -27,7 +29,8 @@ export type LookupFailure =
     }
   | { dependency: Dependency; resource: string; cause: 'unreachable'; detail: string }
   | { dependency: Dependency; resource: string; cause: 'circuit-open'; lastFailure: string }
-  | { dependency: Dependency; resource: string; cause: 'service-down'; lastFailure: string };
+  | { dependency: Dependency; resource: string; cause: 'service-down'; lastFailure: string }
+  | { dependency: Dependency; resource: string; cause: 'saturated'; limit: number };
 
 /** A missing user or product will not appear by asking again; a garbled answer is a bug there. */
 export function isRetryable(failure: LookupFailure): boolean {
@@ -71,6 +74,8 @@ export function failureCode(failure: LookupFailure): string {
       return `${service}_SERVICE_CIRCUIT_OPEN`;
     case 'service-down':
       return `${service}_SERVICE_DOWN`;
+    case 'saturated':
+      return `${service}_SERVICE_SATURATED`;
   }
 }
 
@@ -91,18 +96,27 @@ export function describeFailure(failure: LookupFailure): string {
       return `calls to the ${failure.dependency} service for ${what} are suspended after repeated failures (last: ${failure.lastFailure})`;
     case 'service-down':
       return `the ${failure.dependency} service is down for everyone; ${what} waits for it (last: ${failure.lastFailure})`;
+    case 'saturated':
+      return `${failure.limit} calls to the ${failure.dependency} service are already in flight; ${what} waits for a free one`;
   }
 }
 
+/**
+ * What an order waits for without spending an attempt: a service that is down for everyone to
+ * come back (its breaker's reset time), or a free place in a service's bulkhead (soon).
+ */
+export type WaitFor = 'service' | 'capacity';
+
 export type LookupDecision =
   | { action: 'retry'; reason: string }
-  | { action: 'wait'; reason: string }
+  | { action: 'wait'; for: WaitFor; reason: string }
   | { action: 'fail'; failure: OrderFailure };
 
 /**
  * What to do with an order whose lookups failed: fail it at once when a failure is final;
- * wait, without spending an attempt, while a service is down for everyone (the order deadline
- * still bounds it); fail it when this was its last attempt; retry otherwise.
+ * wait, without spending an attempt, while a service is down for everyone or this worker's
+ * calls to it are at their limit (the order deadline still bounds the wait); fail it when this
+ * was its last attempt; retry otherwise.
  */
 export function decideAfterLookupFailures(
   failures: readonly [LookupFailure, ...LookupFailure[]],
@@ -114,7 +128,9 @@ export function decideAfterLookupFailures(
     return { action: 'fail', failure: { code: failureCode(final), message: reason } };
   }
   if (failures.some((failure) => failure.cause === 'service-down'))
-    return { action: 'wait', reason };
+    return { action: 'wait', for: 'service', reason };
+  if (failures.some((failure) => failure.cause === 'saturated'))
+    return { action: 'wait', for: 'capacity', reason };
   if (attempt.isLast) {
     return {
       action: 'fail',

@@ -24,6 +24,8 @@ export interface WorkerGaugeSources {
   outboxBacklog(): Promise<number>;
   /** How many resource breakers of each service are in each state. */
   breakerStates(): { service: Dependency; state: 'closed' | 'open' | 'half_open'; count: number }[];
+  /** Calls each service has in flight from this worker (its bulkhead's count). */
+  callsInFlight(): Record<Dependency, number>;
 }
 
 const PUBLISH_FAILURES = ['unroutable', 'broker'] as const;
@@ -128,6 +130,17 @@ export function createWorkerMetrics(
           this.set({ service: SERVICE_LABEL[service], state }, 0);
       for (const { service, state, count } of sources.breakerStates())
         this.set({ service: SERVICE_LABEL[service], state }, count);
+    },
+  });
+
+  new Gauge({
+    name: 'dependency_calls_in_flight',
+    help: 'Calls to each service in flight from this worker; LOOKUP_MAX_IN_FLIGHT caps them.',
+    labelNames: ['service'] as const,
+    registers,
+    collect() {
+      for (const [service, count] of Object.entries(sources.callsInFlight()))
+        this.set({ service: SERVICE_LABEL[service as Dependency] }, count);
     },
   });
 

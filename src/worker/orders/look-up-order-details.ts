@@ -55,3 +55,11 @@ function lookupFailureOf(reason: unknown): LookupFailure {
   if (reason instanceof LookupError) return reason.failure;
   throw reason;
 }
+
+/** Whether `after` holds a lookup that `before` did not: only then is it worth keeping. */
+export function learnedMore(before: KnownLookups, after: KnownLookups): boolean {
+  return (
+    (after.user !== undefined && before.user === undefined) ||
+    (after.product !== undefined && before.product === undefined)
+  );
+}

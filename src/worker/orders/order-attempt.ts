@@ -1,3 +1,4 @@
+import type { WaitFor } from '../../shared/domain/lookup-failure.js';
 import type { Order } from '../../shared/domain/order.js';
 import type { KnownLookups } from '../../shared/queue/order-job.js';
 
@@ -26,10 +27,14 @@ export class RetryLaterError extends Error {
 
 /**
  * Thrown to hand the order back to the queue until a service that is down for everyone may
- * be back: the wait spends none of the order's attempts and holds no worker slot.
+ * be back, or has room for another call: the wait spends none of the order's attempts and
+ * holds no worker slot.
  */
 export class WaitForDependencyError extends Error {
-  constructor(reason: string) {
+  constructor(
+    readonly waitFor: WaitFor,
+    reason: string,
+  ) {
     super(reason);
     this.name = 'WaitForDependencyError';
   }

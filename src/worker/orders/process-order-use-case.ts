@@ -19,7 +19,7 @@ import {
   publishStoredEvent,
   type EventPublishing,
 } from '../outbox/publish-stored-event.js';
-import { lookUpOrderDetails, type Readers } from './look-up-order-details.js';
+import { learnedMore, lookUpOrderDetails, type Readers } from './look-up-order-details.js';
 import { RetryLaterError, WaitForDependencyError, type OrderAttempt } from './order-attempt.js';
 
 export interface ProcessOrderDependencies extends Readers, EventPublishing {
@@ -93,20 +93,25 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
     const decision = decideAfterLookupFailures(outcome.failures, attempt);
     if (decision.action === 'fail') return fail(order, decision.failure, now);
 
-    await attempt.remember(outcome.known);
-    const waiting = decision.action === 'wait';
-    logger.info(
-      {
-        orderId: order.id,
-        requestId: order.request_id,
-        attempt: attempt.number,
-        reason: decision.reason,
-      },
-      waiting ? 'a service is down for everyone, waiting for it' : 'lookup failed, will retry',
-    );
-    throw waiting
-      ? new WaitForDependencyError(decision.reason)
-      : new RetryLaterError(decision.reason);
+    // Only what this attempt learned is worth a write (a bounced wait learns nothing).
+    if (learnedMore(attempt.known, outcome.known)) await attempt.remember(outcome.known);
+    const context = {
+      orderId: order.id,
+      requestId: order.request_id,
+      attempt: attempt.number,
+      reason: decision.reason,
+    };
+    if (decision.action === 'retry') {
+      logger.info(context, 'lookup failed, will retry');
+      throw new RetryLaterError(decision.reason);
+    }
+    if (decision.for === 'service') {
+      logger.info(context, 'a service is down for everyone, waiting for it');
+    } else {
+      // Can happen for every order each second under a hanging service: the metrics count it.
+      logger.debug(context, 'a service has no room for another call, waiting for one');
+    }
+    throw new WaitForDependencyError(decision.for, decision.reason);
   }
 
   /** Only the run whose settlement won holds the event's first lease. */
