@@ -27,7 +27,7 @@ async function main(): Promise<void> {
       const unloadedP99 = await postP99();
       const [orderId] = (await stack.send(FAMILY, 1, 1)).accepted.keys();
       const { answers, whileHeld: floodP99 } = await floodLongPolls(
-        stack.apiUrl,
+        { url: stack.apiUrl, opsUrl: stack.apiOpsUrl },
         String(orderId),
         { polls: POLLS, maxWaiters: 2000, waitSeconds: 20 },
         postP99,

@@ -82,6 +82,8 @@ export class BenchStack {
   api: ChildProcess | null = null;
   worker: ChildProcess | null = null;
   apiUrl = '';
+  /** The API's operations port: /metrics and detailed readiness. */
+  apiOpsUrl = '';
   workerUrl = '';
   events: DurableListener | null = null;
   private pool: Pool | null = null;
@@ -111,14 +113,15 @@ export class BenchStack {
   }
 
   async startApi(): Promise<void> {
-    const port = await freePort();
+    const [port, opsPort] = [await freePort(), await freePort()];
     this.api = await startBuilt(
       'api',
-      { ...this.env, PORT: String(port) },
+      { ...this.env, PORT: String(port), OPS_PORT: String(opsPort) },
       port,
       this.nodeArguments,
     );
     this.apiUrl = `http://127.0.0.1:${port}`;
+    this.apiOpsUrl = `http://127.0.0.1:${opsPort}`;
     this.pool = new Pool(this.apiUrl, { connections: 128, pipelining: 1 });
   }
 

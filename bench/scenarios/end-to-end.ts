@@ -46,7 +46,7 @@ export async function measureEndToEnd(options: {
     await stack.startWorker();
     if (stack.api === null || stack.worker === null) throw new Error('a process is gone');
     const own = { api: stack.api.pid, worker: stack.worker.pid };
-    const urls = { api: stack.apiUrl, worker: stack.workerUrl, redis: services.redisUrl };
+    const urls = { api: stack.apiOpsUrl, worker: stack.workerUrl, redis: services.redisUrl };
     const [cpuBefore, callsBefore] = await Promise.all([readCpu(own), readDependencyCounts(urls)]);
 
     const started = Date.now();

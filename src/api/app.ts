@@ -4,8 +4,8 @@ import { healthRoutes } from '../shared/observability/health-routes.js';
 import { httpMetrics } from '../shared/observability/http-metrics.js';
 import type { Logger } from '../shared/observability/logger.js';
 import type { Registry } from '../shared/observability/metrics-registry.js';
-import { metricsRoute } from '../shared/observability/metrics-route.js';
 import type { ApiMetrics } from './api-metrics.js';
+import type { Authenticator } from './auth/authenticator.js';
 import { problemResponses } from './http/problem-responses.js';
 import { refuseWhenStopping } from './http/refuse-when-stopping.js';
 import { requestContext, type RequestState } from './http/request-context.js';
@@ -29,23 +29,33 @@ export interface AppDependencies {
   metrics: ApiMetrics;
   /** The queue dashboard, when administrator credentials are configured. */
   adminBoard: Middleware | null;
+  /** Verifies callers of the order routes; null when authentication is off (AUTH_MODE=none). */
+  authenticator: Authenticator | null;
+  /** Behind a TLS proxy: take the client's address and scheme from X-Forwarded-* (TRUST_PROXY). */
+  trustProxy: boolean;
   logger: Logger;
 }
 
-/** The HTTP API, built from its dependencies; main.ts wires the real ones, tests their own. */
+/**
+ * The public HTTP API, built from its dependencies; main.ts wires the real ones, tests their
+ * own. Metrics and detailed readiness are on the operations port instead (ops-http.ts).
+ */
 export function createApp(deps: AppDependencies): Koa<RequestState> {
   const app = new Koa<RequestState>();
   app.silent = true; // errors are logged once, by problemResponses, with their request context
+  app.proxy = deps.trustProxy;
 
-  const health = healthRoutes({ checks: deps.readinessChecks, isStopping: deps.isStopping });
-  const metrics = metricsRoute(deps.registry);
+  const health = healthRoutes({
+    checks: deps.readinessChecks,
+    isStopping: deps.isStopping,
+    detailed: false,
+  });
   const docs = docsRoutes(createOpenApiDocument()); // built once, here at start-up
   const orders = orderRoutes(deps);
   app.use(httpMetrics(deps.registry));
   app.use(requestContext(deps.logger));
   app.use(problemResponses());
   app.use(health.routes());
-  app.use(metrics.routes());
   app.use(docs.routes());
   app.use(refuseWhenStopping(deps.isStopping));
   if (deps.adminBoard !== null) app.use(deps.adminBoard);

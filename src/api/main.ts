@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, loadApiConfig } from '../shared/config/config.js';
+import { ConfigError, loadApiConfig, type ApiConfig } from '../shared/config/config.js';
 import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
 import { stopOnSignals } from '../shared/lifecycle/stop-on-signals.js';
 import { createAmqpLink } from '../shared/messaging/amqp-link.js';
@@ -32,6 +33,10 @@ import { createOrderQueue } from '../shared/queue/order-queue.js';
 import { createRedisConnection } from '../shared/queue/redis-connection.js';
 import { createApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
+import { createApiKeyAuthenticator } from './auth/api-key-authenticator.js';
+import type { Authenticator } from './auth/authenticator.js';
+import { createJwtAuthenticator } from './auth/jwt-authenticator.js';
+import { createOpsHttp } from '../shared/observability/ops-http.js';
 import { createCreateOrderUseCase } from './orders/create-order-use-case.js';
 import { limitServer } from './http/server-limits.js';
 import { shedLoad } from './http/shed-load.js';
@@ -41,6 +46,23 @@ import { createListOrdersUseCase } from './orders/list-orders-use-case.js';
 const KEY_SWEEP_INTERVAL_MS = 10 * 60_000;
 /** Capped by the kernel's net.core.somaxconn (4096 on current Linux). */
 const LISTEN_BACKLOG = 4096;
+
+function portOf(server: Server, configured: number): number {
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : configured;
+}
+
+/** The authenticator AUTH_MODE asks for; null for none. */
+async function authenticatorFor(auth: ApiConfig['auth']): Promise<Authenticator | null> {
+  switch (auth.mode) {
+    case 'none':
+      return null;
+    case 'api-key':
+      return createApiKeyAuthenticator(auth.keys);
+    case 'jwt':
+      return createJwtAuthenticator(auth);
+  }
+}
 
 /** Composition root of the API: reads config, builds every dependency, listens. */
 async function main(): Promise<void> {
@@ -111,6 +133,19 @@ async function main(): Promise<void> {
     maxWaiters: config.longPollMaxWaiters,
   });
   const listOrders = createListOrdersUseCase({ orders });
+  const authenticator = await authenticatorFor(config.auth);
+  if (authenticator === null) {
+    logger.warn(
+      'authentication is off (AUTH_MODE=none): anyone who reaches the API can create and read every order',
+    );
+  }
+  // The API takes orders as long as MongoDB answers: without Redis they are queued by the
+  // worker's recovery sweep, and it never talks to the broker.
+  const readinessChecks = [
+    mongoCheck(mongo.db, true),
+    redisCheck(redis, false),
+    rabbitmqCheck(broker, false),
+  ];
   let stopping = false;
   const apiMetrics = createApiMetrics(registry);
   const app = createApp({
@@ -118,36 +153,48 @@ async function main(): Promise<void> {
     getOrder,
     listOrders,
     bodyLimitBytes: config.bodyLimitBytes,
-    // The API takes orders as long as MongoDB answers: without Redis they are queued by the
-    // worker's recovery sweep, and it never talks to the broker.
-    readinessChecks: [
-      mongoCheck(mongo.db, true),
-      redisCheck(redis, false),
-      rabbitmqCheck(broker, false),
-    ],
+    readinessChecks,
     isStopping: () => stopping,
     registry,
     metrics: apiMetrics,
     adminBoard: board?.middleware ?? null,
+    authenticator,
+    trustProxy: config.trustProxy,
     logger,
+  });
+  // Metrics and detailed readiness: on their own port, which the compose file does not publish.
+  const ops = createOpsHttp({
+    registry,
+    readinessChecks,
+    isStopping: () => stopping,
   });
 
   // A deep accept queue: a burst of new connections waits in it instead of retrying its SYN.
-  const server: Server = createServer(
-    shedLoad(app.callback(), config.httpMaxInFlight, () => {
+  const opsServer: Server = ops.listen(config.opsPort);
+  opsServer.once('error', (error) => {
+    logger.fatal({ err: error, port: config.opsPort }, 'cannot serve metrics and health');
+    process.exit(1);
+  });
+  await once(opsServer, 'listening');
+  const server: Server = createServer();
+  const overConnectionCap = limitServer(server, { maxConnections: config.httpMaxConnections });
+  server.on(
+    'request',
+    shedLoad(app.callback(), { maxInFlight: config.httpMaxInFlight, overConnectionCap }, () => {
       apiMetrics.requestShed();
     }),
-  ).listen({ port: config.port, backlog: LISTEN_BACKLOG }, () => {
-    const address = server.address();
+  );
+  server.listen({ port: config.port, backlog: LISTEN_BACKLOG }, () => {
     logger.info(
       {
-        port: typeof address === 'object' && address !== null ? address.port : config.port,
+        port: portOf(server, config.port),
+        opsPort: portOf(opsServer, config.opsPort),
         queueBoard: config.admin !== null,
+        auth: config.auth.mode,
       },
       'api listening',
     );
   });
-  limitServer(server, { maxConnections: config.httpMaxConnections });
 
   const background = new AbortController();
   void runPeriodically(() => idempotencyKeys.deleteExpired(new Date()), {
@@ -182,6 +229,7 @@ async function main(): Promise<void> {
       logger.warn('grace period over; closing the remaining connections');
       server.closeAllConnections();
     }
+    opsServer.close();
     await Promise.allSettled([queue.close(), board?.close(), broker.close(), mongo.client.close()]);
     redis.disconnect();
     logger.info('stopped');

@@ -43,7 +43,7 @@ import {
   measuredReader,
   withSettlementListener,
 } from './observability/measured.js';
-import { createWorkerHttp } from './observability/worker-http.js';
+import { createOpsHttp } from '../shared/observability/ops-http.js';
 import { createWorkerMetrics } from './observability/worker-metrics.js';
 import { createProcessOrderUseCase } from './orders/process-order-use-case.js';
 import { createRelayOutbox } from './outbox/relay-outbox.js';
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   const background = new AbortController();
 
   let stopping = false;
-  const http = createWorkerHttp({
+  const http = createOpsHttp({
     registry,
     // Without MongoDB or Redis the worker can do nothing; without the broker it still
     // settles orders, and the outbox keeps their events.

@@ -206,10 +206,10 @@ describe('reading orders: listing, long-poll, request ids, metrics (real service
     });
   });
 
-  describe('GET /metrics', () => {
+  describe('GET /metrics (operations port)', () => {
     it('when orders were accepted, then the Prometheus text counts them and times requests by route', async () => {
       await accept('counted');
-      const response = await fetch(`${fixture.api.url}/metrics`);
+      const response = await fetch(`${fixture.api.opsUrl}/metrics`);
       expect(response.status).to.equal(200);
       expect(response.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
       const text = await response.text();

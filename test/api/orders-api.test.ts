@@ -299,8 +299,8 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
   const body = JSON.stringify({ user_id: 'u1', product_code: 'classic-box' });
 
   describe('health', () => {
-    it('when MongoDB and Redis answer, then /health/ready says ready with each check up', async () => {
-      const response = await fetch(`${api.url}/health/ready`);
+    it('when MongoDB and Redis answer, then the operations port says ready with each check up, and the public port the status alone', async () => {
+      const response = await fetch(`${api.opsUrl}/health/ready`);
       expect(response.status).to.equal(200);
       expect(await response.json()).to.deep.equal({
         status: 'ready',
@@ -309,6 +309,12 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
           redis: { status: 'up', required: false },
         },
       });
+      const publicAnswer = await fetch(`${api.url}/health/ready`);
+      expect(publicAnswer.status).to.equal(200);
+      expect(await publicAnswer.json()).to.deep.equal({ status: 'ready' });
+      expect((await fetch(`${api.url}/metrics`)).status, 'metrics on the public port').to.equal(
+        404,
+      );
     });
 
     it('when only Redis is down, then /health/ready answers 200 degraded naming it, since orders are still taken', async () => {
@@ -316,7 +322,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
       offline.on('error', () => undefined);
       const offlineApi = await startApi({ mongo, queue, queueName, redis: offline });
       try {
-        const ready = await fetch(`${offlineApi.url}/health/ready`);
+        const ready = await fetch(`${offlineApi.opsUrl}/health/ready`);
         expect(ready.status).to.equal(200);
         const readiness = (await ready.json()) as {
           status: string;
@@ -332,8 +338,13 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
     });
 
     it('when MongoDB is unreachable, then /health/ready answers 503 naming it, while /health/live stays 200', async () => {
-      await withUnreachableStore(fixture, async (offlineUrl) => {
-        const ready = await fetch(`${offlineUrl}/health/ready`);
+      await withUnreachableStore(fixture, async (offlineUrl, opsUrl) => {
+        const publicAnswer = await fetch(`${offlineUrl}/health/ready`);
+        expect(publicAnswer.status).to.equal(503);
+        expect(await publicAnswer.json(), 'no driver error on the public port').to.deep.equal({
+          status: 'unavailable',
+        });
+        const ready = await fetch(`${opsUrl}/health/ready`);
         expect(ready.status).to.equal(503);
         const readiness = (await ready.json()) as {
           status: string;

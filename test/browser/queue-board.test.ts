@@ -54,6 +54,7 @@ class ApiProcess {
   async start(): Promise<this> {
     this.process = startProcess('api', {
       PORT: '0',
+      OPS_PORT: '0',
       MONGO_URL: services.mongoUrl,
       MONGO_DB: this.database,
       REDIS_URL: services.redisUrl,
@@ -64,6 +65,8 @@ class ApiProcess {
       // Empty means "not set", also when the shell running the tests has them set.
       ADMIN_USER: this.admin?.username ?? '',
       ADMIN_PASSWORD: this.admin?.password ?? '',
+      // As behind a TLS proxy: the client address comes from X-Forwarded-For.
+      TRUST_PROXY: 'true',
     });
     const listening = await this.process.waitForLog((line) => line.msg === 'api listening');
     this.url = `http://127.0.0.1:${String(listening.port)}`;
@@ -81,6 +84,11 @@ class ApiProcess {
     expect(response.status, JSON.stringify(body)).to.equal(202);
     expect(body.id).to.be.a('string');
     return body.id as string;
+  }
+
+  /** Every JSON log line the API wrote so far. */
+  logs(): Record<string, unknown>[] {
+    return this.process?.logs ?? [];
   }
 
   async stop(): Promise<void> {
@@ -159,6 +167,10 @@ describe('queue board (Bull Board in Chromium, API as a process)', function () {
           waitUntil: 'domcontentloaded',
         });
         expect(answer?.status(), 'GET /admin/queues with the credentials').to.equal(200);
+        // No other site may frame the board (clickjacking).
+        const headers = answer?.headers() ?? {};
+        expect(headers['x-frame-options']).to.equal('DENY');
+        expect(headers['content-security-policy']).to.equal("frame-ancestors 'none'");
         const main = page.getByRole('main');
         const queueCard = main.getByRole('link', { name: api.queueName, exact: true });
         await queueCard.waitFor();
@@ -212,6 +224,31 @@ describe('queue board (Bull Board in Chromium, API as a process)', function () {
       expect(signedIn.status).to.equal(200);
       const board = (await signedIn.json()) as { queues: { name: string }[] };
       expect(board.queues.map((queue) => queue.name)).to.deep.equal([api.queueName]);
+    });
+
+    it('when one address keeps sending wrong credentials, then each refusal is logged at warn with it, and past 10 it gets 429 even with the right ones, while other addresses still sign in', async () => {
+      const from = (address: string, password: string) =>
+        fetch(`${api.url}${BOARD_PATH}/api/queues`, {
+          headers: {
+            authorization: basic(ADMIN.username, password),
+            'x-forwarded-for': address,
+          },
+        });
+      const statuses = [];
+      for (let i = 0; i < 10; i++) statuses.push((await from('203.0.113.7', 'wrong')).status);
+      expect(statuses).to.deep.equal(Array(10).fill(401));
+      const blocked = await from('203.0.113.7', ADMIN.password);
+      expect(blocked.status).to.equal(429);
+      expect(Number(blocked.headers.get('retry-after'))).to.be.within(1, 900);
+      await expectProblem(blocked, 429);
+      expect((await from('198.51.100.2', ADMIN.password)).status).to.equal(200);
+      const warnings = api
+        .logs()
+        .filter(
+          (line) => line.msg === 'administrator sign-in refused' && line.ip === '203.0.113.7',
+        );
+      expect(warnings).to.have.length(10);
+      expect(warnings.every((line) => line.level === 40)).to.equal(true);
     });
 
     it('when another site makes a signed-in browser post to the board, then it is refused with 403', async () => {

@@ -18,6 +18,8 @@ export class ChaosStack {
   readonly env: Record<string, string>;
   api!: RunningProcess;
   apiUrl = '';
+  /** The API's operations port: /metrics and detailed readiness. */
+  apiOpsUrl = '';
   workers: RunningProcess[] = [];
   private readonly mongo = new MongoClient(services.mongoUrl);
   listener: DurableListener | undefined;
@@ -62,9 +64,10 @@ export class ChaosStack {
   }
 
   async startApi(): Promise<void> {
-    this.api = startProcess('api', { ...this.env, PORT: '0' }, this.options);
+    this.api = startProcess('api', { ...this.env, PORT: '0', OPS_PORT: '0' }, this.options);
     const listening = await this.api.waitForLog((line) => line.msg === 'api listening');
     this.apiUrl = `http://127.0.0.1:${String(listening.port)}`;
+    this.apiOpsUrl = `http://127.0.0.1:${String(listening.opsPort)}`;
   }
 
   async startWorker(): Promise<RunningProcess> {

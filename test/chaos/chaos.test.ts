@@ -258,7 +258,7 @@ describe('fault injection (real services, API and worker as processes)', functio
     });
     expect(refused.status).to.equal(503);
     expect(refused.headers.get('retry-after')).to.equal('5');
-    const ready = await fetch(`${stack.apiUrl}/health/ready`);
+    const ready = await fetch(`${stack.apiOpsUrl}/health/ready`);
     expect(ready.status).to.equal(503);
     const readiness = (await ready.json()) as { checks: Record<string, { status: string }> };
     expect(readiness.checks.mongodb?.status).to.equal('down');
@@ -333,7 +333,7 @@ describe('fault injection (real services, API and worker as processes)', functio
   });
 
   it('when 10,000 clients long-poll one order while orders are posted, then the API stays up within its heap cap, every poll gets an HTTP answer, and POST p99 stays within 2× unloaded', async () => {
-    // The build under `npm start`'s heap cap (128 MB): the cap is part of what is proved.
+    // The build under `npm start`'s heap cap (160 MB): the cap is part of what is proved.
     stack = await new ChaosStack('flood', {}, { built: true }).start();
     const running = stack;
     const maxWaiters = 2000;
@@ -347,7 +347,7 @@ describe('fault injection (real services, API and worker as processes)', functio
       JSON.stringify({ user_id: '7c11e1ce2741', product_code: 'family-box' }),
     );
     const { answers, whileHeld: during } = await floodLongPolls(
-      stack.apiUrl,
+      { url: stack.apiUrl, opsUrl: stack.apiOpsUrl },
       String(family.accepted[0]),
       { polls, maxWaiters, waitSeconds: 20 },
       () => sendOrders(running.apiUrl, 200, 4),
@@ -357,13 +357,13 @@ describe('fault injection (real services, API and worker as processes)', functio
     const tally = await settle(stack, sent, 120_000);
     report('long-poll flood', tally, sent.refused);
     console.log(
-      `      chaos long-poll flood: ${polls} polls: ${answers.ok} answered 200 (${answers.waited} of them waited), ${answers.overloaded} answered 503, ${JSON.stringify(answers.errors)} without an answer; API peak heap ${answers.peakHeapMb} MB (cap 128); POST p99 ${postP99(during)} ms in the flood, ${postP99(unloaded)} ms unloaded`,
+      `      chaos long-poll flood: ${polls} polls: ${answers.ok} answered 200 (${answers.waited} of them waited), ${answers.overloaded} answered 503, ${JSON.stringify(answers.errors)} without an answer; API peak heap ${answers.peakHeapMb} MB (cap 160); POST p99 ${postP99(during)} ms in the flood, ${postP99(unloaded)} ms unloaded`,
     );
     expect(alive, 'API still running').to.equal(true);
     expect(answers.errors, 'polls without an HTTP answer').to.deep.equal({});
     expect(answers.ok + answers.overloaded, 'polls answered').to.equal(polls);
     expect(answers.waited, 'polls held waiting').to.be.within(1, maxWaiters);
-    expect(answers.peakHeapMb, 'API peak heap (MB)').to.be.below(128);
+    expect(answers.peakHeapMb, 'API peak heap (MB)').to.be.below(160);
     expect(postP99(during), 'POST p99 in the flood (ms)').to.be.at.most(2 * postP99(unloaded));
     expectNothingLost(tally);
   });

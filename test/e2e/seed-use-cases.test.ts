@@ -121,7 +121,7 @@ describe('the six use cases of the assignment, end to end (API and worker proces
       exchange: 'orders',
       routingKey: 'created_order',
     });
-    api = startProcess('api', { ...env, PORT: '0' });
+    api = startProcess('api', { ...env, PORT: '0', OPS_PORT: '0' });
     worker = startProcess('worker', env);
     const listening = await api.waitForLog((line) => line.msg === 'api listening');
     apiUrl = `http://127.0.0.1:${String(listening.port)}`;

@@ -6,6 +6,7 @@ import {
 } from '../../src/shared/persistence/mongo-connection.js';
 import { createOrderQueue, type OrderQueue } from '../../src/shared/queue/order-queue.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
+import type { Authenticator } from '../../src/api/auth/authenticator.js';
 import { startApi, type ApiUnderTest } from './api-server.js';
 import { services, uniqueName } from './services.js';
 
@@ -29,6 +30,8 @@ export function useApi(
     bodyLimitBytes?: number;
     maxWaiters?: number;
     retry?: { attempts: number; retryBaseDelayMs: number };
+    /** Made in the before hook (a JWKS server may have to start first); none: no authentication. */
+    authenticator?: () => Promise<Authenticator>;
   } = {},
 ): ApiFixture {
   const fixture = { queueName: uniqueName(name) } as ApiFixture;
@@ -54,6 +57,7 @@ export function useApi(
       redis: fixture.redis,
       ...(options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes }),
       ...(options.maxWaiters === undefined ? {} : { maxWaiters: options.maxWaiters }),
+      authenticator: options.authenticator === undefined ? null : await options.authenticator(),
     });
   });
   after(async () => {
@@ -71,7 +75,7 @@ export function useApi(
 /** A second app on the fixture's queue whose store cannot be reached, for `use`. */
 export async function withUnreachableStore(
   fixture: ApiFixture,
-  use: (url: string) => Promise<void>,
+  use: (url: string, opsUrl: string) => Promise<void>,
 ): Promise<void> {
   const unreachable = createMongoConnection({
     url: 'mongodb://127.0.0.1:1',
@@ -85,7 +89,7 @@ export async function withUnreachableStore(
     redis: fixture.redis,
   });
   try {
-    await use(api.url);
+    await use(api.url, api.opsUrl);
   } finally {
     await api.close();
     await unreachable.client.close();
@@ -95,7 +99,7 @@ export async function withUnreachableStore(
 /** A second app on the fixture's store and queue that is shutting down, for `use`. */
 export async function withStoppingApi(
   fixture: ApiFixture,
-  use: (url: string) => Promise<void>,
+  use: (url: string, opsUrl: string) => Promise<void>,
 ): Promise<void> {
   const api = await startApi({
     mongo: fixture.mongo,
@@ -105,7 +109,7 @@ export async function withStoppingApi(
     isStopping: () => true,
   });
   try {
-    await use(api.url);
+    await use(api.url, api.opsUrl);
   } finally {
     await api.close();
   }

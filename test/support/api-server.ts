@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { createApiMetrics } from '../../src/api/api-metrics.js';
 import { createApp } from '../../src/api/app.js';
+import type { Authenticator } from '../../src/api/auth/authenticator.js';
+import { createOpsHttp } from '../../src/shared/observability/ops-http.js';
+import type Koa from 'koa';
 import { createCreateOrderUseCase } from '../../src/api/orders/create-order-use-case.js';
 import { createGetOrderUseCase } from '../../src/api/orders/get-order-use-case.js';
 import { createListOrdersUseCase } from '../../src/api/orders/list-orders-use-case.js';
@@ -30,7 +33,30 @@ import { testLogger } from './test-logger.js';
 
 export interface ApiUnderTest {
   url: string;
+  /** The operations side: /metrics and detailed /health/ready. */
+  opsUrl: string;
   close(): Promise<void>;
+}
+
+async function listenLocally(app: {
+  listen: Koa['listen'];
+}): Promise<{ server: Server; url: string }> {
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => {
+      resolve(listening);
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}` };
+}
+
+function closed(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 /**
@@ -47,6 +73,8 @@ export async function startApi(options: {
   maxWaiters?: number;
   isStopping?: () => boolean;
   extraChecks?: DependencyCheck[];
+  authenticator?: Authenticator | null;
+  trustProxy?: boolean;
 }): Promise<ApiUnderTest> {
   const orders = createMongoOrderRepository(options.mongo.db);
   await ensureOrderIndexes(options.mongo.db).catch(() => undefined); // some tests pass a dead store
@@ -66,6 +94,12 @@ export async function startApi(options: {
     logger: testLogger,
   });
   const registry = createMetricsRegistry();
+  const readinessChecks = [
+    mongoCheck(options.mongo.db, true),
+    redisCheck(options.redis, false),
+    ...(options.extraChecks ?? []),
+  ];
+  const isStopping = options.isStopping ?? (() => false);
   const app = createApp({
     createOrder,
     getOrder: createGetOrderUseCase({
@@ -75,33 +109,23 @@ export async function startApi(options: {
     }),
     listOrders: createListOrdersUseCase({ orders }),
     bodyLimitBytes: options.bodyLimitBytes ?? 1024,
-    readinessChecks: [
-      mongoCheck(options.mongo.db, true),
-      redisCheck(options.redis, false),
-      ...(options.extraChecks ?? []),
-    ],
-    isStopping: options.isStopping ?? (() => false),
+    readinessChecks,
+    isStopping,
     registry,
     metrics: createApiMetrics(registry),
     adminBoard: null,
+    authenticator: options.authenticator ?? null,
+    trustProxy: options.trustProxy ?? false,
     logger: testLogger,
   });
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => {
-      resolve(listening);
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const publicSide = await listenLocally(app);
+  const opsSide = await listenLocally(createOpsHttp({ registry, readinessChecks, isStopping }));
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: publicSide.url,
+    opsUrl: opsSide.url,
     close: async () => {
       await settlements.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
+      await Promise.all([closed(publicSide.server), closed(opsSide.server)]);
     },
   };
 }

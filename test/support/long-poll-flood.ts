@@ -12,8 +12,8 @@ export interface FloodAnswers {
   peakHeapMb: number;
 }
 
-async function heapUsedMb(apiUrl: string): Promise<number> {
-  const text = await fetch(`${apiUrl}/metrics`).then((response) => response.text());
+async function heapUsedMb(opsUrl: string): Promise<number> {
+  const text = await fetch(`${opsUrl}/metrics`).then((response) => response.text());
   return Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(text)?.[1] ?? 0) / 1e6;
 }
 
@@ -21,16 +21,17 @@ async function heapUsedMb(apiUrl: string): Promise<number> {
  * `polls` clients long-poll one PENDING order at once (`Prefer: wait=<waitSeconds>`), each on
  * a connection of its own. Once every poll that is not held waiting has its answer (all but
  * `maxWaiters`), `whileHeld` runs, with the held ones still waiting. Reports how each poll
- * was answered and the API's peak heap, read from its metrics every half second.
+ * was answered and the API's peak heap, read from its metrics (operations port) every half
+ * second.
  */
 export async function floodLongPolls<R>(
-  apiUrl: string,
+  api: { url: string; opsUrl: string },
   orderId: string,
   options: { polls: number; maxWaiters: number; waitSeconds: number },
   whileHeld: () => Promise<R>,
 ): Promise<{ answers: FloodAnswers; whileHeld: R }> {
   const { polls } = options;
-  const pool = new Pool(apiUrl, { connections: polls, pipelining: 0 });
+  const pool = new Pool(api.url, { connections: polls, pipelining: 0 });
   const answers: FloodAnswers = {
     polls,
     ok: 0,
@@ -44,7 +45,7 @@ export async function floodLongPolls<R>(
     answers.overloaded +
     Object.values(answers.errors).reduce((sum, count) => sum + count, 0);
   const watch = setInterval(() => {
-    heapUsedMb(apiUrl)
+    heapUsedMb(api.opsUrl)
       .then((mb) => (answers.peakHeapMb = Math.max(answers.peakHeapMb, Math.round(mb))))
       .catch(() => undefined);
   }, 500);

@@ -50,6 +50,36 @@ describe('configuration', () => {
     }
   });
 
+  it('when an authentication mode lacks what it needs, then start-up fails naming it', () => {
+    expect(loadApiConfig({}).auth).to.deep.equal({ mode: 'none' });
+    expect(() => loadApiConfig({ AUTH_MODE: 'api-key' })).to.throw(ConfigError, /AUTH_API_KEYS/);
+    expect(() => loadApiConfig({ AUTH_MODE: 'api-key', AUTH_API_KEYS: '{not json' })).to.throw(
+      ConfigError,
+      /AUTH_API_KEYS: must be a JSON list/,
+    );
+    expect(() =>
+      loadApiConfig({
+        AUTH_MODE: 'api-key',
+        AUTH_API_KEYS: JSON.stringify([{ client_id: 'shop', key_sha256: 'abc', scopes: [] }]),
+      }),
+    ).to.throw(ConfigError, /AUTH_API_KEYS/);
+    const jwt = (extra: Record<string, string>) =>
+      loadApiConfig({ AUTH_MODE: 'jwt', AUTH_JWKS_URL: 'https://issuer.test/jwks', ...extra });
+    expect(() => jwt({ AUTH_JWT_AUDIENCE: 'orders' })).to.throw(ConfigError, /AUTH_JWT_ISSUER/);
+    expect(() => jwt({ AUTH_JWT_ISSUER: 'https://issuer.test' })).to.throw(
+      ConfigError,
+      /AUTH_JWT_AUDIENCE/,
+    );
+    expect(() =>
+      jwt({ AUTH_JWT_ISSUER: 'i', AUTH_JWT_AUDIENCE: 'a', AUTH_JWT_ALGORITHMS: 'HS256' }),
+    ).to.throw(ConfigError, /AUTH_JWT_ALGORITHMS/);
+    expect(jwt({ AUTH_JWT_ISSUER: 'i', AUTH_JWT_AUDIENCE: 'a' }).auth).to.deep.include({
+      mode: 'jwt',
+      algorithms: ['RS256', 'ES256', 'EdDSA'],
+      clockSkewSeconds: 30,
+    });
+  });
+
   it('when only one of the administrator credentials is set, then start-up fails naming the other', () => {
     expect(() => loadApiConfig({ ADMIN_USER: 'admin' })).to.throw(ConfigError, /ADMIN_PASSWORD/);
     expect(() => loadApiConfig({ ADMIN_PASSWORD: 'long-enough-secret' })).to.throw(

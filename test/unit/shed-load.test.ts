@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Client } from 'undici';
+import { limitServer } from '../../src/api/http/server-limits.js';
 import { shedLoad } from '../../src/api/http/shed-load.js';
 
 describe('load shedding before the framework', () => {
@@ -16,7 +18,7 @@ describe('load shedding before the framework', () => {
               resolve();
             });
           }),
-        2,
+        { maxInFlight: 2 },
         () => shed++,
       ),
     );
@@ -44,6 +46,43 @@ describe('load shedding before the framework', () => {
       });
       expect((await again).status).to.equal(200);
     } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('when a connection opens past the connection cap, then its request still gets an HTTP answer, 503 with Connection: close, and connections under the cap keep working', async () => {
+    const server = createServer();
+    const overConnectionCap = limitServer(server, { maxConnections: 1 });
+    server.on(
+      'request',
+      shedLoad(
+        (_request, response) => {
+          response.end('ok');
+          return Promise.resolve();
+        },
+        { maxInFlight: 100, overConnectionCap },
+      ),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    const first = new Client(url);
+    const second = new Client(url);
+    try {
+      const held = await first.request({ method: 'GET', path: '/' });
+      expect(held.statusCode).to.equal(200);
+      await held.body.text();
+      const refused = await second.request({ method: 'GET', path: '/' });
+      expect(refused.statusCode).to.equal(503);
+      expect(refused.headers.connection).to.equal('close');
+      expect(((await refused.body.json()) as { type: string }).type).to.equal(
+        '/problems/overloaded',
+      );
+      const again = await first.request({ method: 'GET', path: '/' });
+      expect(again.statusCode, 'the connection under the cap').to.equal(200);
+      await again.body.text();
+    } finally {
+      await Promise.all([first.close(), second.close()]);
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }

@@ -2,9 +2,8 @@ import { expect } from 'chai';
 import nock from 'nock';
 import { withBulkhead } from '../../src/worker/lookups/bulkhead.js';
 import { LookupError } from '../../src/worker/lookups/lookup-error.js';
-import { createResourceBreakers } from '../../src/worker/lookups/resource-breakers.js';
 import { createUserReader } from '../../src/worker/lookups/services.js';
-import { testLogger } from '../support/test-logger.js';
+import { useFencedBreakers } from '../support/fenced-breakers.js';
 
 const USERS = 'http://user-service.test';
 const patient = { timeoutMs: 2000, patient: true };
@@ -12,21 +11,7 @@ const patient = { timeoutMs: 2000, patient: true };
 const settings = { errorThresholdPercentage: 50, volumeThreshold: 2, resetTimeoutMs: 10_000 };
 
 describe('bulkhead per service (HTTP fenced by nock)', () => {
-  let breakers: ReturnType<typeof createResourceBreakers>;
-
-  before(() => {
-    nock.disableNetConnect();
-  });
-  after(() => {
-    nock.enableNetConnect();
-  });
-  beforeEach(() => {
-    breakers = createResourceBreakers(settings, testLogger);
-  });
-  afterEach(() => {
-    breakers.shutdown();
-    nock.cleanAll();
-  });
+  const fenced = useFencedBreakers(settings);
 
   it('when the service hangs and the bulkhead is full, then further calls are refused at once as saturated, without a request and without touching a breaker', async () => {
     nock(USERS)
@@ -34,7 +19,7 @@ describe('bulkhead per service (HTTP fenced by nock)', () => {
       .times(3)
       .delay(300)
       .reply(200, { firstName: 'Ada', lastName: 'Lovelace' });
-    const bulkhead = withBulkhead(createUserReader(USERS, breakers), {
+    const bulkhead = withBulkhead(createUserReader(USERS, fenced.breakers), {
       dependency: 'user',
       maxInFlight: 3,
     });
@@ -54,7 +39,7 @@ describe('bulkhead per service (HTTP fenced by nock)', () => {
     }
     // No request was made for them (nock would have failed it as unreachable), and no breaker
     // exists or opened for them.
-    expect(breakers.states().filter(({ state }) => state !== 'closed')).to.deep.equal([]);
+    expect(fenced.breakers.states().filter(({ state }) => state !== 'closed')).to.deep.equal([]);
 
     const answers = await Promise.all(hung);
     expect(answers.map((user) => user.lastName)).to.deep.equal(Array(3).fill('Lovelace'));
@@ -64,7 +49,7 @@ describe('bulkhead per service (HTTP fenced by nock)', () => {
   it('when a call ends, failed or not, then its place is free for the next one', async () => {
     nock(USERS).get('/users/u1').reply(500);
     nock(USERS).get('/users/u2').reply(200, { firstName: 'Alan', lastName: 'Turing' });
-    const bulkhead = withBulkhead(createUserReader(USERS, breakers), {
+    const bulkhead = withBulkhead(createUserReader(USERS, fenced.breakers), {
       dependency: 'user',
       maxInFlight: 1,
     });

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LookupError } from '../../src/worker/lookups/lookup-error.js';
 import { createResourceBreakers } from '../../src/worker/lookups/resource-breakers.js';
 import { createProductReader } from '../../src/worker/lookups/services.js';
+import { useFencedBreakers } from '../support/fenced-breakers.js';
 import { testLogger } from '../support/test-logger.js';
 
 const PRODUCTS = 'http://product-service.test';
@@ -20,26 +21,12 @@ async function causeOf(lookup: Promise<unknown>): Promise<string> {
   }
 }
 
-describe('per-resource circuit breakers (HTTP fenced by nock)', () => {
-  let breakers: ReturnType<typeof createResourceBreakers>;
-
-  before(() => {
-    nock.disableNetConnect();
-  });
-  after(() => {
-    nock.enableNetConnect();
-  });
-  beforeEach(() => {
-    breakers = createResourceBreakers(settings, testLogger);
-  });
-  afterEach(() => {
-    breakers.shutdown();
-    nock.cleanAll();
-  });
+describe('per-resource circuit fenced.breakers (HTTP fenced by nock)', () => {
+  const fenced = useFencedBreakers(settings);
 
   it('when a product keeps failing, then its breaker opens and later calls fail fast without a request', async () => {
     nock(PRODUCTS).get('/products/veggie-box').times(3).reply(500);
-    const read = createProductReader(PRODUCTS, breakers);
+    const read = createProductReader(PRODUCTS, fenced.breakers);
     const causes = [];
     for (let i = 0; i < 3; i++) causes.push(await causeOf(read('veggie-box', limit, null)));
     expect(causes).to.deep.equal(['http-error', 'http-error', 'http-error']);
@@ -53,7 +40,11 @@ describe('per-resource circuit breakers (HTTP fenced by nock)', () => {
       cause: 'circuit-open',
       lastFailure: 'the product service answered HTTP 500 for product veggie-box',
     });
-    expect(breakers.states()).to.deep.include({ service: 'product', state: 'open', count: 1 });
+    expect(fenced.breakers.states()).to.deep.include({
+      service: 'product',
+      state: 'open',
+      count: 1,
+    });
   });
 
   it('when a stream of other products passes through after a breaker opened, then that breaker stays open', async () => {
@@ -79,7 +70,7 @@ describe('per-resource circuit breakers (HTTP fenced by nock)', () => {
   it('when one product breaker is open, then other products of the same service still go through', async () => {
     nock(PRODUCTS).get('/products/veggie-box').times(3).reply(500);
     nock(PRODUCTS).get('/products/classic-box').reply(200, { name: 'Classic Box', price: 9.99 });
-    const read = createProductReader(PRODUCTS, breakers);
+    const read = createProductReader(PRODUCTS, fenced.breakers);
     for (let i = 0; i < 3; i++) await causeOf(read('veggie-box', limit, null));
     expect(await causeOf(read('veggie-box', limit, null))).to.equal('circuit-open');
     expect(await causeOf(read('classic-box', limit, null))).to.equal('ok');
@@ -87,7 +78,7 @@ describe('per-resource circuit breakers (HTTP fenced by nock)', () => {
 
   it('when the reset time has passed, then one trial call goes through and a success closes the breaker', async () => {
     nock(PRODUCTS).get('/products/veggie-box').times(3).reply(500);
-    const read = createProductReader(PRODUCTS, breakers);
+    const read = createProductReader(PRODUCTS, fenced.breakers);
     for (let i = 0; i < 3; i++) await causeOf(read('veggie-box', limit, null));
     expect(await causeOf(read('veggie-box', limit, null))).to.equal('circuit-open');
 
@@ -102,7 +93,7 @@ describe('per-resource circuit breakers (HTTP fenced by nock)', () => {
 
   it('when the half-open trial fails, then the breaker opens again', async () => {
     nock(PRODUCTS).get('/products/veggie-box').times(4).reply(500);
-    const read = createProductReader(PRODUCTS, breakers);
+    const read = createProductReader(PRODUCTS, fenced.breakers);
     for (let i = 0; i < 3; i++) await causeOf(read('veggie-box', limit, null));
     await sleep(settings.resetTimeoutMs + 50);
     expect(await causeOf(read('veggie-box', limit, null)), 'half-open trial').to.equal(
@@ -118,7 +109,7 @@ describe('per-resource circuit breakers (HTTP fenced by nock)', () => {
       .times(4)
       .delay(500)
       .reply(200, { name: 'Family Box', price: 14.99 });
-    const read = createProductReader(PRODUCTS, breakers);
+    const read = createProductReader(PRODUCTS, fenced.breakers);
     for (let i = 0; i < 5; i++)
       expect(await causeOf(read('gone', limit, null))).to.equal('not-found');
     const quick = { timeoutMs: 50, patient: false };

@@ -4,13 +4,15 @@ import { KoaAdapter } from '@bull-board/koa';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Middleware } from 'koa';
+import type { RequestState } from '../http/request-context.js';
 import { basicAuth, type Credentials } from './basic-auth.js';
+import { limitFailedLogins } from './limit-failed-logins.js';
 import { sameOriginOnly } from './same-origin-only.js';
 
 const QUEUE_BOARD_PATH = '/admin/queues';
 
 export interface QueueBoard {
-  middleware: Middleware;
+  middleware: Middleware<RequestState>;
   close(): Promise<void>;
 }
 
@@ -32,16 +34,21 @@ export function queueBoard(options: {
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
   createBullBoard({ queues: [new BullMQAdapter(queue)], serverAdapter });
   const board = serverAdapter.registerPlugin();
-  const authenticate = basicAuth(options.credentials, 'order service administration');
+  const authenticate = limitFailedLogins(
+    basicAuth(options.credentials, 'order service administration'),
+  );
   const fromHere = sameOriginOnly();
 
-  const middleware: Middleware = async (ctx, next) => {
+  const middleware: Middleware<RequestState> = async (ctx, next) => {
     const path = ctx.path;
     if (path !== QUEUE_BOARD_PATH && !path.startsWith(`${QUEUE_BOARD_PATH}/`)) {
       await next();
       return;
     }
     (ctx.state as { metricsRoute?: string }).metricsRoute = QUEUE_BOARD_PATH;
+    // The board can retry and remove jobs: no other site may frame it (clickjacking).
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
     await authenticate(ctx, async () => {
       await fromHere(ctx, async () => {
         await board(ctx, next);

@@ -56,6 +56,14 @@ export const readinessSchema = z
     ],
   });
 
+/** What the public port says: the status alone; the checks and their errors are on OPS_PORT. */
+export const publicReadinessSchema = readinessSchema.pick({ status: true }).meta({
+  id: 'PublicReadiness',
+  description:
+    'Whether this instance can do its work now. Each dependency and its error are shown on the operations port only (OPS_PORT).',
+  examples: [{ status: 'degraded' }],
+});
+
 // Compile-time guards: the documented shapes are the ones readiness.ts produces.
 const _checkMatches: SameType<z.infer<typeof dependencyCheckSchema>, CheckResult> = true;
 const _statusMatches: SameType<(typeof READINESS_STATUSES)[number], ReadinessStatus | 'stopping'> =

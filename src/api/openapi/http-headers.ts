@@ -86,3 +86,12 @@ export const varyHeader = z
 export const noStoreHeader = z.literal('no-store').meta({
   description: 'Always current: never cached.',
 });
+
+export const wwwAuthenticateHeader = z.string().meta({
+  description:
+    'RFC 6750 challenge: `Bearer realm="orders"`, with `error` and `error_description` when ' +
+    'a token was sent and refused.',
+  examples: [
+    'Bearer realm="orders", error="invalid_token", error_description="the token has expired"',
+  ],
+});

@@ -1,9 +1,12 @@
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
-import { livenessSchema, readinessSchema } from './health-schemas.js';
+import { livenessSchema, publicReadinessSchema } from './health-schemas.js';
 import { noStoreHeader } from './http-headers.js';
-import { jsonResponse, textResponse } from './responses.js';
+import { jsonResponse } from './responses.js';
 
-/** Health and metrics: for orchestrators and Prometheus, answered even while stopping. */
+/**
+ * Health for load balancers, answered even while stopping. Metrics and the detailed
+ * readiness are on the operations port (OPS_PORT), which is not part of this API.
+ */
 export function monitoringOperations(): ZodOpenApiPathsObject {
   const noStore = { headers: { 'Cache-Control': noStoreHeader } };
   return {
@@ -23,30 +26,20 @@ export function monitoringOperations(): ZodOpenApiPathsObject {
         summary: 'Readiness',
         description:
           'Whether to send this instance traffic: every dependency is checked (1 s each, at ' +
-          'once) and named in the answer either way.',
+          'once). Only the status is shown here; the operations port (OPS_PORT) also names ' +
+          'each dependency and its error.',
         responses: {
           '200': jsonResponse(
             'Ready, or degraded (an optional dependency is down).',
-            readinessSchema,
+            publicReadinessSchema,
             noStore,
           ),
           '503': jsonResponse(
             'Unavailable (a required dependency is down) or stopping.',
-            readinessSchema,
+            publicReadinessSchema,
             noStore,
           ),
         },
-      },
-    },
-    '/metrics': {
-      get: {
-        operationId: 'getMetrics',
-        tags: ['Monitoring'],
-        summary: 'Prometheus metrics',
-        description:
-          'The Prometheus text exposition format (`text/plain; version=0.0.4`): request ' +
-          'durations by route, orders accepted, and the process defaults.',
-        responses: { '200': textResponse('The metrics.', 'text/plain', noStore) },
       },
     },
   };

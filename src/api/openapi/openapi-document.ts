@@ -16,7 +16,13 @@ Every error is an RFC 9457 problem document (\`application/problem+json\`); bran
 404 (no such path), 405 with \`Allow\` or 501 (method), or 500 (an unexpected fault, never
 with internals), all as problem documents. Every response carries \`X-Request-Id\`.
 
-Not described here: the queue dashboard at \`/admin/queues\` (Bull Board, for operators,
+Authentication (\`AUTH_MODE\`): none by default; with \`jwt\` or \`api-key\` every order
+operation needs \`Authorization: Bearer …\`, a caller creates and reads only its own orders
+(someone else's answers 404) unless its scopes say otherwise, and Idempotency-Keys are kept
+per caller.
+
+Not described here: metrics and the detailed readiness (on the operations port, OPS_PORT), and
+the queue dashboard at \`/admin/queues\` (Bull Board, for operators,
 served only when administrator credentials are configured, behind Basic authentication).
 `.trim();
 
@@ -40,6 +46,19 @@ export function createOpenApiDocument(): OpenApiDocument {
     },
     // A shared instance (not a `.meta` copy), so every field it checks refers to one
     // component: order requests, the list filter and the order resource.
-    components: { schemas: { Identifier: identifier } },
+    components: {
+      schemas: { Identifier: identifier },
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'With AUTH_MODE=jwt: a JWT from the configured issuer, for the configured audience, ' +
+            'whose `sub` is the user it acts for and whose `scope` grants orders:write, ' +
+            'orders:read, orders:write:any (orders for any user) or orders:read:any (every ' +
+            'order). With AUTH_MODE=api-key: an API key, with the scopes configured for it.',
+        },
+      },
+    },
   });
 }

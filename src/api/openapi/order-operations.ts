@@ -6,6 +6,7 @@ import {
   orderListQuerySchema,
 } from '../orders/order-list-query.js';
 import { orderRequestSchema } from '../orders/order-request.js';
+import { SCOPES } from '../auth/access-rules.js';
 import { orderIdSchema, orderPageSchema, orderResourceSchema } from '../orders/order-resource.js';
 import {
   acceptPostHeader,
@@ -17,6 +18,7 @@ import {
   preferHeader,
   requestIdHeader,
   varyHeader,
+  wwwAuthenticateHeader,
 } from './http-headers.js';
 import { problemExamples } from './problem-examples.js';
 import { validationProblemSchema } from './problem-schemas.js';
@@ -45,18 +47,37 @@ const orderListQuery = orderListQuerySchema.extend({
 
 const orderId = orderIdSchema.meta({ description: "The order's id, from its Location." });
 
+/**
+ * With AUTH_MODE=jwt or api-key every order operation needs a bearer token; with none (the
+ * default, for local use) it needs nothing: hence the empty alternative.
+ */
+const security: Record<string, string[]>[] = [{ bearerAuth: [] }, {}];
+
 export function orderOperations(): ZodOpenApiPathsObject {
   const problems = problemExamples();
   const unavailable = unavailableResponse([
     problems.storeUnavailable,
     problems.shuttingDown,
     problems.overloaded,
+    problems.authenticationUnavailable,
   ]);
+  const unauthenticated = problemResponse(
+    'No bearer token, or one that is expired, for another audience or issuer, or not signed ' +
+      'by a trusted key (authentication on).',
+    [problems.unauthenticated],
+    { headers: { 'WWW-Authenticate': wwwAuthenticateHeader } },
+  );
+  const readScope = problemResponse(
+    `The token lacks ${SCOPES.read} or ${SCOPES.readAny}.`,
+    [problems.insufficientScope],
+    { headers: { 'WWW-Authenticate': wwwAuthenticateHeader } },
+  );
   return {
     '/orders': {
       post: {
         operationId: 'createOrder',
         tags: ['Orders'],
+        security,
         summary: 'Accept an order',
         description:
           'Stores the order as PENDING and answers at once with 202; a worker then looks up ' +
@@ -95,6 +116,13 @@ export function orderOperations(): ZodOpenApiPathsObject {
             [problems.unsupportedMediaType],
             { headers: { 'Accept-Post': acceptPostHeader } },
           ),
+          '401': unauthenticated,
+          '403': problemResponse(
+            `The token lacks ${SCOPES.write}, or the order is for another user and it lacks ` +
+              `${SCOPES.writeAny}.`,
+            [problems.insufficientScope, problems.orderForAnotherUser],
+            { headers: { 'WWW-Authenticate': wwwAuthenticateHeader.optional() } },
+          ),
           '422': problemResponse(
             'The Idempotency-Key was first used with a different order. Nothing was stored.',
             [problems.idempotencyKeyReused],
@@ -105,6 +133,7 @@ export function orderOperations(): ZodOpenApiPathsObject {
       get: {
         operationId: 'listOrders',
         tags: ['Orders'],
+        security,
         summary: 'List orders',
         description:
           'Newest first, one page at a time; follow `next_cursor` (or the `Link` header). ' +
@@ -119,6 +148,8 @@ export function orderOperations(): ZodOpenApiPathsObject {
             [problems.invalidQuery],
             { schema: validationProblemSchema },
           ),
+          '401': unauthenticated,
+          '403': readScope,
           '503': unavailable,
         },
       },
@@ -127,6 +158,7 @@ export function orderOperations(): ZodOpenApiPathsObject {
       get: {
         operationId: 'getOrder',
         tags: ['Orders'],
+        security,
         summary: 'Read an order',
         description:
           'The order as it is now. With `Prefer: wait=N` a PENDING order is answered as soon ' +
@@ -139,9 +171,13 @@ export function orderOperations(): ZodOpenApiPathsObject {
           '200': jsonResponse('The order.', orderResourceSchema, {
             headers: { 'Preference-Applied': preferenceAppliedHeader, Vary: varyHeader },
           }),
-          '404': problemResponse('No order has this id (or it is not an id at all).', [
-            problems.orderNotFound,
-          ]),
+          '401': unauthenticated,
+          '403': readScope,
+          '404': problemResponse(
+            "No order has this id (or it is not an id at all), or it is another user's and the " +
+              `token lacks ${SCOPES.readAny}.`,
+            [problems.orderNotFound],
+          ),
           '503': unavailable,
         },
       },

@@ -1,4 +1,11 @@
+import {
+  UNAUTHENTICATED,
+  AUTHENTICATION_UNAVAILABLE,
+  insufficientScope,
+} from '../auth/authenticate.js';
+import { SCOPES } from '../auth/access-rules.js';
 import { problem } from '../http/problem.js';
+import { ORDER_FOR_ANOTHER_USER } from '../orders/order-routes.js';
 import { PROBLEMS } from '../http/problem-responses.js';
 import { OVERLOADED } from '../http/shed-load.js';
 
@@ -54,6 +61,10 @@ export function problemExamples() {
       'There is no order with this id.',
     ),
     overloaded: OVERLOADED,
+    unauthenticated: UNAUTHENTICATED,
+    authenticationUnavailable: AUTHENTICATION_UNAVAILABLE,
+    insufficientScope: insufficientScope(SCOPES.read).problem,
+    orderForAnotherUser: ORDER_FOR_ANOTHER_USER,
     shuttingDown: problem(
       503,
       'shutting-down',

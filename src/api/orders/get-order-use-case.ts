@@ -47,12 +47,19 @@ export function createGetOrderUseCase(deps: GetOrderDependencies) {
 
   return async function getOrder(
     id: string,
-    options: { waitMs?: number; signal?: AbortSignal } = {},
+    options: {
+      waitMs?: number;
+      signal?: AbortSignal;
+      /** Whether the caller may see this order; one it may not is answered as missing. */
+      visible?: (order: Order) => boolean;
+    } = {},
   ): Promise<OrderRead> {
+    const shown = (order: Order | null) =>
+      order === null || options.visible === undefined || options.visible(order) ? order : null;
     const waitMs = options.waitMs ?? 0;
-    if (waitMs <= 0) return { order: await orders.findById(id), waited: false };
+    if (waitMs <= 0) return { order: shown(await orders.findById(id)), waited: false };
     // Past the cap, a flood of polls on one order costs one read at a time, not one each.
-    if (waiters >= deps.maxWaiters) return { order: await readPastCap(id), waited: false };
+    if (waiters >= deps.maxWaiters) return { order: shown(await readPastCap(id)), waited: false };
     waiters++;
 
     const stopListening = new AbortController();
@@ -62,13 +69,17 @@ export function createGetOrderUseCase(deps: GetOrderDependencies) {
     options.signal?.addEventListener('abort', onClientGone, { once: true });
     try {
       const settled = settlements.waitFor(id, waitMs, stopListening.signal);
-      const order = await orders.findById(id);
-      if (order === null || isFinal(order.status)) return { order, waited: true };
+      const order = shown(await orders.findById(id));
+      if (order === null) return { order, waited: false };
+      if (isFinal(order.status)) return { order, waited: true };
       const woken = await settled;
       if (options.signal?.aborted === true) return { order, waited: true };
       // Read again even when the wait ran out: a notice lost while Redis was away must not
       // leave the client with a stale PENDING.
-      return { order: await (woken ? readAfterWake(id) : orders.findById(id)), waited: true };
+      return {
+        order: shown(await (woken ? readAfterWake(id) : orders.findById(id))),
+        waited: true,
+      };
     } finally {
       waiters--;
       stopListening.abort();

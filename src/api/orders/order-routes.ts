@@ -1,6 +1,18 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { ApiMetrics } from '../api-metrics.js';
+import {
+  SCOPES,
+  mayCreateOrderFor,
+  mayCreateOrders,
+  mayRead,
+  mayReadOrders,
+  scopedIdempotencyKey,
+  visibleUserFilter,
+  type Principal,
+} from '../auth/access-rules.js';
+import { authenticate, insufficientScope } from '../auth/authenticate.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import { preferredWaitSeconds } from '../http/prefer-wait.js';
 import { ProblemError, problem } from '../http/problem.js';
 import type { RequestState } from '../http/request-context.js';
@@ -24,7 +36,11 @@ export interface OrderRoutesDependencies {
   listOrders: ListOrders;
   bodyLimitBytes: number;
   metrics: ApiMetrics;
+  /** Null when authentication is off (AUTH_MODE=none). */
+  authenticator: Authenticator | null;
 }
+
+type OrderRouteState = RequestState & { principal: Principal };
 
 const KEY_REUSED = problem(
   422,
@@ -40,8 +56,16 @@ const ORDER_NOT_FOUND = problem(
   'There is no order with this id.',
 );
 
-export function orderRoutes(deps: OrderRoutesDependencies): Router<RequestState> {
-  const router = new Router<RequestState>();
+export const ORDER_FOR_ANOTHER_USER = problem(
+  403,
+  'order-for-another-user',
+  'Order for another user',
+  `Orders may be placed only for your own user_id, unless you hold ${SCOPES.writeAny}.`,
+);
+
+export function orderRoutes(deps: OrderRoutesDependencies): Router<OrderRouteState> {
+  const router = new Router<OrderRouteState>();
+  router.use(authenticate(deps.authenticator));
   const jsonBody = bodyParser({
     enableTypes: ['json'],
     jsonLimit: deps.bodyLimitBytes,
@@ -49,8 +73,14 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<RequestState>
   });
 
   router.post('/orders', requireJson(), jsonBody, async (ctx) => {
-    const idempotencyKey = parseIdempotencyKey(ctx.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()]);
+    const { principal } = ctx.state;
+    if (!mayCreateOrders(principal)) throw insufficientScope(SCOPES.write);
+    const key = parseIdempotencyKey(ctx.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()]);
     const request = parseOrderRequest(ctx.request.body);
+    if (!mayCreateOrderFor(principal, request.user_id))
+      throw new ProblemError(ORDER_FOR_ANOTHER_USER);
+    const idempotencyKey =
+      key === undefined ? undefined : scopedIdempotencyKey(principal.clientId, key);
     const { order, replayed } = await deps
       .createOrder(request, { requestId: ctx.state.requestId, idempotencyKey })
       .catch((error: unknown) => {
@@ -64,7 +94,19 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<RequestState>
   });
 
   router.get('/orders', async (ctx) => {
-    const { orders, nextCursor } = await deps.listOrders(parseOrderListQuery(ctx.query));
+    const { principal } = ctx.state;
+    if (!mayReadOrders(principal)) throw insufficientScope(SCOPES.read);
+    const query = parseOrderListQuery(ctx.query);
+    const visible = visibleUserFilter(principal, query.userId);
+    const { orders, nextCursor } =
+      visible === null
+        ? { orders: [], nextCursor: null }
+        : await deps.listOrders({
+            status: query.status,
+            after: query.after,
+            limit: query.limit,
+            ...visible,
+          });
     if (nextCursor !== null) {
       const next = new URLSearchParams(
         Object.entries(ctx.query).flatMap(([name, value]) =>
@@ -81,6 +123,8 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<RequestState>
   });
 
   router.get('/orders/:id', async (ctx) => {
+    const { principal } = ctx.state;
+    if (!mayReadOrders(principal)) throw insufficientScope(SCOPES.read);
     const id = orderIdSchema.safeParse(ctx.params.id);
     // An id we could never have issued is as unknown as a missing one.
     if (!id.success) throw new ProblemError(ORDER_NOT_FOUND);
@@ -93,6 +137,8 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<RequestState>
     const { order, waited } = await deps.getOrder(id.data, {
       waitMs: (waitSeconds ?? 0) * 1000,
       signal: clientGone.signal,
+      // Someone else's order is as unknown as a missing one: 404, and no wait either.
+      visible: (found) => mayRead(principal, found),
     });
     // The answer depends on Prefer, whether it was sent or not: caches must key on it.
     ctx.vary('Prefer');

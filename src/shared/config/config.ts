@@ -56,8 +56,61 @@ const commonSchema = z.object({
   SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
 });
 
+const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+
+/** `[{"client_id": "shop", "key_sha256": "<64 hex>", "scopes": ["orders:write:any"]}, …]` */
+const apiKeysJson = z
+  .string()
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be a JSON list' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(
+        z.object({
+          client_id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'a plain id'),
+          key_sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, "the key's SHA-256 in hex"),
+          scopes: z.array(z.string().min(1)),
+        }),
+      )
+      .min(1),
+  );
+
 const apiSchema = commonSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  OPS_PORT: z.coerce.number().int().min(0).max(65535).default(3003),
+  AUTH_MODE: z.enum(['none', 'jwt', 'api-key']).default('none'),
+  AUTH_JWKS_URL: httpUrl.optional(),
+  AUTH_JWT_PUBLIC_KEY: z
+    .string()
+    .regex(/-----BEGIN PUBLIC KEY-----/, 'must be a PEM public key (SPKI)')
+    .optional(),
+  AUTH_JWT_ISSUER: z.string().min(1).optional(),
+  AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+  AUTH_JWT_ALGORITHMS: z
+    .string()
+    .transform((text) => text.split(',').map((name) => name.trim()))
+    .pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS)).min(1))
+    .prefault('RS256,ES256,EdDSA'),
+  AUTH_CLOCK_SKEW: durationOrZero.prefault('30s'),
+  AUTH_API_KEYS: apiKeysJson.optional(),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   BODY_LIMIT_BYTES: positiveInt.default(16_384),
   LONG_POLL_MAX_WAITERS: positiveInt.default(2000),
   HTTP_MAX_CONNECTIONS: positiveInt.default(5000),
@@ -159,11 +212,54 @@ function adminCredentials(user: string | undefined, password: string | undefined
   return { user, password };
 }
 
+type ApiEnv = z.output<typeof apiSchema>;
+
+/** How callers are authenticated; each mode must come with all it needs. */
+function authentication(env: ApiEnv) {
+  switch (env.AUTH_MODE) {
+    case 'none':
+      return { mode: 'none' as const };
+    case 'api-key':
+      if (env.AUTH_API_KEYS === undefined)
+        throw new ConfigError(['AUTH_API_KEYS: must be set when AUTH_MODE is api-key']);
+      return {
+        mode: 'api-key' as const,
+        keys: env.AUTH_API_KEYS.map((key) => ({
+          clientId: key.client_id,
+          keySha256: key.key_sha256,
+          scopes: key.scopes,
+        })),
+      };
+    case 'jwt': {
+      const problems = [
+        ...(env.AUTH_JWT_ISSUER === undefined ? ['AUTH_JWT_ISSUER: must be set for jwt'] : []),
+        ...(env.AUTH_JWT_AUDIENCE === undefined ? ['AUTH_JWT_AUDIENCE: must be set for jwt'] : []),
+        ...((env.AUTH_JWKS_URL === undefined) === (env.AUTH_JWT_PUBLIC_KEY === undefined)
+          ? ['AUTH_JWKS_URL: set it or AUTH_JWT_PUBLIC_KEY, one of the two, for jwt']
+          : []),
+      ];
+      if (problems.length > 0) throw new ConfigError(problems);
+      return {
+        mode: 'jwt' as const,
+        jwksUrl: env.AUTH_JWKS_URL === undefined ? null : new URL(env.AUTH_JWKS_URL),
+        publicKeyPem: env.AUTH_JWT_PUBLIC_KEY ?? null,
+        issuer: env.AUTH_JWT_ISSUER ?? '',
+        audience: env.AUTH_JWT_AUDIENCE ?? '',
+        algorithms: env.AUTH_JWT_ALGORITHMS,
+        clockSkewSeconds: Math.round(env.AUTH_CLOCK_SKEW / 1000),
+      };
+    }
+  }
+}
+
 export function loadApiConfig(env: NodeJS.ProcessEnv) {
   const parsed = parse(apiSchema, env);
   return {
     ...commonConfig(parsed),
     port: parsed.PORT,
+    opsPort: parsed.OPS_PORT,
+    auth: authentication(parsed),
+    trustProxy: parsed.TRUST_PROXY === 'true',
     bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
     longPollMaxWaiters: parsed.LONG_POLL_MAX_WAITERS,
     httpMaxConnections: parsed.HTTP_MAX_CONNECTIONS,

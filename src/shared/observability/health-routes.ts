@@ -5,6 +5,11 @@ import { checkReadiness } from './readiness.js';
 export interface HealthDependencies {
   checks: readonly DependencyCheck[];
   isStopping: () => boolean;
+  /**
+   * Whether readiness names each dependency with its error. Only on an operations port:
+   * driver errors carry internal addresses, so the public answer is the status alone.
+   */
+  detailed: boolean;
 }
 
 const CHECK_TIMEOUT_MS = 1000;
@@ -25,7 +30,8 @@ export function healthRoutes(deps: HealthDependencies): Router {
     const stopping = deps.isStopping();
     ctx.status = status === 'unavailable' || stopping ? 503 : 200;
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: stopping ? 'stopping' : status, checks };
+    const shown = stopping ? 'stopping' : status;
+    ctx.body = deps.detailed ? { status: shown, checks } : { status: shown };
   });
   return router;
 }

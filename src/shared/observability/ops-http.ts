@@ -1,0 +1,31 @@
+import Koa from 'koa';
+import type { DependencyCheck } from './dependency-checks.js';
+import { healthRoutes } from './health-routes.js';
+import { httpMetrics } from './http-metrics.js';
+import type { Registry } from './metrics-registry.js';
+import { metricsRoute } from './metrics-route.js';
+
+export interface OpsHttpDependencies {
+  registry: Registry;
+  readinessChecks: readonly DependencyCheck[];
+  isStopping: () => boolean;
+}
+
+/**
+ * A process's operations side, on a port of its own that is not published (the API's
+ * OPS_PORT, the worker's WORKER_PORT): /metrics, /health/live, and /health/ready naming every
+ * dependency and its error. Scrapers and orchestrators reach it; the public does not.
+ */
+export function createOpsHttp(deps: OpsHttpDependencies): Koa {
+  const app = new Koa();
+  const health = healthRoutes({
+    checks: deps.readinessChecks,
+    isStopping: deps.isStopping,
+    detailed: true,
+  });
+  const metrics = metricsRoute(deps.registry);
+  app.use(httpMetrics(deps.registry));
+  app.use(health.routes());
+  app.use(metrics.routes());
+  return app;
+}

@@ -1,0 +1,306 @@
+import { expect } from 'chai';
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  SignJWT,
+  base64url,
+  exportJWK,
+  generateKeyPair,
+  type CryptoKey,
+  type JWTPayload,
+} from 'jose';
+import { createApiKeyAuthenticator } from '../../src/api/auth/api-key-authenticator.js';
+import { createJwtAuthenticator } from '../../src/api/auth/jwt-authenticator.js';
+import { useApi } from '../support/api-fixture.js';
+import { postOrder } from '../support/api-server.js';
+
+const ISSUER = 'https://issuer.test';
+const AUDIENCE = 'order-service';
+const KEY_ID = 'signing-key-1';
+
+/** A JWKS endpoint the test itself serves, with the public half of `publicKey`. */
+async function serveJwks(publicKey: CryptoKey): Promise<{ url: URL; close(): Promise<void> }> {
+  const jwk = { ...(await exportJWK(publicKey)), kid: KEY_ID, alg: 'ES256', use: 'sig' };
+  const server: Server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: new URL(`http://127.0.0.1:${port}/.well-known/jwks.json`),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+async function problemOf(response: Response): Promise<{ type?: string; detail?: string }> {
+  expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
+  return (await response.json()) as { type?: string; detail?: string };
+}
+
+const bearer = (token: string) => ({
+  'content-type': 'application/json',
+  authorization: `Bearer ${token}`,
+});
+const order = (user_id: string) => JSON.stringify({ user_id, product_code: 'classic-box' });
+
+describe('authentication and scoped access (real app and services)', () => {
+  describe('AUTH_MODE=jwt, keys from a JWKS the test serves', () => {
+    let signingKey: CryptoKey;
+    let strangerKey: CryptoKey;
+    let jwks: { url: URL; close(): Promise<void> };
+    const fixture = useApi('test_auth_jwt', {
+      authenticator: async () => {
+        const pair = await generateKeyPair('ES256');
+        signingKey = pair.privateKey;
+        strangerKey = (await generateKeyPair('ES256')).privateKey;
+        jwks = await serveJwks(pair.publicKey);
+        return createJwtAuthenticator({
+          jwksUrl: jwks.url,
+          publicKeyPem: null,
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          algorithms: ['ES256'],
+          clockSkewSeconds: 30,
+        });
+      },
+    });
+    after(() => jwks.close());
+
+    /** A real ES256 token; `claims` and `options` override the good defaults. */
+    function token(
+      claims: JWTPayload & { scope?: string } = {},
+      options: { key?: CryptoKey; expiresAt?: number } = {},
+    ): Promise<string> {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({
+        iss: ISSUER,
+        aud: AUDIENCE,
+        sub: 'alice',
+        scope: 'orders:write orders:read',
+        ...claims,
+      })
+        .setProtectedHeader({ alg: 'ES256', kid: KEY_ID })
+        .setIssuedAt(now - 60)
+        .setExpirationTime(options.expiresAt ?? now + 300)
+        .sign(options.key ?? signingKey);
+    }
+
+    async function refusal(headers: Record<string, string>) {
+      const response = await postOrder(fixture.api.url, order('alice'), headers);
+      expect(response.status).to.equal(401);
+      const challenge = response.headers.get('www-authenticate') ?? '';
+      expect(challenge).to.match(/^Bearer realm="orders"/);
+      expect(await problemOf(response)).to.include({ type: '/problems/unauthenticated' });
+      return challenge;
+    }
+
+    it('when no token is sent, then 401 with a Bearer challenge, and nothing is stored', async () => {
+      const before = await fixture.mongo.db.collection('orders').countDocuments();
+      expect(await refusal({ 'content-type': 'application/json' })).to.equal(
+        'Bearer realm="orders"',
+      );
+      expect(await fixture.mongo.db.collection('orders').countDocuments()).to.equal(before);
+    });
+
+    it('when the token has expired (past the clock skew), then 401 invalid_token says so', async () => {
+      const expired = await token({}, { expiresAt: Math.floor(Date.now() / 1000) - 120 });
+      expect(await refusal(bearer(expired)))
+        .to.include('error="invalid_token"')
+        .and.include('expired');
+    });
+
+    it('when the token expired within the clock skew, then it is still accepted', async () => {
+      const justExpired = await token({}, { expiresAt: Math.floor(Date.now() / 1000) - 10 });
+      expect(
+        (await postOrder(fixture.api.url, order('alice'), bearer(justExpired))).status,
+      ).to.equal(202);
+    });
+
+    it('when the token is for another audience or from another issuer, then 401', async () => {
+      expect(await refusal(bearer(await token({ aud: 'another-service' })))).to.include('aud');
+      expect(await refusal(bearer(await token({ iss: 'https://evil.test' })))).to.include('iss');
+    });
+
+    it('when the token is signed by a key the JWKS does not hold, then 401', async () => {
+      const forged = await token({}, { key: strangerKey });
+      expect(await refusal(bearer(forged))).to.include('not signed by a trusted key');
+    });
+
+    it('when the token is unsigned (alg: none), then 401', async () => {
+      const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }));
+      const now = Math.floor(Date.now() / 1000);
+      const payload = base64url.encode(
+        JSON.stringify({
+          iss: ISSUER,
+          aud: AUDIENCE,
+          sub: 'alice',
+          exp: now + 300,
+          scope: 'orders:write:any orders:read:any',
+        }),
+      );
+      expect(await refusal(bearer(`${header}.${payload}.`))).to.include('error="invalid_token"');
+    });
+
+    it('when the token lacks the scope an operation needs, then 403 insufficient_scope', async () => {
+      const readOnly = await token({ scope: 'orders:read' });
+      const post = await postOrder(fixture.api.url, order('alice'), bearer(readOnly));
+      expect(post.status).to.equal(403);
+      expect(post.headers.get('www-authenticate')).to.include('error="insufficient_scope"');
+      expect(await problemOf(post)).to.deep.include({
+        type: '/problems/insufficient-scope',
+        detail: 'This needs the orders:write scope.',
+      });
+      const noScope = await token({ scope: '' });
+      const read = await fetch(`${fixture.api.url}/orders`, { headers: bearer(noScope) });
+      expect(read.status).to.equal(403);
+    });
+
+    it('when a caller orders for another user, then 403 unless it holds orders:write:any', async () => {
+      const alice = await token();
+      const refused = await postOrder(fixture.api.url, order('bob'), bearer(alice));
+      expect(refused.status).to.equal(403);
+      expect(await problemOf(refused)).to.include({ type: '/problems/order-for-another-user' });
+      const service = await token({ sub: 'checkout-service', scope: 'orders:write:any' });
+      const accepted = await postOrder(fixture.api.url, order('bob'), bearer(service));
+      expect(accepted.status).to.equal(202);
+      expect(((await accepted.json()) as { user_id: string }).user_id).to.equal('bob');
+    });
+
+    it("when a caller reads another subject's order, then 404 at once, even when asked to wait; orders:read:any reads it", async () => {
+      const bob = await token({ sub: 'bob' });
+      const posted = await postOrder(fixture.api.url, order('bob'), bearer(bob));
+      const { id } = (await posted.json()) as { id: string };
+      const alice = await token();
+      const started = performance.now();
+      const hidden = await fetch(`${fixture.api.url}/orders/${id}`, {
+        headers: { ...bearer(alice), prefer: 'wait=5' },
+      });
+      expect(hidden.status).to.equal(404);
+      expect(await problemOf(hidden)).to.include({ type: '/problems/order-not-found' });
+      expect(performance.now() - started, 'answered without waiting (ms)').to.be.below(2000);
+      expect(
+        (await fetch(`${fixture.api.url}/orders/${id}`, { headers: bearer(bob) })).status,
+      ).to.equal(200);
+      const operator = await token({ sub: 'ops', scope: 'orders:read:any' });
+      expect(
+        (await fetch(`${fixture.api.url}/orders/${id}`, { headers: bearer(operator) })).status,
+      ).to.equal(200);
+    });
+
+    it('when a caller lists orders, then it sees only its own, whatever user_id it asks for; orders:read:any sees the one asked for', async () => {
+      const carol = await token({ sub: 'carol' });
+      const dave = await token({ sub: 'dave' });
+      for (const [user, credential] of [
+        ['carol', carol],
+        ['dave', dave],
+      ] as const) {
+        expect((await postOrder(fixture.api.url, order(user), bearer(credential))).status).to.equal(
+          202,
+        );
+      }
+      const list = async (credential: string, query = '') => {
+        const response = await fetch(`${fixture.api.url}/orders${query}`, {
+          headers: bearer(credential),
+        });
+        expect(response.status).to.equal(200);
+        const page = (await response.json()) as { items: { user_id: string }[] };
+        return [...new Set(page.items.map((item) => item.user_id))];
+      };
+      expect(await list(carol)).to.deep.equal(['carol']);
+      expect(await list(carol, '?user_id=dave'), "dave's orders, asked by carol").to.deep.equal([]);
+      const operator = await token({ sub: 'ops', scope: 'orders:read:any' });
+      expect(await list(operator, '?user_id=dave')).to.deep.equal(['dave']);
+    });
+
+    it('when two clients send the same Idempotency-Key, then each gets its own order, and each replay its own', async () => {
+      const key = randomUUID();
+      const withKey = (credential: string) => ({ ...bearer(credential), 'idempotency-key': key });
+      const shop = await token({ sub: 'shop', scope: 'orders:write:any orders:read:any' });
+      const other = await token({ sub: 'other-shop', scope: 'orders:write:any' });
+      const first = await postOrder(fixture.api.url, order('erin'), withKey(shop));
+      const second = await postOrder(fixture.api.url, order('erin'), withKey(other));
+      const replay = await postOrder(fixture.api.url, order('erin'), withKey(shop));
+      expect([first.status, second.status, replay.status]).to.deep.equal([202, 202, 202]);
+      const [a, b, c] = (await Promise.all([first.json(), second.json(), replay.json()])) as {
+        id: string;
+      }[];
+      expect(b?.id, "the other client's order").to.not.equal(a?.id);
+      expect(second.headers.get('idempotent-replayed')).to.equal(null);
+      expect(c?.id, 'the replay').to.equal(a?.id);
+      expect(replay.headers.get('idempotent-replayed')).to.equal('true');
+    });
+  });
+
+  describe('AUTH_MODE=jwt, the JWKS cannot be fetched', () => {
+    const fixture = useApi('test_auth_nojwks', {
+      authenticator: () =>
+        createJwtAuthenticator({
+          jwksUrl: new URL('http://127.0.0.1:1/jwks.json'),
+          publicKeyPem: null,
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          algorithms: ['ES256'],
+          clockSkewSeconds: 30,
+        }),
+    });
+
+    it('when a token comes in, then 503 with Retry-After, not a 401 that blames the caller', async () => {
+      const { privateKey } = await generateKeyPair('ES256');
+      const credential = await new SignJWT({ scope: 'orders:write' })
+        .setProtectedHeader({ alg: 'ES256', kid: KEY_ID })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setSubject('alice')
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      const response = await postOrder(fixture.api.url, order('alice'), bearer(credential));
+      expect(response.status).to.equal(503);
+      expect(response.headers.get('retry-after')).to.equal('5');
+      expect(await problemOf(response)).to.include({
+        type: '/problems/authentication-unavailable',
+      });
+    });
+  });
+
+  describe('AUTH_MODE=api-key', () => {
+    const shopKey = `sk_${randomUUID()}`;
+    const readerKey = `sk_${randomUUID()}`;
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    const fixture = useApi('test_auth_keys', {
+      authenticator: () =>
+        Promise.resolve(
+          createApiKeyAuthenticator([
+            { clientId: 'shop', keySha256: sha256(shopKey), scopes: ['orders:write:any'] },
+            { clientId: 'reporting', keySha256: sha256(readerKey), scopes: ['orders:read:any'] },
+          ]),
+        ),
+    });
+
+    it('when a configured key is sent, then its client may do what its scopes allow, and no more', async () => {
+      const accepted = await postOrder(fixture.api.url, order('frank'), bearer(shopKey));
+      expect(accepted.status).to.equal(202);
+      const { id } = (await accepted.json()) as { id: string };
+      const byShop = await fetch(`${fixture.api.url}/orders/${id}`, { headers: bearer(shopKey) });
+      expect(byShop.status, 'the shop may not read').to.equal(403);
+      const byReporting = await fetch(`${fixture.api.url}/orders/${id}`, {
+        headers: bearer(readerKey),
+      });
+      expect(byReporting.status).to.equal(200);
+      const write = await postOrder(fixture.api.url, order('frank'), bearer(readerKey));
+      expect(write.status, 'reporting may not write').to.equal(403);
+    });
+
+    it('when an unknown key is sent, then 401 invalid_token', async () => {
+      const response = await postOrder(fixture.api.url, order('frank'), bearer('sk_unknown'));
+      expect(response.status).to.equal(401);
+      expect(response.headers.get('www-authenticate')).to.include('error="invalid_token"');
+    });
+  });
+});

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+const COMPOSE_TEXT = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8');
+
+interface Service {
+  ports?: string[];
+  environment?: Record<string, string>;
+}
+const compose = parse(COMPOSE_TEXT) as { services: Record<string, Service> };
+const published = Object.entries(compose.services).flatMap(([name, service]) =>
+  (service.ports ?? []).map((mapping) => ({ name, mapping })),
+);
+
+describe('what the compose file exposes', () => {
+  it('when its published ports are read, then the API is the only service on every interface and every admin surface is on 127.0.0.1', () => {
+    const everywhere = published.filter(({ mapping }) => !mapping.startsWith('127.0.0.1:'));
+    expect(everywhere.map(({ name }) => name)).to.deep.equal(['api']);
+    const loopback = new Set(
+      published.filter(({ mapping }) => mapping.startsWith('127.0.0.1:')).map(({ name }) => name),
+    );
+    expect([...loopback]).to.have.members([
+      'rabbitmq',
+      'product-service',
+      'user-service',
+      'prometheus',
+      'grafana',
+    ]);
+  });
+
+  it("when the API's ports are read, then only its public port is published, not the operations port", () => {
+    const api = published.filter(({ name }) => name === 'api').map(({ mapping }) => mapping);
+    expect(api).to.deep.equal(['${API_PORT:-3000}:3000']);
+    expect(compose.services.api?.environment?.OPS_PORT).to.equal('3003');
+    expect(compose.services.worker?.ports, 'the worker publishes nothing').to.equal(undefined);
+  });
+
+  it('when credentials are interpolated, then none has a default: each must come from .env', () => {
+    const defaults = [
+      ...COMPOSE_TEXT.matchAll(/\$\{(\w*(?:_USER|_PASS|PASSWORD|SECRET)):-([^}]*)\}/g),
+    ];
+    // An empty default means "off" (Bull Board is served only with both set), not a password.
+    expect(defaults.filter(([, , value]) => value !== '').map(([text]) => text)).to.deep.equal([]);
+    for (const name of [
+      'RABBITMQ_USER',
+      'RABBITMQ_PASS',
+      'GRAFANA_ADMIN_USER',
+      'GRAFANA_ADMIN_PASSWORD',
+    ])
+      expect(COMPOSE_TEXT, name).to.include(`\${${name}:?`);
+  });
+
+  it('when Grafana is configured, then it allows no anonymous access', () => {
+    expect(compose.services.grafana?.environment?.GF_AUTH_ANONYMOUS_ENABLED).to.equal('false');
+  });
+});
