@@ -44,6 +44,9 @@ export function createApp(deps: AppDependencies): Koa<RequestState> {
   const app = new Koa<RequestState>();
   app.silent = true; // errors are logged once, by problemResponses, with their request context
   app.proxy = deps.trustProxy;
+  // Only the last X-Forwarded-For entry is the proxy's own; those before it are whatever the
+  // client sent, and trusting them would let it pick its address (and dodge sign-in limits).
+  app.maxIpsCount = 1;
 
   const health = healthRoutes({
     checks: deps.readinessChecks,

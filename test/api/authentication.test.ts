@@ -269,6 +269,47 @@ describe('authentication and scoped access (real app and services)', () => {
     });
   });
 
+  describe('AUTH_MODE=jwt, the JWKS answers with an error', () => {
+    let broken: Server;
+    const fixture = useApi('test_auth_badjwks', {
+      authenticator: async () => {
+        broken = createServer((_request, response) => {
+          response.writeHead(500, { 'content-type': 'text/plain' });
+          response.end('upstream trouble');
+        });
+        await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+        const { port } = broken.address() as AddressInfo;
+        return createJwtAuthenticator({
+          jwksUrl: new URL(`http://127.0.0.1:${port}/jwks.json`),
+          publicKeyPem: null,
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          algorithms: ['ES256'],
+          clockSkewSeconds: 30,
+        });
+      },
+    });
+    after(() => {
+      broken.close();
+    });
+
+    it('when a token comes in, then 503 too: the keys could not be had, the token may be fine', async () => {
+      const { privateKey } = await generateKeyPair('ES256');
+      const credential = await new SignJWT({ scope: 'orders:write' })
+        .setProtectedHeader({ alg: 'ES256', kid: KEY_ID })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setSubject('alice')
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      const response = await postOrder(fixture.api.url, order('alice'), bearer(credential));
+      expect(response.status).to.equal(503);
+      expect(await problemOf(response)).to.include({
+        type: '/problems/authentication-unavailable',
+      });
+    });
+  });
+
   describe('AUTH_MODE=api-key', () => {
     const shopKey = `sk_${randomUUID()}`;
     const readerKey = `sk_${randomUUID()}`;

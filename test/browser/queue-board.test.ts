@@ -241,6 +241,8 @@ describe('queue board (Bull Board in Chromium, API as a process)', function () {
       expect(blocked.status).to.equal(429);
       expect(Number(blocked.headers.get('retry-after'))).to.be.within(1, 900);
       await expectProblem(blocked, 429);
+      // Only the proxy's own (last) entry counts: a client cannot pick its address.
+      expect((await from('198.51.100.9, 203.0.113.7', ADMIN.password)).status).to.equal(429);
       expect((await from('198.51.100.2', ADMIN.password)).status).to.equal(200);
       const warnings = api
         .logs()
@@ -270,6 +272,25 @@ describe('queue board (Bull Board in Chromium, API as a process)', function () {
         headers: { ...signedIn, 'sec-fetch-site': 'same-origin' },
       });
       expect(fromTheBoard.status).to.be.below(400);
+    });
+
+    it('when the board is served behind a TLS proxy (TRUST_PROXY), then a change from its public https origin passes the origin check, and one from elsewhere does not', async () => {
+      const retryAll = `${api.url}${BOARD_PATH}/api/queues/${api.queueName}/retry/failed`;
+      const behindProxy = {
+        authorization: basic(ADMIN.username, ADMIN.password),
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'orders.example',
+      };
+      const fromItsOrigin = await fetch(retryAll, {
+        method: 'PUT',
+        headers: { ...behindProxy, origin: 'https://orders.example' },
+      });
+      expect(fromItsOrigin.status).to.be.below(400);
+      const plainHttp = await fetch(retryAll, {
+        method: 'PUT',
+        headers: { ...behindProxy, origin: 'http://orders.example' },
+      });
+      await expectProblem(plainHttp, 403);
     });
   });
 

@@ -7,8 +7,10 @@ const COMPOSE_TEXT = readFileSync(new URL('../../docker-compose.yml', import.met
 interface Service {
   ports?: string[];
   environment?: Record<string, string>;
+  network_mode?: string;
 }
-const compose = parse(COMPOSE_TEXT) as { services: Record<string, Service> };
+// merge: the `<<: *app` keys are expanded, so what an anchor adds is checked too.
+const compose = parse(COMPOSE_TEXT, { merge: true }) as { services: Record<string, Service> };
 const published = Object.entries(compose.services).flatMap(([name, service]) =>
   (service.ports ?? []).map((mapping) => ({ name, mapping })),
 );
@@ -34,6 +36,20 @@ describe('what the compose file exposes', () => {
     expect(api).to.deep.equal(['${API_PORT:-3000}:3000']);
     expect(compose.services.api?.environment?.OPS_PORT).to.equal('3003');
     expect(compose.services.worker?.ports, 'the worker publishes nothing').to.equal(undefined);
+  });
+
+  it('when any service is read, then none shares the host network (which would publish every port)', () => {
+    for (const [name, service] of Object.entries(compose.services))
+      expect(service.network_mode, name).to.equal(undefined);
+  });
+
+  it('when the environment of every service is read, then each credential is required from .env or empty (off), never written in', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const [variable, value] of Object.entries(service.environment ?? {})) {
+        if (!/(_USER|_PASS|PASSWORD|SECRET|_KEYS?)$/.test(variable)) continue;
+        expect(value, `${name}: ${variable}`).to.match(/^\$\{\w+(:\?[^}]*|:-)\}$/);
+      }
+    }
   });
 
   it('when credentials are interpolated, then none has a default: each must come from .env', () => {

@@ -4,14 +4,15 @@ import { AuthenticationError } from '../../src/api/auth/authenticator.js';
 import { createJwtAuthenticator } from '../../src/api/auth/jwt-authenticator.js';
 
 describe('JWT authenticator with one configured public key', () => {
-  it('when a token signed by its private half comes in, then the caller is its subject with its scopes; an HS256 token is refused', async () => {
+  it('when a token signed by its private half comes in, then the caller is its subject with its scopes; HS256, another algorithm and no subject are refused', async () => {
     const { publicKey, privateKey } = await generateKeyPair('EdDSA', { extractable: true });
     const authenticator = await createJwtAuthenticator({
       jwksUrl: null,
       publicKeyPem: await exportSPKI(publicKey),
       issuer: 'https://issuer.test',
       audience: 'order-service',
-      algorithms: ['EdDSA'],
+      // Wider than the key: only its own algorithm (the first) may be accepted.
+      algorithms: ['EdDSA', 'ES256', 'RS256'],
       clockSkewSeconds: 0,
     });
     const claims = { iss: 'https://issuer.test', aud: 'order-service', sub: 'alice' };
@@ -33,6 +34,17 @@ describe('JWT authenticator with one configured public key', () => {
     expect(refused).to.be.instanceOf(AuthenticationError);
     expect((refused as AuthenticationError).reason).to.equal(
       "the token's algorithm is not accepted",
+    );
+
+    const otherAlgorithm = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256' })
+      .setExpirationTime('5m')
+      .sign((await generateKeyPair('ES256')).privateKey);
+    const wrongAlgorithm = await authenticator
+      .authenticate(otherAlgorithm)
+      .catch((error: unknown) => error);
+    expect(wrongAlgorithm, 'an ES256 token against an EdDSA key').to.be.instanceOf(
+      AuthenticationError,
     );
 
     const noSubject = await new SignJWT({ iss: claims.iss, aud: claims.aud })

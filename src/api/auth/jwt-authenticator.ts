@@ -29,7 +29,23 @@ function scopesOf(payload: JWTPayload): Set<string> {
   return new Set();
 }
 
-/** What a refused token is told, by jose's error code: enough to fix it, nothing more. */
+/**
+ * The errors that say the token is not good; any other (the JWKS answered with an error or
+ * garbage, timed out, could not be reached) says the keys could not be had, which is ours.
+ */
+const TOKEN_ERRORS = [
+  errors.JWTExpired,
+  errors.JWTClaimValidationFailed,
+  errors.JWTInvalid,
+  errors.JWSInvalid,
+  errors.JWSSignatureVerificationFailed,
+  errors.JOSEAlgNotAllowed,
+  errors.JOSENotSupported,
+  errors.JWKSNoMatchingKey,
+  errors.JWKSMultipleMatchingKeys,
+];
+
+/** What a refused token is told, by jose's error class: enough to fix it, nothing more. */
 function reasonFor(error: errors.JOSEError): string {
   if (error instanceof errors.JWTExpired) return 'the token has expired';
   if (error instanceof errors.JWTClaimValidationFailed)
@@ -58,7 +74,8 @@ export async function createJwtAuthenticator(settings: JwtSettings): Promise<Aut
   const options = {
     issuer: settings.issuer,
     audience: settings.audience,
-    algorithms: [...settings.algorithms],
+    // One configured key signs with one algorithm: a token naming another is refused as such.
+    algorithms: settings.jwksUrl !== null ? [...settings.algorithms] : [firstAlgorithm],
     clockTolerance: settings.clockSkewSeconds,
     requiredClaims: ['sub', 'exp'],
   };
@@ -69,13 +86,15 @@ export async function createJwtAuthenticator(settings: JwtSettings): Promise<Aut
           typeof key === 'function'
             ? await jwtVerify(credential, key, options)
             : await jwtVerify(credential, key, options);
-        const subject = payload.sub ?? '';
+        const subject: unknown = payload.sub;
+        if (typeof subject !== 'string' || subject === '')
+          throw new AuthenticationError('the token names no subject');
         return { clientId: subject, subject, scopes: scopesOf(payload) };
       } catch (error) {
-        // A JWKS that cannot be fetched is our trouble, not the caller's: not a 401.
-        if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError))
-          throw error;
-        throw new AuthenticationError(reasonFor(error));
+        if (error instanceof AuthenticationError) throw error;
+        // A JWKS that cannot be had is our trouble, not the caller's: not a 401.
+        if (!TOKEN_ERRORS.some((kind) => error instanceof kind)) throw error;
+        throw new AuthenticationError(reasonFor(error as errors.JOSEError));
       }
     },
   };

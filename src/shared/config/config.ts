@@ -96,7 +96,13 @@ const apiSchema = commonSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   OPS_PORT: z.coerce.number().int().min(0).max(65535).default(3003),
   AUTH_MODE: z.enum(['none', 'jwt', 'api-key']).default('none'),
-  AUTH_JWKS_URL: httpUrl.optional(),
+  // https, except on this machine (an issuer in development).
+  AUTH_JWKS_URL: httpUrl
+    .refine((url) => {
+      const { protocol, hostname } = new URL(url);
+      return protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(hostname);
+    }, 'must be an https:// URL (http only for localhost)')
+    .optional(),
   AUTH_JWT_PUBLIC_KEY: z
     .string()
     .regex(/-----BEGIN PUBLIC KEY-----/, 'must be a PEM public key (SPKI)')
