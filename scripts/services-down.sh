@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stop the services that services-up.sh starts: WireMock (8081, 8082),
-# FerretDB (27017), PostgreSQL (54329), Redis (6379) and RabbitMQ (5672).
+# FerretDB (27017), PostgreSQL (54329), Redis (6379), RabbitMQ (5672) and
+# Prometheus (9090).
 # Idempotent and quiet about services that are already stopped. Services are
 # found by their ports, so this also stops instances someone else started.
 #
@@ -17,6 +18,7 @@ MONGO_PORT=27017
 POSTGRES_PORT=54329
 PRODUCT_SERVICE_PORT=8081
 USER_SERVICE_PORT=8082
+PROMETHEUS_PORT=9090
 
 STOP_TIMEOUT=30 # seconds a service may take to release its port
 
@@ -87,6 +89,7 @@ stop_rabbitmq() {
 }
 
 main() {
+  stop_by_port Prometheus "$PROMETHEUS_PORT" "$SERVICES_DIR/prometheus.pid"
   stop_by_port "WireMock product-service" "$PRODUCT_SERVICE_PORT" "$SERVICES_DIR/wiremock-product-service.pid"
   stop_by_port "WireMock user-service" "$USER_SERVICE_PORT" "$SERVICES_DIR/wiremock-user-service.pid"
   stop_by_port FerretDB "$MONGO_PORT" "$SERVICES_DIR/ferretdb.pid"

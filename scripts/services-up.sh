@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start the backing services the order processor needs on this machine:
 #   Redis 6379, RabbitMQ 5672, FerretDB (MongoDB wire protocol) 27017 on
-#   PostgreSQL 54329, WireMock product-service 8081 and user-service 8082.
+#   PostgreSQL 54329, WireMock product-service 8081 and user-service 8082, and
+#   Prometheus 9090 (scraping `npm start`'s API and worker, with the alert rules).
 # Installs whatever is missing (Debian packages, FerretDB, node_modules) first.
 #
 # Idempotent: a service whose port already answers is left alone, whoever
@@ -32,6 +33,7 @@ FERRETDB_MODULE=github.com/FerretDB/FerretDB
 FERRETDB_BIN="$BIN_DIR/ferretdb"
 PRODUCT_SERVICE_PORT=8081
 USER_SERVICE_PORT=8082
+PROMETHEUS_PORT=9090
 
 # RabbitMQ keeps the Debian package's own locations: the wrapper script runs it
 # as the `rabbitmq` user, which cannot write into a root-owned checkout.
@@ -97,6 +99,7 @@ install_debian_packages() {
   command -v curl >/dev/null || missing+=(curl)
   # Not a service: CI validates the compose file with `docker-compose config`.
   command -v docker-compose >/dev/null || missing+=(docker-compose)
+  command -v prometheus >/dev/null || missing+=(prometheus) # with promtool, for the alert tests
   # Not a service: the browser tests (test/browser) drive it through playwright-core.
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   ((${#missing[@]} == 0)) && return 0
@@ -371,6 +374,27 @@ start_wiremock() {
   wiremock_admin "$port" POST scenarios/reset >/dev/null
 }
 
+prometheus_ready() {
+  curl -fsS -o /dev/null "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
+}
+
+# Scrapes the API and the worker of `npm start` (docs/monitoring/prometheus.local.yml) and
+# evaluates the alert rules; its data is throwaway, under .services/.
+start_prometheus() {
+  if port_open "$PROMETHEUS_PORT"; then
+    STATUS[prometheus]="already running"
+    return 0
+  fi
+  log "starting Prometheus"
+  mkdir -p "$SERVICES_DIR/prometheus"
+  spawn "$LOG_DIR/prometheus.log" "$SERVICES_DIR/prometheus.pid" \
+    prometheus --config.file="$REPO_ROOT/docs/monitoring/prometheus.local.yml" \
+    --storage.tsdb.path="$SERVICES_DIR/prometheus" --storage.tsdb.retention.time=2d \
+    --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"
+  wait_until Prometheus "$LOG_DIR/prometheus.log" prometheus_ready
+  STATUS[prometheus]=started
+}
+
 print_summary() {
   printf '%-16s %-18s %s\n' \
     redis "127.0.0.1:$REDIS_PORT" "${STATUS[redis]}" \
@@ -378,7 +402,8 @@ print_summary() {
     postgresql "127.0.0.1:$POSTGRES_PORT" "${STATUS[postgresql]}" \
     ferretdb "127.0.0.1:$MONGO_PORT" "${STATUS[ferretdb]}" \
     product-service "127.0.0.1:$PRODUCT_SERVICE_PORT" "${STATUS[product-service]}" \
-    user-service "127.0.0.1:$USER_SERVICE_PORT" "${STATUS[user-service]}"
+    user-service "127.0.0.1:$USER_SERVICE_PORT" "${STATUS[user-service]}" \
+    prometheus "127.0.0.1:$PROMETHEUS_PORT" "${STATUS[prometheus]}"
 }
 
 main() {
@@ -391,6 +416,7 @@ main() {
   start_ferretdb
   start_wiremock product-service "$PRODUCT_SERVICE_PORT"
   start_wiremock user-service "$USER_SERVICE_PORT"
+  start_prometheus
   print_summary
 }
 

@@ -23,6 +23,8 @@ export interface WorkerDependencies {
    * waited together do not all come back in the same instant.
    */
   dependencyWaitMs: Record<WaitFor, number>;
+  /** Told how long a job waited in the queue before its first run (seconds). */
+  onFirstRun: (waitedSeconds: number) => void;
   logger: Logger;
 }
 
@@ -61,6 +63,8 @@ export function createWorker(deps: WorkerDependencies): Worker<OrderJobData> {
   const worker = new Worker<OrderJobData>(
     deps.queueName,
     async (job, token) => {
+      if (job.attemptsStarted <= 1 && job.stalledCounter === 0)
+        deps.onFirstRun((Date.now() - job.timestamp - (job.opts.delay ?? 0)) / 1000);
       try {
         await deps.processOrder(attemptFromJob(job));
       } catch (error) {

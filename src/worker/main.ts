@@ -179,6 +179,9 @@ async function main(): Promise<void> {
       // A bulkhead frees a place whenever one of its calls ends; a second is plenty.
       capacity: 1000,
     },
+    onFirstRun: (waitedSeconds) => {
+      metrics.jobTaken(waitedSeconds);
+    },
     logger,
   });
 

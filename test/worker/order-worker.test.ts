@@ -85,6 +85,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       concurrency: 8,
       processOrder,
       dependencyWaitMs: { service: 300, capacity: 100 },
+      onFirstRun: () => undefined,
       logger: testLogger,
     });
     void worker.run();
@@ -504,6 +505,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         readProduct: createProductReader(PRODUCTS, strict),
       }),
       dependencyWaitMs: { service: 300, capacity: 100 },
+      onFirstRun: () => undefined,
       logger: testLogger,
     });
     const inspector = new Queue(waitQueueName, { connection: redis });
@@ -568,6 +570,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         }).read,
       }),
       dependencyWaitMs: { service: 300, capacity: 100 },
+      onFirstRun: () => undefined,
       logger: testLogger,
     });
     const inspector = new Queue(busyQueueName, { connection: redis });
@@ -660,6 +663,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       concurrency: 1,
       processOrder: () => Promise.reject(new Error('the store went away')),
       dependencyWaitMs: { service: 300, capacity: 100 },
+      onFirstRun: () => undefined,
       logger: testLogger,
     });
     try {

@@ -38,6 +38,8 @@ export interface WorkerMetrics {
   /** `unroutable`: the broker took it but no queue was bound; `broker`: anything else. */
   eventPublishFailed(reason: PublishFailure): void;
   strandedOrders(outcome: string, count: number): void;
+  /** A worker took a job for its first run, this long after it was queued. */
+  jobTaken(waitedSeconds: number): void;
 }
 
 const SERVICE_LABEL: Record<Dependency, string> = {
@@ -88,6 +90,14 @@ export function createWorkerMetrics(
     name: 'stranded_orders_recovered_total',
     help: 'PENDING orders the recovery sweep repaired, by what it did (added, retried, expired).',
     labelNames: ['outcome'] as const,
+    registers,
+  });
+  // Shown as 0 from the start, so a dashboard or an alert sees the series before any repair.
+  for (const outcome of ['added', 'retried', 'expired']) stranded.inc({ outcome }, 0);
+  const queueWait = new Histogram({
+    name: 'order_queue_wait_seconds',
+    help: 'Time from an order being queued to a worker taking its job for the first time.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers,
   });
 
@@ -163,6 +173,9 @@ export function createWorkerMetrics(
     },
     strandedOrders(outcome, count) {
       if (count > 0) stranded.inc({ outcome }, count);
+    },
+    jobTaken(waitedSeconds) {
+      queueWait.observe(Math.max(0, waitedSeconds));
     },
   };
 }
