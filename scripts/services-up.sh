@@ -100,6 +100,8 @@ install_debian_packages() {
   # Not a service: CI validates the compose file with `docker-compose config`.
   command -v docker-compose >/dev/null || missing+=(docker-compose)
   command -v prometheus >/dev/null || missing+=(prometheus) # with promtool, for the alert tests
+  # Not a service: the conformance run installs schemathesis into a virtual environment.
+  python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
   # Not a service: the browser tests (test/browser) drive it through playwright-core.
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   ((${#missing[@]} == 0)) && return 0

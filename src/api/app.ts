@@ -9,8 +9,9 @@ import type { Authenticator } from './auth/authenticator.js';
 import { problemResponses } from './http/problem-responses.js';
 import { refuseWhenStopping } from './http/refuse-when-stopping.js';
 import { requestContext, type RequestState } from './http/request-context.js';
+import { methodNotAllowed } from './http/method-not-allowed.js';
 import { docsRoutes } from './openapi/docs-routes.js';
-import { createOpenApiDocument } from './openapi/openapi-document.js';
+import { createOpenApiDocument, servedMethods } from './openapi/openapi-document.js';
 import type { CreateOrder } from './orders/create-order-use-case.js';
 import type { GetOrder } from './orders/get-order-use-case.js';
 import type { ListOrders } from './orders/list-orders-use-case.js';
@@ -53,11 +54,13 @@ export function createApp(deps: AppDependencies): Koa<RequestState> {
     isStopping: deps.isStopping,
     detailed: false,
   });
-  const docs = docsRoutes(createOpenApiDocument()); // built once, here at start-up
+  const document = createOpenApiDocument(); // built once, here at start-up
+  const docs = docsRoutes(document);
   const orders = orderRoutes(deps);
   app.use(httpMetrics(deps.registry));
   app.use(requestContext(deps.logger));
   app.use(problemResponses());
+  app.use(methodNotAllowed(servedMethods(document)));
   app.use(health.routes());
   app.use(docs.routes());
   app.use(refuseWhenStopping(deps.isStopping));

@@ -7,6 +7,7 @@ import { createRedisConnection } from '../../src/shared/queue/redis-connection.j
 import { requestFingerprint } from '../../src/api/orders/idempotency-key.js';
 import { postOrder as postJson, startApi, type ApiUnderTest } from '../support/api-server.js';
 import { useApi, withStoppingApi, withUnreachableStore } from '../support/api-fixture.js';
+import { request, type Dispatcher } from 'undici';
 
 const retry = { attempts: 3, retryBaseDelayMs: 100 };
 
@@ -137,19 +138,40 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
     expect(await problemOf(response)).to.include({ type: '/problems/payload-too-large' });
   });
 
-  it('when a route or method does not exist, then it answers 404, 405 with Allow, or 501, as problem+json', async () => {
+  it('when a route does not exist, then 404; when a path is served but not with that method (TRACE and PROPFIND included), then 405 with Allow; all as problem+json', async () => {
     const missing = await fetch(`${api.url}/nothing-here`);
     expect(missing.status).to.equal(404);
     expect(await problemOf(missing)).to.include({ type: '/problems/not-found' });
 
     const wrongMethod = await fetch(`${api.url}/orders`, { method: 'DELETE' });
     expect(wrongMethod.status).to.equal(405);
-    expect(wrongMethod.headers.get('allow')?.split(', ')).to.have.members(['GET', 'HEAD', 'POST']);
+    expect(wrongMethod.headers.get('allow')?.split(', ')).to.have.members([
+      'GET',
+      'HEAD',
+      'POST',
+      'OPTIONS',
+    ]);
     expect(await problemOf(wrongMethod)).to.include({ type: '/problems/method-not-allowed' });
 
-    const unknownMethod = await fetch(`${api.url}/orders`, { method: 'PROPFIND' });
-    expect(unknownMethod.status).to.equal(501);
-    expect(await problemOf(unknownMethod)).to.include({ type: '/problems/not-implemented' });
+    const cases: [string, string, string[]][] = [
+      ['TRACE', '/orders', ['GET', 'HEAD', 'POST', 'OPTIONS']],
+      ['PROPFIND', '/orders', ['GET', 'HEAD', 'POST', 'OPTIONS']],
+      ['DELETE', `/orders/${randomUUID()}`, ['GET', 'HEAD', 'OPTIONS']],
+      ['TRACE', '/health/live', ['GET', 'HEAD', 'OPTIONS']],
+      ['PUT', '/openapi.json', ['GET', 'HEAD', 'OPTIONS']],
+    ];
+    // undici's request, not fetch: fetch refuses to send TRACE at all.
+    for (const [method, path, allowed] of cases) {
+      const response = await request(`${api.url}${path}`, {
+        method: method as Dispatcher.HttpMethod,
+      });
+      expect(response.statusCode, `${method} ${path}`).to.equal(405);
+      expect(String(response.headers.allow).split(', '), `${method} ${path}`).to.have.members(
+        allowed,
+      );
+      expect(response.headers['content-type']).to.equal('application/problem+json');
+      expect(await response.body.json()).to.include({ type: '/problems/method-not-allowed' });
+    }
   });
 
   it('when the body is JSON but not an object, then it answers 400 problem+json', async () => {

@@ -6,6 +6,18 @@ import { orderOperations } from './order-operations.js';
 
 export type OpenApiDocument = ReturnType<typeof createDocument>;
 
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** Each documented path with the methods it has operations for. */
+export function servedMethods(document: OpenApiDocument): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(document.paths ?? {}).map(([path, item]) => [
+      path,
+      Object.keys(item).filter((key) => HTTP_METHODS.includes(key)),
+    ]),
+  );
+}
+
 const DESCRIPTION = `
 Accept-then-process orders: \`POST /orders\` stores an order and answers 202 at once; a worker
 then looks up its user and product and makes it CONFIRMED or FAILED. Read it back with
@@ -13,8 +25,9 @@ then looks up its user and product and makes it CONFIRMED or FAILED. Read it bac
 
 Every error is an RFC 9457 problem document (\`application/problem+json\`); branch on its
 \`type\` and the status. Besides the answers listed per operation, any request may get
-404 (no such path), 405 with \`Allow\` or 501 (method), or 500 (an unexpected fault, never
-with internals), all as problem documents. Every response carries \`X-Request-Id\`.
+404 (no such path), 405 with \`Allow\` (a method the path does not serve), or 500 (an
+unexpected fault, never with internals), all as problem documents. Every response carries
+\`X-Request-Id\`.
 
 Authentication (\`AUTH_MODE\`): none by default; with \`jwt\` or \`api-key\` every order
 operation needs \`Authorization: Bearer …\`, a caller creates and reads only its own orders

@@ -38,13 +38,14 @@ export const orderListQuerySchema = z.strictObject({
   status: z.enum(ORDER_STATUSES).optional(),
   limit: z
     .string()
-    .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
+    .regex(/^(?:[1-9]\d?|100)$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
     .transform(Number)
     .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
     .optional(),
+  // What encodeCursor gives: base64url of a fixed-length JSON (an ISO time and a UUID).
   cursor: z
     .string()
-    .max(256)
+    .regex(/^[A-Za-z0-9_-]{100}$/, 'is not a cursor this API gave out')
     .refine((cursor) => decodeCursor(cursor) !== null, 'is not a cursor this API gave out')
     .optional(),
 });
