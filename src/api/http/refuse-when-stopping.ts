@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { ProblemError, problem } from './problem.js';
 
-const STOPPING = problem(
+export const STOPPING = problem(
   503,
   'shutting-down',
   'Service unavailable',

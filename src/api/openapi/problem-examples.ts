@@ -5,15 +5,16 @@ import {
 } from '../auth/authenticate.js';
 import { SCOPES } from '../auth/access-rules.js';
 import { problem } from '../http/problem.js';
-import { ORDER_FOR_ANOTHER_USER } from '../orders/order-routes.js';
+import { INVALID_IDEMPOTENCY_KEY } from '../orders/idempotency-key.js';
+import { KEY_REUSED, ORDER_FOR_ANOTHER_USER, ORDER_NOT_FOUND } from '../orders/order-routes.js';
+import { STOPPING } from '../http/refuse-when-stopping.js';
 import { PROBLEMS } from '../http/problem-responses.js';
 import { OVERLOADED } from '../http/shed-load.js';
 
 /**
- * Example problem documents for the OpenAPI document. The shared ones are the code's own
- * (PROBLEMS); the rest live unexported next to the code that throws them, so they are
- * restated here as examples only: the conformance test checks real answers against the
- * schemas, not against these texts.
+ * Example problem documents for the OpenAPI document: the very ones the code answers with,
+ * imported from where they are thrown. Only the validation problems are samples, since their
+ * text depends on the input.
  */
 export function problemExamples() {
   return {
@@ -42,34 +43,14 @@ export function problemExamples() {
         },
       ],
     }),
-    invalidIdempotencyKey: problem(
-      400,
-      'invalid-idempotency-key',
-      'Invalid Idempotency-Key',
-      'Send one Idempotency-Key of 1 to 255 visible ASCII characters (a UUID works well).',
-    ),
-    idempotencyKeyReused: problem(
-      422,
-      'idempotency-key-reused',
-      'Idempotency-Key reused',
-      'This Idempotency-Key was first sent with a different order; use a new key for a new order.',
-    ),
-    orderNotFound: problem(
-      404,
-      'order-not-found',
-      'Order not found',
-      'There is no order with this id.',
-    ),
+    invalidIdempotencyKey: INVALID_IDEMPOTENCY_KEY,
+    idempotencyKeyReused: KEY_REUSED,
+    orderNotFound: ORDER_NOT_FOUND,
     overloaded: OVERLOADED,
     unauthenticated: UNAUTHENTICATED,
     authenticationUnavailable: AUTHENTICATION_UNAVAILABLE,
     insufficientScope: insufficientScope(SCOPES.read).problem,
     orderForAnotherUser: ORDER_FOR_ANOTHER_USER,
-    shuttingDown: problem(
-      503,
-      'shutting-down',
-      'Service unavailable',
-      'This instance is shutting down; send the request again (another instance will take it).',
-    ),
+    shuttingDown: STOPPING,
   };
 }

@@ -42,14 +42,14 @@ export interface OrderRoutesDependencies {
 
 type OrderRouteState = RequestState & { principal: Principal };
 
-const KEY_REUSED = problem(
+export const KEY_REUSED = problem(
   422,
   'idempotency-key-reused',
   'Idempotency-Key reused',
   'This Idempotency-Key was first sent with a different order; use a new key for a new order.',
 );
 
-const ORDER_NOT_FOUND = problem(
+export const ORDER_NOT_FOUND = problem(
   404,
   'order-not-found',
   'Order not found',
