@@ -44,6 +44,18 @@ async function problemOf(response: Response): Promise<{ type?: string; detail?: 
   return (await response.json()) as { type?: string; detail?: string };
 }
 
+/** A token that would pass if its key could be checked: signed by a fresh ES256 key. */
+async function anyWellFormedToken(): Promise<string> {
+  const { privateKey } = await generateKeyPair('ES256');
+  return new SignJWT({ scope: 'orders:write' })
+    .setProtectedHeader({ alg: 'ES256', kid: KEY_ID })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setSubject('alice')
+    .setExpirationTime('5m')
+    .sign(privateKey);
+}
+
 const bearer = (token: string) => ({
   'content-type': 'application/json',
   authorization: `Bearer ${token}`,
@@ -252,14 +264,7 @@ describe('authentication and scoped access (real app and services)', () => {
     });
 
     it('when a token comes in, then 503 with Retry-After, not a 401 that blames the caller', async () => {
-      const { privateKey } = await generateKeyPair('ES256');
-      const credential = await new SignJWT({ scope: 'orders:write' })
-        .setProtectedHeader({ alg: 'ES256', kid: KEY_ID })
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setSubject('alice')
-        .setExpirationTime('5m')
-        .sign(privateKey);
+      const credential = await anyWellFormedToken();
       const response = await postOrder(fixture.api.url, order('alice'), bearer(credential));
       expect(response.status).to.equal(503);
       expect(response.headers.get('retry-after')).to.equal('5');
@@ -294,14 +299,7 @@ describe('authentication and scoped access (real app and services)', () => {
     });
 
     it('when a token comes in, then 503 too: the keys could not be had, the token may be fine', async () => {
-      const { privateKey } = await generateKeyPair('ES256');
-      const credential = await new SignJWT({ scope: 'orders:write' })
-        .setProtectedHeader({ alg: 'ES256', kid: KEY_ID })
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setSubject('alice')
-        .setExpirationTime('5m')
-        .sign(privateKey);
+      const credential = await anyWellFormedToken();
       const response = await postOrder(fixture.api.url, order('alice'), bearer(credential));
       expect(response.status).to.equal(503);
       expect(await problemOf(response)).to.include({
