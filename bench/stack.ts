@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { dropQueue, waitingJobs } from '../test/support/queues.js';
@@ -10,19 +9,11 @@ import { MongoClient } from 'mongodb';
 import { Pool } from 'undici';
 import { listenDurably, type DurableListener } from '../test/support/durable-listener.js';
 import { isolatedEnvironment, services } from '../test/support/services.js';
+import { freePort } from '../test/support/ports.js';
 import { startArguments } from '../test/support/processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const RESULTS_DIR = `${ROOT}bench/results/`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  return typeof address === 'object' && address !== null ? address.port : 0;
-}
 
 async function waitForHealth(url: string, process: ChildProcess): Promise<void> {
   const deadline = Date.now() + 20_000;

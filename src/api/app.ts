@@ -1,9 +1,7 @@
 import Koa, { type Middleware } from 'koa';
 import type { DependencyCheck } from '../shared/observability/dependency-checks.js';
 import { healthRoutes } from '../shared/observability/health-routes.js';
-import { httpMetrics } from '../shared/observability/http-metrics.js';
 import type { Logger } from '../shared/observability/logger.js';
-import type { Registry } from '../shared/observability/metrics-registry.js';
 import type { ApiMetrics } from './api-metrics.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { problemResponses } from './http/problem-responses.js';
@@ -26,7 +24,8 @@ export interface AppDependencies {
   readinessChecks: readonly DependencyCheck[];
   /** True once shutdown began: new requests are refused, readiness says "stopping". */
   isStopping: () => boolean;
-  registry: Registry;
+  /** Times every request (httpMetrics); the operations server shares it. */
+  measureHttp: Middleware;
   metrics: ApiMetrics;
   /** The queue dashboard, when administrator credentials are configured. */
   adminBoard: Middleware | null;
@@ -57,7 +56,7 @@ export function createApp(deps: AppDependencies): Koa<RequestState> {
   const document = createOpenApiDocument(); // built once, here at start-up
   const docs = docsRoutes(document);
   const orders = orderRoutes(deps);
-  app.use(httpMetrics(deps.registry));
+  app.use(deps.measureHttp);
   app.use(requestContext(deps.logger));
   app.use(problemResponses());
   app.use(methodNotAllowed(servedMethods(document)));

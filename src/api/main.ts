@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadApiConfig, type ApiConfig } from '../shared/config/config.js';
+import { listeningPort } from '../shared/lifecycle/listening-port.js';
 import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
 import { stopOnSignals } from '../shared/lifecycle/stop-on-signals.js';
 import { createAmqpLink } from '../shared/messaging/amqp-link.js';
@@ -15,6 +16,7 @@ import {
   rabbitmqCheck,
   redisCheck,
 } from '../shared/observability/dependency-checks.js';
+import { httpMetrics } from '../shared/observability/http-metrics.js';
 import { countDroppedLogLines } from '../shared/observability/log-metrics.js';
 import { createLogOutput, createLogger } from '../shared/observability/logger.js';
 import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
@@ -46,11 +48,6 @@ import { createListOrdersUseCase } from './orders/list-orders-use-case.js';
 const KEY_SWEEP_INTERVAL_MS = 10 * 60_000;
 /** Capped by the kernel's net.core.somaxconn (4096 on current Linux). */
 const LISTEN_BACKLOG = 4096;
-
-function portOf(server: Server, configured: number): number {
-  const address = server.address();
-  return typeof address === 'object' && address !== null ? address.port : configured;
-}
 
 /** The authenticator AUTH_MODE asks for; null for none. */
 async function authenticatorFor(auth: ApiConfig['auth']): Promise<Authenticator | null> {
@@ -148,6 +145,8 @@ async function main(): Promise<void> {
   ];
   let stopping = false;
   const apiMetrics = createApiMetrics(registry);
+  // One histogram of request times for both servers of the process.
+  const measureHttp = httpMetrics(registry);
   const app = createApp({
     createOrder,
     getOrder,
@@ -155,7 +154,7 @@ async function main(): Promise<void> {
     bodyLimitBytes: config.bodyLimitBytes,
     readinessChecks,
     isStopping: () => stopping,
-    registry,
+    measureHttp,
     metrics: apiMetrics,
     adminBoard: board?.middleware ?? null,
     authenticator,
@@ -165,6 +164,7 @@ async function main(): Promise<void> {
   // Metrics and detailed readiness: on their own port, which the compose file does not publish.
   const ops = createOpsHttp({
     registry,
+    measureHttp,
     readinessChecks,
     isStopping: () => stopping,
   });
@@ -187,8 +187,8 @@ async function main(): Promise<void> {
   server.listen({ port: config.port, backlog: LISTEN_BACKLOG }, () => {
     logger.info(
       {
-        port: portOf(server, config.port),
-        opsPort: portOf(opsServer, config.opsPort),
+        port: listeningPort(server, config.port),
+        opsPort: listeningPort(opsServer, config.opsPort),
         queueBoard: config.admin !== null,
         auth: config.auth.mode,
       },

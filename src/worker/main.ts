@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { ConfigError, loadWorkerConfig } from '../shared/config/config.js';
+import { listeningPort } from '../shared/lifecycle/listening-port.js';
 import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
 import { stopOnSignals } from '../shared/lifecycle/stop-on-signals.js';
 import { createAmqpEventPublisher } from '../shared/messaging/amqp-event-publisher.js';
@@ -14,6 +15,7 @@ import {
   rabbitmqCheck,
   redisCheck,
 } from '../shared/observability/dependency-checks.js';
+import { httpMetrics } from '../shared/observability/http-metrics.js';
 import { countDroppedLogLines } from '../shared/observability/log-metrics.js';
 import { createLogOutput, createLogger } from '../shared/observability/logger.js';
 import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
@@ -206,6 +208,7 @@ async function main(): Promise<void> {
   let stopping = false;
   const http = createOpsHttp({
     registry,
+    measureHttp: httpMetrics(registry),
     // Without MongoDB or Redis the worker can do nothing; without the broker it still
     // settles orders, and the outbox keeps their events.
     readinessChecks: [
@@ -280,12 +283,11 @@ async function main(): Promise<void> {
     if (server.listening) resolve();
     else server.once('listening', resolve);
   });
-  const address = server.address();
   logger.info(
     {
       queue: config.queue.name,
       concurrency: config.concurrency,
-      port: typeof address === 'object' && address !== null ? address.port : config.port,
+      port: listeningPort(server, config.port),
     },
     'worker started',
   );

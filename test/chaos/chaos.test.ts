@@ -5,6 +5,7 @@ import { eventually } from '../support/eventually.js';
 import { peakRssMb, type RunningProcess } from '../support/processes.js';
 import { services } from '../support/services.js';
 import { floodLongPolls } from '../support/long-poll-flood.js';
+import { metricValue } from '../support/metrics.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import {
   ChaosStack,
@@ -212,13 +213,9 @@ describe('fault injection (real services, API and worker as processes)', functio
     ).start();
     const [worker] = stack.workers;
     const started = worker?.logs.find((line) => line.msg === 'worker started');
-    const workerMetrics = `http://127.0.0.1:${String(started?.port)}/metrics`;
-    const userCallsInFlight = async () => {
-      const text = await fetch(workerMetrics).then((response) => response.text());
-      return Number(
-        /^dependency_calls_in_flight\{service="user-service"\} (\d+)$/m.exec(text)?.[1],
-      );
-    };
+    const workerOps = `http://127.0.0.1:${String(started?.port)}`;
+    const userCallsInFlight = () =>
+      metricValue(workerOps, 'dependency_calls_in_flight{service="user-service"}');
     const hung = proxy;
     await hung.hang();
     // The worker's own count of calls in flight decides; the connections the hung service

@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { eventually } from '../support/eventually.js';
+import { freePort } from '../support/ports.js';
 import { startProcess, type RunningProcess } from '../support/processes.js';
 import { isolatedEnvironment } from '../support/services.js';
 
@@ -19,14 +19,6 @@ interface Panel {
   title: string;
   targets?: { expr: string }[];
   panels?: Panel[];
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
 }
 
 /** A Prometheus of the test's own, scraping the given targets every second, with the rules. */

@@ -19,6 +19,7 @@ import {
   redisCheck,
   type DependencyCheck,
 } from '../../src/shared/observability/dependency-checks.js';
+import { httpMetrics } from '../../src/shared/observability/http-metrics.js';
 import { createMetricsRegistry } from '../../src/shared/observability/metrics-registry.js';
 import type { MongoConnection } from '../../src/shared/persistence/mongo-connection.js';
 import { createMongoIdempotencyStore } from '../../src/shared/persistence/mongo-idempotency-store.js';
@@ -94,6 +95,7 @@ export async function startApi(options: {
     logger: testLogger,
   });
   const registry = createMetricsRegistry();
+  const measureHttp = httpMetrics(registry);
   const readinessChecks = [
     mongoCheck(options.mongo.db, true),
     redisCheck(options.redis, false),
@@ -111,7 +113,7 @@ export async function startApi(options: {
     bodyLimitBytes: options.bodyLimitBytes ?? 1024,
     readinessChecks,
     isStopping,
-    registry,
+    measureHttp,
     metrics: createApiMetrics(registry),
     adminBoard: null,
     authenticator: options.authenticator ?? null,
@@ -119,7 +121,9 @@ export async function startApi(options: {
     logger: testLogger,
   });
   const publicSide = await listenLocally(app);
-  const opsSide = await listenLocally(createOpsHttp({ registry, readinessChecks, isStopping }));
+  const opsSide = await listenLocally(
+    createOpsHttp({ registry, measureHttp, readinessChecks, isStopping }),
+  );
   return {
     url: publicSide.url,
     opsUrl: opsSide.url,

@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { metricValue } from './metrics.js';
 
 export interface FloodAnswers {
   polls: number;
@@ -13,8 +14,7 @@ export interface FloodAnswers {
 }
 
 async function heapUsedMb(opsUrl: string): Promise<number> {
-  const text = await fetch(`${opsUrl}/metrics`).then((response) => response.text());
-  return Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(text)?.[1] ?? 0) / 1e6;
+  return (await metricValue(opsUrl, 'nodejs_heap_size_used_bytes')) / 1e6;
 }
 
 /**

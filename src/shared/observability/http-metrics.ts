@@ -1,9 +1,6 @@
 import type { Middleware } from 'koa';
 import { Histogram, type Registry } from 'prom-client';
 
-const METRIC = 'http_request_duration_seconds';
-type Label = 'route' | 'method' | 'status_code';
-
 /** Seconds; a 202 takes milliseconds, a long-poll up to 30 s (and a little more). */
 const BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 35, 60,
@@ -15,17 +12,13 @@ const BUCKETS = [
  * a mounted app (the queue dashboard) names its own through `ctx.state.metricsRoute`.
  */
 export function httpMetrics(registry: Registry): Middleware {
-  // A process with a public and an operations server times both in the one histogram.
-  const existing = registry.getSingleMetric(METRIC) as Histogram<Label> | undefined;
-  const duration =
-    existing ??
-    new Histogram({
-      name: METRIC,
-      help: 'Time to answer an HTTP request, by route pattern, method and status code.',
-      labelNames: ['route', 'method', 'status_code'] as const,
-      buckets: BUCKETS,
-      registers: [registry],
-    });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by route pattern, method and status code.',
+    labelNames: ['route', 'method', 'status_code'] as const,
+    buckets: BUCKETS,
+    registers: [registry],
+  });
   return async (ctx, next) => {
     const end = duration.startTimer();
     try {

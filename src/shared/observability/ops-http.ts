@@ -1,12 +1,13 @@
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import type { DependencyCheck } from './dependency-checks.js';
 import { healthRoutes } from './health-routes.js';
-import { httpMetrics } from './http-metrics.js';
 import type { Registry } from './metrics-registry.js';
 import { metricsRoute } from './metrics-route.js';
 
 export interface OpsHttpDependencies {
   registry: Registry;
+  /** The process's request timing (httpMetrics), shared with its public server if it has one. */
+  measureHttp: Middleware;
   readinessChecks: readonly DependencyCheck[];
   isStopping: () => boolean;
 }
@@ -24,7 +25,7 @@ export function createOpsHttp(deps: OpsHttpDependencies): Koa {
     detailed: true,
   });
   const metrics = metricsRoute(deps.registry);
-  app.use(httpMetrics(deps.registry));
+  app.use(deps.measureHttp);
   app.use(health.routes());
   app.use(metrics.routes());
   return app;
