@@ -54,4 +54,4 @@ COPY package.json ./
 
 USER node
 EXPOSE 3000
-CMD ["node", "--max-old-space-size=160", "dist/api/main.js"]
+CMD ["node", "--max-old-space-size=160", "--import", "./dist/api/tracing.js", "dist/api/main.js"]

@@ -20,6 +20,7 @@ import { httpMetrics } from '../shared/observability/http-metrics.js';
 import { countDroppedLogLines } from '../shared/observability/log-metrics.js';
 import { createLogOutput, createLogger } from '../shared/observability/logger.js';
 import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
+import { flushTraces } from '../shared/observability/trace-context.js';
 import { countMongoCommands } from '../shared/observability/mongo-command-metrics.js';
 import { watchEvictionPolicy } from '../shared/observability/redis-eviction-policy.js';
 import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
@@ -232,6 +233,7 @@ async function main(): Promise<void> {
     opsServer.close();
     await Promise.allSettled([queue.close(), board?.close(), broker.close(), mongo.client.close()]);
     redis.disconnect();
+    await flushTraces();
     logger.info('stopped');
   };
   stopOnSignals(stop, logger);

@@ -1,4 +1,4 @@
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job, type Telemetry } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { WaitFor } from '../shared/domain/lookup-failure.js';
@@ -25,6 +25,8 @@ export interface WorkerDependencies {
   dependencyWaitMs: Record<WaitFor, number>;
   /** Told how long a job waited in the queue before its first run (seconds). */
   onFirstRun: (waitedSeconds: number) => void;
+  /** BullMQ's telemetry, when tracing is on: each run becomes a span of its order's trace. */
+  telemetry?: Telemetry;
   logger: Logger;
 }
 
@@ -75,7 +77,12 @@ export function createWorker(deps: WorkerDependencies): Worker<OrderJobData> {
         throw new DelayedError();
       }
     },
-    { connection: deps.connection, concurrency: deps.concurrency, autorun: false },
+    {
+      connection: deps.connection,
+      concurrency: deps.concurrency,
+      autorun: false,
+      ...(deps.telemetry === undefined ? {} : { telemetry: deps.telemetry }),
+    },
   );
 
   worker.on('failed', (job, error) => {

@@ -1,3 +1,4 @@
+import { BullMQOtel } from 'bullmq-otel';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { ConfigError, loadWorkerConfig } from '../shared/config/config.js';
@@ -19,6 +20,7 @@ import { httpMetrics } from '../shared/observability/http-metrics.js';
 import { countDroppedLogLines } from '../shared/observability/log-metrics.js';
 import { createLogOutput, createLogger } from '../shared/observability/logger.js';
 import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
+import { flushTraces } from '../shared/observability/trace-context.js';
 import { countMongoCommands } from '../shared/observability/mongo-command-metrics.js';
 import { watchEvictionPolicy } from '../shared/observability/redis-eviction-policy.js';
 import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
@@ -184,6 +186,7 @@ async function main(): Promise<void> {
     onFirstRun: (waitedSeconds) => {
       metrics.jobTaken(waitedSeconds);
     },
+    ...(config.tracing.enabled ? { telemetry: new BullMQOtel() } : {}),
     logger,
   });
 
@@ -244,6 +247,7 @@ async function main(): Promise<void> {
       pools.product.destroy(),
     ]);
     await Promise.all([closeRedis(redis), closeRedis(redisCommands)]);
+    await flushTraces();
     logger.info('stopped');
   };
   stopOnSignals(stop, logger);

@@ -47,7 +47,9 @@ export function startProcess(
   env: Record<string, string>,
   { built = false } = {},
 ): RunningProcess {
-  const args = built ? startArguments(name) : ['--import', 'tsx', `src/${name}/main.ts`];
+  const args = built
+    ? startArguments(name)
+    : ['--import', 'tsx', '--import', `./src/${name}/tracing.ts`, `src/${name}/main.ts`];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },

@@ -28,6 +28,7 @@ describe('what the compose file exposes', () => {
       'user-service',
       'prometheus',
       'grafana',
+      'jaeger',
     ]);
   });
 

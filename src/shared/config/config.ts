@@ -54,6 +54,9 @@ const commonSchema = z.object({
   JOB_ATTEMPTS: positiveInt.default(6),
   RETRY_BASE_DELAY_MS: positiveInt.default(500),
   SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
+  // Read by the OpenTelemetry SDK itself (with the other OTEL_* variables); set, it turns
+  // tracing on, and BullMQ's telemetry with it.
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
 });
 
 const ASYMMETRIC_ALGORITHMS = [
@@ -197,6 +200,7 @@ function commonConfig(env: CommonEnv) {
       retryBaseDelayMs: env.RETRY_BASE_DELAY_MS,
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    tracing: { enabled: env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined },
   };
 }
 

@@ -11,7 +11,13 @@ export const CREATED_ORDER_ROUTING_KEY = 'created_order';
 export function createdOrderEvent(
   order: Pick<Order, 'id' | 'created_at' | 'request_id'>,
   details: OrderDetails,
-  context: { messageId: string; producer: string; now: Date; leaseMs: number },
+  context: {
+    messageId: string;
+    producer: string;
+    now: Date;
+    leaseMs: number;
+    traceContext?: Record<string, string>;
+  },
 ): OutboxEvent {
   const message: CreatedOrderMessage = {
     producer: context.producer,
@@ -34,5 +40,8 @@ export function createdOrderEvent(
     correlation_id: order.request_id,
     published_at: null,
     lease: firstLease(context.now, context.leaseMs),
+    ...(context.traceContext === undefined || Object.keys(context.traceContext).length === 0
+      ? {}
+      : { trace_context: context.traceContext }),
   };
 }

@@ -27,6 +27,11 @@ export interface OutboxEvent {
   published_at: Date | null;
   /** Who may publish it now: the holder of the newest lease, until it expires. */
   lease: EventLease;
+  /**
+   * The W3C trace context (`traceparent`, …) of the run that confirmed the order, when it was
+   * traced: a later publish by the relay continues the order's trace.
+   */
+  trace_context?: Record<string, string>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { activeTraceIds } from './trace-context.js';
 
 export type { Logger };
 
@@ -33,7 +34,8 @@ export function createLogOutput(): LogOutput {
 }
 
 export function createLogger(options: { name: string } & LogSettings, output: LogOutput): Logger {
-  const settings = { name: options.name, level: options.level };
+  // A line written inside a traced step names its trace, so logs and traces join up.
+  const settings = { name: options.name, level: options.level, mixin: activeTraceIds };
   // pino-pretty is a development dependency: the production image logs JSON only.
   if (options.format === 'pretty') {
     return pino({

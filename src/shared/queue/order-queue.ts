@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { groupCommit } from '../batching/group-commit.js';
 import { withinTimeLimit } from '../lifecycle/time-limit.js';
+import { currentTraceCarrier, inSpan, type TraceCarrier } from '../observability/trace-context.js';
 import {
   PROCESS_ORDER_JOB,
   orderJobData,
@@ -13,6 +14,12 @@ import {
 
 /** What `ensureQueued` found: no job (one was added), a finished one (run again), a live one. */
 export type QueueRepair = 'added' | 'retried' | 'present';
+
+/** An order to queue, with the trace context of the request that accepted it. */
+interface TracedOrder {
+  order: QueuedOrder;
+  trace: TraceCarrier;
+}
 
 /** The producer side of the order queue. */
 export interface OrderQueue {
@@ -44,19 +51,27 @@ export function createOrderQueue(options: {
     // Connection errors surface through the rejected add; without a listener they would crash.
   });
   const timeoutMs = options.timeoutMs ?? 2000;
-  const jobFor = (order: QueuedOrder) => ({
+  // The job carries its order's trace context where BullMQ's telemetry looks for it
+  // (`opts.telemetry.metadata`), so the worker's run continues the trace of the POST. Jobs
+  // are added in batches: the context must be each order's own, not the batch's.
+  const jobFor = ({ order, trace }: TracedOrder) => ({
     name: PROCESS_ORDER_JOB,
     data: orderJobData(order),
-    opts: orderJobOptions(order.id, options.retry),
+    opts: {
+      ...orderJobOptions(order.id, options.retry),
+      ...(Object.keys(trace).length === 0
+        ? {}
+        : { telemetry: { metadata: JSON.stringify(trace) } }),
+    },
   });
   const add = (order: QueuedOrder) => {
-    const { name, data, opts } = jobFor(order);
+    const { name, data, opts } = jobFor({ order, trace: currentTraceCarrier() });
     return queue.add(name, data, opts);
   };
   // Orders accepted together are queued together: one addBulk (one Redis transaction) for
   // all of them. Redis refusing it refuses every order in it, as it would have one by one.
   const addTogether = groupCommit(
-    async (orders: readonly QueuedOrder[]) => {
+    async (orders: readonly TracedOrder[]) => {
       await queue.addBulk(orders.map(jobFor));
       return orders.map(() => true);
     },
@@ -64,12 +79,15 @@ export function createOrderQueue(options: {
   );
 
   return {
-    async enqueue(order) {
-      await withinTimeLimit(
-        addTogether(order),
-        timeoutMs,
-        () => new Error(`the queue did not take order ${order.id} within ${timeoutMs} ms`),
-      );
+    enqueue(order) {
+      return inSpan('enqueue order', 'producer', async (span) => {
+        span.setAttribute('order.id', order.id);
+        await withinTimeLimit(
+          addTogether({ order, trace: currentTraceCarrier() }),
+          timeoutMs,
+          () => new Error(`the queue did not take order ${order.id} within ${timeoutMs} ms`),
+        );
+      });
     },
     async ensureQueued(order) {
       const job = await queue.getJob(order.id);

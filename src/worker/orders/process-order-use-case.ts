@@ -8,6 +8,7 @@ import {
 } from '../../shared/domain/order-deadline.js';
 import { hasTimeToPublish } from '../../shared/domain/outbox-lease.js';
 import type { Order, OrderDetails, OrderFailure } from '../../shared/domain/order.js';
+import { currentTraceCarrier, inSpan } from '../../shared/observability/trace-context.js';
 import type { OrderRepository } from '../../shared/persistence/order-repository.js';
 import {
   timeoutForAttempt,
@@ -45,7 +46,11 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
   const { orders, logger } = deps;
 
   async function settle(order: Order, settlement: Settlement, now: Date): Promise<Settled> {
-    const result = await orders.settle(order.id, settlement, now, order);
+    // Settlements are written in batches: this span is the order's own part of one.
+    const result = await inSpan('settle order', 'internal', (span) => {
+      span.setAttributes({ 'order.id': order.id, 'order.status': settlement.status });
+      return orders.settle(order.id, settlement, now, order);
+    });
     if (result === null) return { order, won: false };
     // A run that lost the race (a duplicate job) carries on from the winner's settlement.
     if (result.won) {
@@ -69,6 +74,7 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
       producer: deps.producer,
       now,
       leaseMs: deps.eventLeaseMs,
+      traceContext: currentTraceCarrier(),
     });
     return settle(order, { status: 'CONFIRMED', details, event }, now);
   }

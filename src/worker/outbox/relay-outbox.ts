@@ -1,4 +1,5 @@
 import type { EventLease } from '../../shared/domain/order.js';
+import { inTraceOf } from '../../shared/observability/trace-context.js';
 import type { WaitingEvent } from '../../shared/persistence/outbox-store.js';
 import {
   handBackToRelay,
@@ -41,7 +42,10 @@ export function createRelayOutbox(deps: RelayDependencies) {
     if (lease === null) return false; // another relay has it
     const event = { ...waiting.event, lease };
     try {
-      await publishStoredEvent(deps, waiting.orderId, event);
+      // The publish continues the trace of the run that confirmed the order.
+      await inTraceOf(event.trace_context, 'relay created_order', () =>
+        publishStoredEvent(deps, waiting.orderId, event),
+      );
       return true;
     } catch (error) {
       await handBackToRelay(deps, waiting.orderId, event, error);

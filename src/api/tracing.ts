@@ -1,0 +1,6 @@
+/**
+ * Loaded before the API (`node --import`): traces it when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+ */
+import { startTracing } from '../shared/observability/start-tracing.js';
+
+await startTracing('order-api');
