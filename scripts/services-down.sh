@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stop the services that services-up.sh starts: WireMock (8081, 8082),
-# FerretDB (27017), PostgreSQL (54329), Redis (6379), RabbitMQ (5672) and
-# Prometheus (9090).
+# FerretDB (27017), PostgreSQL (54329), Redis (6379), the Redis Cluster
+# (7001-7003), RabbitMQ (5672) and Prometheus (9090).
 # Idempotent and quiet about services that are already stopped. Services are
 # found by their ports, so this also stops instances someone else started.
 #
@@ -97,6 +97,7 @@ main() {
   # PostgreSQL's smart shutdown, quick once FerretDB, its only client, is gone.
   stop_by_port PostgreSQL "$POSTGRES_PORT" "$SERVICES_DIR/postgresql.pid"
   stop_redis
+  bash "$REPO_ROOT/scripts/redis-cluster.sh" stop
   stop_rabbitmq
 }
 

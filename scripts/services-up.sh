@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start the backing services the order processor needs on this machine:
-#   Redis 6379, RabbitMQ 5672, FerretDB (MongoDB wire protocol) 27017 on
-#   PostgreSQL 54329, WireMock product-service 8081 and user-service 8082, and
+#   Redis 6379, a Redis Cluster of three masters on 7001-7003 (for the tests of
+#   REDIS_CLUSTER_NODES), RabbitMQ 5672, FerretDB (MongoDB wire protocol) 27017
+#   on PostgreSQL 54329, WireMock product-service 8081 and user-service 8082, and
 #   Prometheus 9090 (scraping `npm start`'s API and worker, with the alert rules).
 # Installs whatever is missing (Debian packages, FerretDB, node_modules) first.
 #
@@ -13,6 +14,8 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/only-standard-fds.sh
+source "$REPO_ROOT/scripts/lib/only-standard-fds.sh"
 SERVICES_DIR="$REPO_ROOT/.services"
 LOG_DIR="$SERVICES_DIR/logs"
 BIN_DIR="$SERVICES_DIR/bin"
@@ -82,8 +85,11 @@ wait_until() {
 spawn() {
   local logfile=$1 pidfile=$2
   shift 2
-  # setsid execs the command in place, so $! is the program's own pid.
-  setsid nohup "$@" >"$logfile" 2>&1 </dev/null &
+  # The subshell execs setsid, which execs the command in place: $! is the program's own pid.
+  (
+    close_inherited_fds
+    exec setsid nohup "$@" >"$logfile" 2>&1 </dev/null
+  ) &
   echo $! >"$pidfile"
 }
 
@@ -180,16 +186,30 @@ start_redis() {
   log "starting Redis"
   mkdir -p "$SERVICES_DIR/redis"
   # Throwaway test data: no RDB snapshots, no AOF. Never evicting, as BullMQ needs.
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" \
-    --save "" --appendonly no --maxmemory-policy noeviction \
-    --dir "$SERVICES_DIR/redis" \
-    --logfile "$LOG_DIR/redis.log" --pidfile "$SERVICES_DIR/redis.pid"
+  (
+    close_inherited_fds
+    exec redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" \
+      --save "" --appendonly no --maxmemory-policy noeviction \
+      --dir "$SERVICES_DIR/redis" \
+      --logfile "$LOG_DIR/redis.log" --pidfile "$SERVICES_DIR/redis.pid"
+  )
   wait_until Redis "$LOG_DIR/redis.log" redis_ready
   STATUS[redis]=started
 }
 
 redis_ready() {
   [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]
+}
+
+# scripts/redis-cluster.sh is idempotent and returns at once when the cluster is ok.
+start_redis_cluster() {
+  local output
+  output=$(bash "$REPO_ROOT/scripts/redis-cluster.sh" start) || die "the Redis Cluster did not start: $output"
+  if [[ $output == *"already running"* ]]; then
+    STATUS[redis-cluster]="already running"
+  else
+    STATUS[redis-cluster]=started
+  fi
 }
 
 start_rabbitmq() {
@@ -398,8 +418,9 @@ start_prometheus() {
 }
 
 print_summary() {
-  printf '%-16s %-18s %s\n' \
+  printf '%-16s %-20s %s\n' \
     redis "127.0.0.1:$REDIS_PORT" "${STATUS[redis]}" \
+    redis-cluster "127.0.0.1:7001-7003" "${STATUS[redis-cluster]}" \
     rabbitmq "127.0.0.1:$RABBITMQ_PORT" "${STATUS[rabbitmq]}" \
     postgresql "127.0.0.1:$POSTGRES_PORT" "${STATUS[postgresql]}" \
     ferretdb "127.0.0.1:$MONGO_PORT" "${STATUS[ferretdb]}" \
@@ -413,6 +434,7 @@ main() {
   install_debian_packages
   ensure_node_modules
   start_redis
+  start_redis_cluster
   start_rabbitmq
   start_postgres
   start_ferretdb

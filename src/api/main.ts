@@ -72,12 +72,12 @@ async function main(): Promise<void> {
 
   const mongo = createMongoConnection(config.mongo);
   countMongoCommands(mongo.client, registry);
-  const redis = createRedisConnection(config.redis.url, 'producer');
+  const redis = createRedisConnection(config.redis, 'producer');
   watchEvictionPolicy(redis, registry, logger);
   redis.on('error', (error) => {
     logger.warn({ err: error }, 'redis connection error');
   });
-  const subscriber = createRedisConnection(config.redis.url, 'subscriber');
+  const subscriber = createRedisConnection(config.redis, 'subscriber');
   subscriber.on('error', () => {
     // Reported by the producer connection above; this one reconnects and resubscribes.
   });
@@ -93,6 +93,7 @@ async function main(): Promise<void> {
   const queue = createOrderQueue({
     name: config.queue.name,
     connection: redis,
+    prefix: config.queue.prefix,
     retry: config.queue,
   });
   Promise.all([
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
       : (await import('./admin/queue-board.js')).queueBoard({
           queueName: config.queue.name,
           connection: redis,
+          prefix: config.queue.prefix,
           credentials: config.admin,
         });
 

@@ -1,10 +1,10 @@
 import { DelayedError, Worker, type Job, type Telemetry } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import type { WaitFor } from '../shared/domain/lookup-failure.js';
 import { newPendingOrder } from '../shared/domain/order-lifecycle.js';
 import type { Logger } from '../shared/observability/logger.js';
 import type { OrderJobData } from '../shared/queue/order-job.js';
+import type { RedisConnection } from '../shared/queue/redis-connection.js';
 import {
   RetryLaterError,
   WaitForDependencyError,
@@ -14,7 +14,9 @@ import type { ProcessOrder } from './orders/process-order-use-case.js';
 
 export interface WorkerDependencies {
   queueName: string;
-  connection: Redis;
+  connection: RedisConnection;
+  /** BullMQ's key prefix (its own, `bull`, when not given); hash-tagged on a cluster. */
+  prefix?: string;
   concurrency: number;
   processOrder: ProcessOrder;
   /**
@@ -79,6 +81,7 @@ export function createWorker(deps: WorkerDependencies): Worker<OrderJobData> {
     },
     {
       connection: deps.connection,
+      ...(deps.prefix === undefined ? {} : { prefix: deps.prefix }),
       concurrency: deps.concurrency,
       autorun: false,
       ...(deps.telemetry === undefined ? {} : { telemetry: deps.telemetry }),

@@ -68,8 +68,8 @@ async function main(): Promise<void> {
   countMongoCommands(mongo.client, registry);
   // The BullMQ worker waits through Redis outages on its own connection; everything else
   // (the sweep's repairs, notices, readiness, metrics) fails fast on a second one.
-  const redis = createRedisConnection(config.redis.url, 'worker');
-  const redisCommands = createRedisConnection(config.redis.url, 'producer');
+  const redis = createRedisConnection(config.redis, 'worker');
+  const redisCommands = createRedisConnection(config.redis, 'producer');
   redisCommands.on('error', () => {
     // Surfaces as failed commands (sweep, readiness); the connection retries by itself.
   });
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
   const queue = createOrderQueue({
     name: config.queue.name,
     connection: redisCommands,
+    prefix: config.queue.prefix,
     retry: config.queue,
   });
   await Promise.all([ensureOrderIndexes(mongo.db), ensureOutboxIndexes(mongo.db)]).catch(
@@ -175,6 +176,7 @@ async function main(): Promise<void> {
   const worker = createWorker({
     queueName: config.queue.name,
     connection: redis,
+    prefix: config.queue.prefix,
     concurrency: config.concurrency,
     processOrder,
     dependencyWaitMs: {

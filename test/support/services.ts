@@ -9,6 +9,10 @@ export const services = {
   userServiceUrl: process.env.USER_SERVICE_URL ?? 'http://127.0.0.1:8082',
 };
 
+/** The local Redis Cluster (`scripts/redis-cluster.sh`, started by `npm run services:up`). */
+export const redisClusterNodes =
+  process.env.REDIS_CLUSTER_NODES ?? '127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003';
+
 /** A name no other test run uses, so runs never see each other's data. */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${randomUUID().slice(0, 8)}`;

@@ -4,7 +4,13 @@ import { ConfigError, loadApiConfig, loadWorkerConfig } from '../../src/shared/c
 describe('configuration', () => {
   it('when nothing is set, then the documented defaults apply', () => {
     const config = loadWorkerConfig({});
-    expect(config.queue).to.deep.equal({ name: 'orders', attempts: 6, retryBaseDelayMs: 500 });
+    expect(config.queue).to.deep.equal({
+      name: 'orders',
+      prefix: 'bull',
+      attempts: 6,
+      retryBaseDelayMs: 500,
+    });
+    expect(config.redis).to.deep.equal({ url: 'redis://127.0.0.1:6379', clusterNodes: null });
     expect(config.lookupTimeouts).to.deep.equal({ firstMs: 2000, patientMs: 75_000 });
     expect(config.rabbitmq).to.deep.equal({
       url: 'amqp://guest:guest@127.0.0.1:5672',
@@ -104,5 +110,56 @@ describe('configuration', () => {
     expect(config.log).to.deep.equal({ level: 'info', format: 'json' });
     expect(config.port).to.equal(3001);
     expect(() => loadWorkerConfig({ LOG_FORMAT: 'xml' })).to.throw(ConfigError, /LOG_FORMAT/);
+  });
+
+  it('when REDIS_CLUSTER_NODES lists host:port pairs, then they are the nodes of the cluster', () => {
+    const config = loadApiConfig({
+      REDIS_CLUSTER_NODES: 'redis-1:7001, 10.0.0.2:7002,[::1]:7003',
+      QUEUE_PREFIX: '{orders}',
+    });
+    expect(config.redis.clusterNodes).to.deep.equal([
+      { host: 'redis-1', port: 7001 },
+      { host: '10.0.0.2', port: 7002 },
+      { host: '::1', port: 7003 },
+    ]);
+    expect(config.queue.prefix).to.equal('{orders}');
+  });
+
+  it('when a cluster node is not host:port, then start-up fails naming REDIS_CLUSTER_NODES', () => {
+    for (const value of [
+      'redis-1',
+      'redis-1:7001,',
+      'redis://redis-1:7001',
+      'redis-1:99999',
+      ':7001',
+    ]) {
+      expect(
+        () => loadWorkerConfig({ REDIS_CLUSTER_NODES: value, QUEUE_PREFIX: '{orders}' }),
+        value,
+      ).to.throw(ConfigError, /REDIS_CLUSTER_NODES/);
+    }
+  });
+
+  it('when REDIS_CLUSTER_NODES is set and QUEUE_PREFIX has no hash tag, then start-up fails saying the prefix needs one', () => {
+    const nodes = { REDIS_CLUSTER_NODES: '127.0.0.1:7001' };
+    // The default too: BullMQ's `bull` would put each key of a queue in a slot of its own.
+    for (const prefix of [undefined, 'orders', '{}orders', 'orders{', '{}{orders}', 'a}{b']) {
+      expect(
+        () =>
+          loadWorkerConfig({ ...nodes, ...(prefix === undefined ? {} : { QUEUE_PREFIX: prefix }) }),
+        String(prefix),
+      ).to.throw(ConfigError, /QUEUE_PREFIX: must carry a hash tag such as \{orders\}/);
+    }
+    for (const prefix of ['{orders}', 'shop:{orders}', '{orders}:v2']) {
+      expect(loadWorkerConfig({ ...nodes, QUEUE_PREFIX: prefix }).queue.prefix, prefix).to.equal(
+        prefix,
+      );
+    }
+  });
+
+  it('when QUEUE_PREFIX is set without a cluster, then any prefix of the allowed characters is used', () => {
+    expect(loadApiConfig({ QUEUE_PREFIX: 'shop' }).queue.prefix).to.equal('shop');
+    expect(loadApiConfig({ QUEUE_PREFIX: '{orders}' }).queue.prefix).to.equal('{orders}');
+    expect(() => loadApiConfig({ QUEUE_PREFIX: 'my shop' })).to.throw(ConfigError, /QUEUE_PREFIX/);
   });
 });

@@ -2,8 +2,8 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Middleware } from 'koa';
+import type { RedisConnection } from '../../shared/queue/redis-connection.js';
 import type { RequestState } from '../http/request-context.js';
 import { basicAuth, type Credentials } from './basic-auth.js';
 import { limitFailedLogins } from './limit-failed-logins.js';
@@ -23,10 +23,15 @@ export interface QueueBoard {
  */
 export function queueBoard(options: {
   queueName: string;
-  connection: Redis;
+  connection: RedisConnection;
+  /** The order queue's BullMQ prefix (BullMQ's own, `bull`, when not given). */
+  prefix?: string;
   credentials: Credentials;
 }): QueueBoard {
-  const queue = new Queue(options.queueName, { connection: options.connection });
+  const queue = new Queue(options.queueName, {
+    connection: options.connection,
+    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+  });
   queue.on('error', () => {
     // The connection's owner reports its errors; without a listener BullMQ prints to stderr.
   });

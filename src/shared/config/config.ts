@@ -25,6 +25,33 @@ const durationOrZero = z
   .refine((ms) => ms <= MAX_DURATION_MS, 'must be at most 365d');
 const duration = durationOrZero.refine((ms) => ms > 0, 'must be longer than zero');
 
+/** `host:port` or `[ipv6]:port`. */
+const NODE_ADDRESS = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/;
+/** `host:port,host:port,…`: the nodes of a Redis Cluster the client starts from. */
+const clusterNodes = z
+  .string()
+  .transform((text) => text.split(',').map((address) => address.trim()))
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(NODE_ADDRESS, 'each node must be host:port')
+          .transform((address) => {
+            const [, ipv6, host, port] = NODE_ADDRESS.exec(address) ?? [];
+            return { host: ipv6 ?? host ?? '', port: Number(port) };
+          })
+          .refine((node) => node.port >= 1 && node.port <= 65535, 'ports are 1–65535'),
+      )
+      .min(1),
+  );
+/**
+ * Redis Cluster hashes only what is between a key's first `{` and the `}` after it when that
+ * is not empty. BullMQ's keys start with the prefix and its scripts touch several keys of a
+ * queue at once, so on a cluster the prefix must carry such a tag, or they fail with CROSSSLOT.
+ */
+const HASH_TAGGED = /^[^{]*\{[^}]+\}/;
+
 const commonSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
@@ -42,10 +69,17 @@ const commonSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
     .default('redis://127.0.0.1:6379'),
+  // When set, everything Redis goes to this cluster and REDIS_URL is not used.
+  REDIS_CLUSTER_NODES: clusterNodes.optional(),
   QUEUE_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, - and _ only')
     .default('orders'),
+  // BullMQ's own default, so keys stay where they were for deployments that never set it.
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_:{}-]{1,100}$/, 'letters, digits, -, _, :, { and } only')
+    .default('bull'),
   RABBITMQ_URL: z
     .string()
     .regex(/^amqps?:\/\//, 'must be an amqp:// URL')
@@ -183,6 +217,19 @@ function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output
 
 type CommonEnv = z.output<typeof commonSchema>;
 
+/**
+ * On a cluster the prefix must be hash-tagged. It is refused rather than derived: a prefix
+ * names where every queued job lives, so it changes only when an operator says so.
+ */
+function queuePrefix(env: CommonEnv): string {
+  if (env.REDIS_CLUSTER_NODES !== undefined && !HASH_TAGGED.test(env.QUEUE_PREFIX)) {
+    throw new ConfigError([
+      `QUEUE_PREFIX: must carry a hash tag such as {${env.QUEUE_NAME}} when REDIS_CLUSTER_NODES is set (got ${env.QUEUE_PREFIX}): BullMQ's scripts use several keys of a queue at once, which must share one cluster slot`,
+    ]);
+  }
+  return env.QUEUE_PREFIX;
+}
+
 function commonConfig(env: CommonEnv) {
   return {
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT },
@@ -192,10 +239,11 @@ function commonConfig(env: CommonEnv) {
       timeoutMs: env.MONGO_TIMEOUT_MS,
       maxPoolSize: env.MONGO_MAX_POOL_SIZE,
     },
-    redis: { url: env.REDIS_URL },
+    redis: { url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES ?? null },
     rabbitmq: { url: env.RABBITMQ_URL, exchange: env.ORDERS_EXCHANGE },
     queue: {
       name: env.QUEUE_NAME,
+      prefix: queuePrefix(env),
       attempts: env.JOB_ATTEMPTS,
       retryBaseDelayMs: env.RETRY_BASE_DELAY_MS,
     },

@@ -1,11 +1,15 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
+import type { RedisConnection } from '../queue/redis-connection.js';
 
 /**
  * Settlements are announced on a Redis pub/sub channel so that every API replica can wake the
  * clients long-polling an order the moment it leaves PENDING, without polling the database.
  * A notice is only a hint to read the order again; one lost while Redis is away costs a
  * waiting client the rest of its wait, never a wrong answer.
+ *
+ * On a Redis Cluster a PUBLISH reaches the subscribers of every node (classic pub/sub is
+ * cluster-wide, whatever the channel's name), so the channel needs no hash tag, and an API
+ * subscribed through any node hears a worker publishing through any other.
  */
 export function settlementChannel(queueName: string): string {
   return `${queueName}:order-settled`;
@@ -15,7 +19,10 @@ interface SettlementAnnouncer {
   announce(orderId: string): Promise<void>;
 }
 
-export function createSettlementAnnouncer(redis: Redis, channel: string): SettlementAnnouncer {
+export function createSettlementAnnouncer(
+  redis: RedisConnection,
+  channel: string,
+): SettlementAnnouncer {
   return {
     async announce(orderId) {
       await redis.publish(channel, orderId);
@@ -36,7 +43,7 @@ export interface SettlementWaiter {
 
 /** Listens on a connection of its own (a subscribed Redis connection can do nothing else). */
 export function createSettlementWaiter(
-  subscriber: Redis,
+  subscriber: RedisConnection,
   channel: string,
   logger: Logger,
 ): SettlementWaiter {

@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
-import type { Redis } from 'ioredis';
 import { evictionWarning, readEvictionPolicy } from '../queue/eviction-policy.js';
+import { isCluster, type RedisConnection } from '../queue/redis-connection.js';
 
 /**
  * One thing a process talks to, and how to tell whether it answers. A required one is needed
@@ -26,13 +26,23 @@ export function mongoCheck(db: Db, required: boolean): DependencyCheck {
   };
 }
 
-/** Redis answers; a `maxmemory-policy` under which it may evict jobs is named as a warning. */
-export function redisCheck(redis: Redis, required: boolean): DependencyCheck {
+/**
+ * Redis answers; a `maxmemory-policy` under which it may evict jobs is named as a warning. A
+ * cluster must also say it serves every slot: a PING reaches one node, which may answer while
+ * the slots of a failed master, and the jobs in them, cannot be reached.
+ */
+export function redisCheck(redis: RedisConnection, required: boolean): DependencyCheck {
   return {
     name: 'redis',
     required,
     check: async () => {
-      await redis.ping();
+      if (!isCluster(redis)) {
+        await redis.ping();
+        return;
+      }
+      const info = await redis.cluster('INFO');
+      const state = /^cluster_state:(\w+)/m.exec(info)?.[1] ?? 'unknown';
+      if (state !== 'ok') throw new Error(`cluster_state is ${state}`);
     },
     warning: async () => evictionWarning(await readEvictionPolicy(redis)),
   };

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
 import { evictionWarning, readEvictionPolicy } from '../queue/eviction-policy.js';
+import { whenReady, type RedisConnection } from '../queue/redis-connection.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -8,7 +8,11 @@ import type { Logger } from './logger.js';
  * `redis_maxmemory_policy{policy}` (1 for the policy in force, read at each scrape) so an
  * alert can catch a change made later.
  */
-export function watchEvictionPolicy(redis: Redis, registry: Registry, logger: Logger): void {
+export function watchEvictionPolicy(
+  redis: RedisConnection,
+  registry: Registry,
+  logger: Logger,
+): void {
   new Gauge({
     name: 'redis_maxmemory_policy',
     help: "Redis's maxmemory-policy: 1 for the policy in force (unknown where CONFIG is not allowed). BullMQ needs noeviction.",
@@ -20,8 +24,12 @@ export function watchEvictionPolicy(redis: Redis, registry: Registry, logger: Lo
       this.set({ policy }, 1);
     },
   });
-  void readEvictionPolicy(redis).then((policy) => {
-    const warning = evictionWarning(policy);
-    if (warning !== null) logger.warn({ policy }, warning);
-  });
+  // Once connected: a connection that does not queue commands (the producer's) would refuse
+  // the read while still connecting, and a cluster knows its masters only by then.
+  void whenReady(redis)
+    .then(() => readEvictionPolicy(redis))
+    .then((policy) => {
+      const warning = evictionWarning(policy);
+      if (warning !== null) logger.warn({ policy }, warning);
+    });
 }

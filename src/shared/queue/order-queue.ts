@@ -1,5 +1,4 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { groupCommit } from '../batching/group-commit.js';
 import { withinTimeLimit } from '../lifecycle/time-limit.js';
 import { currentTraceCarrier, inSpan, type TraceCarrier } from '../observability/trace-context.js';
@@ -11,6 +10,7 @@ import {
   type QueuedOrder,
   type RetrySettings,
 } from './order-job.js';
+import type { RedisConnection } from './redis-connection.js';
 
 /** What `ensureQueued` found: no job (one was added), a finished one (run again), a live one. */
 export type QueueRepair = 'added' | 'retried' | 'present';
@@ -42,11 +42,16 @@ export interface OrderQueue {
  */
 export function createOrderQueue(options: {
   name: string;
-  connection: Redis;
+  connection: RedisConnection;
+  /** BullMQ's key prefix (its own, `bull`, when not given); hash-tagged on a cluster. */
+  prefix?: string;
   retry: RetrySettings;
   timeoutMs?: number;
 }): OrderQueue {
-  const queue = new Queue<OrderJobData>(options.name, { connection: options.connection });
+  const queue = new Queue<OrderJobData>(options.name, {
+    connection: options.connection,
+    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+  });
   queue.on('error', () => {
     // Connection errors surface through the rejected add; without a listener they would crash.
   });

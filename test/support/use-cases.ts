@@ -1,0 +1,209 @@
+import { expect } from 'chai';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from './eventually.js';
+import type { EventListener } from './event-listener.js';
+
+export interface OrderBody {
+  id: string;
+  status: string;
+  customer_fullname: string | null;
+  product_name: string | null;
+  total_amount: number | null;
+  created_at: string;
+  failure?: { code: string; message: string };
+}
+
+export interface UseCase {
+  n: number;
+  user_id: string;
+  product_code: string;
+  expect:
+    | { status: 'CONFIRMED'; customer_fullname: string; product_name: string; total_amount: number }
+    | { status: 'FAILED'; code: RegExp };
+}
+
+const ADA = 'Ada Lovelace';
+const ALAN = 'Alan Turing';
+const VEGGIE_FAILURE = /^PRODUCT_SERVICE_(ERROR|CIRCUIT_OPEN)$/;
+
+/** The six use cases of the assignment, and how each must end with the default configuration. */
+export const USE_CASES: readonly UseCase[] = [
+  {
+    n: 1,
+    user_id: '7c11e1ce2741',
+    product_code: 'classic-box',
+    expect: {
+      status: 'CONFIRMED',
+      customer_fullname: ADA,
+      product_name: 'Classic Box',
+      total_amount: 9.99,
+    },
+  },
+  {
+    n: 2,
+    user_id: '7c11e1ce2741',
+    product_code: 'family-box',
+    expect: {
+      status: 'CONFIRMED',
+      customer_fullname: ADA,
+      product_name: 'Family Box',
+      total_amount: 14.99,
+    },
+  },
+  {
+    n: 3,
+    user_id: '7c11e1ce2741',
+    product_code: 'veggie-box',
+    expect: { status: 'FAILED', code: VEGGIE_FAILURE },
+  },
+  {
+    n: 4,
+    user_id: 'e6f24d7d1c7e',
+    product_code: 'classic-box',
+    expect: {
+      status: 'CONFIRMED',
+      customer_fullname: ALAN,
+      product_name: 'Classic Box',
+      total_amount: 9.99,
+    },
+  },
+  {
+    n: 5,
+    user_id: 'e6f24d7d1c7e',
+    product_code: 'family-box',
+    expect: {
+      status: 'CONFIRMED',
+      customer_fullname: ALAN,
+      product_name: 'Family Box',
+      total_amount: 14.99,
+    },
+  },
+  {
+    n: 6,
+    user_id: 'e6f24d7d1c7e',
+    product_code: 'veggie-box',
+    expect: { status: 'FAILED', code: VEGGIE_FAILURE },
+  },
+];
+
+/** How one use case ended: its final order, the request id of its POST, seconds to settle. */
+export interface UseCaseOutcome {
+  useCase: UseCase;
+  final: OrderBody;
+  requestId: string | null;
+  seconds: number;
+}
+
+/**
+ * Posts the six orders together, then long-polls each, as a client would, until it leaves
+ * PENDING; prints how each ended. `onSettled` hears each order as soon as it settles.
+ */
+export async function runUseCases(
+  apiUrl: string,
+  onSettled: (outcome: UseCaseOutcome) => void = () => undefined,
+): Promise<UseCaseOutcome[]> {
+  const started = Date.now();
+  const accepted = await Promise.all(
+    USE_CASES.map(async (useCase) => {
+      const response = await fetch(`${apiUrl}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user_id: useCase.user_id, product_code: useCase.product_code }),
+      });
+      expect(response.status, `use case ${useCase.n} accepted`).to.equal(202);
+      const order = (await response.json()) as OrderBody;
+      expect(order.status).to.equal('PENDING');
+      expect(response.headers.get('location')).to.equal(`/orders/${order.id}`);
+      const requestId = response.headers.get('x-request-id');
+      return { useCase, order, requestId, acceptedAt: Date.now() };
+    }),
+  );
+  const acceptMs = Date.now() - started;
+
+  const outcomes = await Promise.all(
+    accepted.map(async ({ useCase, order, requestId, acceptedAt }) => {
+      // Each answer comes when the order settles (the settlement notice wakes it), or after 30 s.
+      const final = await eventually(
+        async () =>
+          (
+            await fetch(`${apiUrl}/orders/${order.id}`, { headers: { prefer: 'wait=30' } })
+          ).json() as Promise<OrderBody>,
+        (body) => body.status !== 'PENDING',
+        { timeoutMs: 120_000, intervalMs: 10, what: `use case ${useCase.n} to settle` },
+      );
+      const outcome = { useCase, final, requestId, seconds: (Date.now() - acceptedAt) / 1000 };
+      onSettled(outcome);
+      return outcome;
+    }),
+  );
+
+  console.log(`\n      six use cases (all accepted in ${acceptMs} ms):`);
+  for (const { useCase, final, seconds } of outcomes) {
+    const what =
+      final.status === 'CONFIRMED'
+        ? `${String(final.customer_fullname)}, ${String(final.product_name)}, ${String(final.total_amount)}`
+        : `${final.failure?.code ?? ''}: ${final.failure?.message ?? ''}`;
+    console.log(
+      `      #${useCase.n} ${useCase.user_id} ${useCase.product_code.padEnd(11)} → ${final.status} in ${seconds.toFixed(1)} s (${what})`,
+    );
+  }
+  return outcomes;
+}
+
+/** Each order ended as the assignment says, and slow was not broken. */
+export function expectAssignedOutcomes(outcomes: readonly UseCaseOutcome[]): void {
+  for (const { useCase, final } of outcomes) {
+    const label = `use case ${useCase.n}`;
+    if (useCase.expect.status === 'CONFIRMED') {
+      expect(final, label).to.include({ ...useCase.expect });
+      expect(final.failure, label).to.equal(undefined);
+    } else {
+      expect(final.status, label).to.equal('FAILED');
+      expect(final.failure?.code, label).to.match(useCase.expect.code);
+      expect(final.failure?.message, label).to.contain('HTTP 500');
+      expect(final.customer_fullname, label).to.equal(null);
+    }
+  }
+
+  // Slow is not broken, and it does not hold anyone up: classic-box orders finish in
+  // seconds while the family-box lookups are still waiting for their 60-second answers.
+  const seconds = (n: number) =>
+    outcomes.find((outcome) => outcome.useCase.n === n)?.seconds ?? Infinity;
+  expect(seconds(1), 'use case 1').to.be.lessThan(3);
+  expect(seconds(4), 'use case 4').to.be.lessThan(10);
+  expect(seconds(2), 'use case 2').to.be.greaterThan(59);
+}
+
+/** The order id a received `created_order` event is about. */
+export function eventOrderId(event: { body: unknown }): string {
+  return (event.body as { payload: { order: { order_id: string } } }).payload.order.order_id;
+}
+
+/** Every CONFIRMED order published exactly one created_order; FAILED ones none. */
+export async function expectEventsOfConfirmedOnly(
+  outcomes: readonly UseCaseOutcome[],
+  listener: EventListener,
+): Promise<void> {
+  await sleep(1000);
+  for (const { useCase, final } of outcomes) {
+    const events = listener.received.filter((event) => eventOrderId(event) === final.id);
+    if (final.status === 'CONFIRMED') {
+      expect(events, `events of use case ${useCase.n}`).to.have.length(1);
+      const [event] = events;
+      expect(event?.body).to.deep.include({ producer: 'order-service', type: 'created_order' });
+      expect((event?.body as { payload: unknown }).payload).to.deep.equal({
+        order: {
+          order_id: final.id,
+          customer_fullname: final.customer_fullname,
+          product_name: final.product_name,
+          total_amount: final.total_amount,
+          created_at: final.created_at,
+        },
+      });
+      expect(event?.message.properties.contentType).to.equal('application/json');
+      expect(event?.message.properties.deliveryMode).to.equal(2);
+    } else {
+      expect(events, `events of use case ${useCase.n}`).to.deep.equal([]);
+    }
+  }
+}
