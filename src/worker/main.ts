@@ -205,6 +205,8 @@ async function main(): Promise<void> {
     staleAfterMs: config.recoverySweepIntervalMs,
     deadlineMs: config.orderDeadlineMs,
     batchSize: 500,
+    producer: config.producer,
+    newMessageId: randomUUID,
     clock,
     logger,
   });

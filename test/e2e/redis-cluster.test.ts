@@ -4,7 +4,6 @@ import type { Cluster } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { loadCommonConfig } from '../../src/shared/config/config.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
-import { listenForEvents, type EventListener } from '../support/event-listener.js';
 import { printWarnings, startApiAndWorker, type ApiAndWorker } from '../support/api-and-worker.js';
 import { metricValue } from '../support/metrics.js';
 import { startProcess } from '../support/processes.js';
@@ -12,7 +11,9 @@ import { ownerOfSlot, requireClusterOk } from '../support/redis-cluster.js';
 import { redisClusterNodes, services, uniqueName } from '../support/services.js';
 import {
   expectAssignedOutcomes,
-  expectEventsOfConfirmedOnly,
+  expectOneEventPerOrder,
+  listenForOrderEvents,
+  type OrderEventListeners,
   runUseCases,
   type UseCaseOutcome,
 } from '../support/use-cases.js';
@@ -45,18 +46,14 @@ describe('BullMQ on a Redis Cluster: the six use cases with REDIS_CLUSTER_NODES 
   const { redis: clusterSettings } = loadCommonConfig(env);
   const cluster = createRedisConnection(clusterSettings, 'worker') as Cluster;
   let stack: ApiAndWorker;
-  let listener: EventListener;
+  let listeners: OrderEventListeners;
   let started = false;
   let outcomes: UseCaseOutcome[] = [];
 
   before(async () => {
     await requireClusterOk(cluster);
     await resetScenarios(services.userServiceUrl);
-    listener = await listenForEvents({
-      url: services.rabbitmqUrl,
-      exchange: 'orders',
-      routingKey: 'created_order',
-    });
+    listeners = await listenForOrderEvents(services.rabbitmqUrl);
     stack = await startApiAndWorker(env);
     started = true;
   });
@@ -71,7 +68,7 @@ describe('BullMQ on a Redis Cluster: the six use cases with REDIS_CLUSTER_NODES 
       return;
     }
     await Promise.all([stack.api.stop(), stack.worker.stop()]);
-    await listener.close();
+    await listeners.close();
     const mongo = new MongoClient(services.mongoUrl);
     await mongo.db(env.MONGO_DB).dropDatabase();
     await mongo.close();
@@ -81,10 +78,10 @@ describe('BullMQ on a Redis Cluster: the six use cases with REDIS_CLUSTER_NODES 
     cluster.disconnect();
   });
 
-  it('when the six orders are posted to an API and a worker on the cluster, then each ends as the assignment says, and only confirmed ones publish', async () => {
+  it('when the six orders are posted to an API and a worker on the cluster, then each ends as the assignment says, and each publishes one event: created_order or failed_order', async () => {
     outcomes = await runUseCases(stack.apiUrl);
     expectAssignedOutcomes(outcomes);
-    await expectEventsOfConfirmedOnly(outcomes, listener);
+    await expectOneEventPerOrder(outcomes, listeners);
   });
 
   it("when the orders have settled, then every key of the queue sits in the prefix's one slot on the master that owns it, and the worker's metrics, Bull Board and readiness read the cluster", async () => {

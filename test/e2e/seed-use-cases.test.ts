@@ -2,14 +2,15 @@ import { expect } from 'chai';
 import { Queue } from 'bullmq';
 import { MongoClient } from 'mongodb';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
-import { listenForEvents, type EventListener } from '../support/event-listener.js';
 import { printWarnings, startApiAndWorker } from '../support/api-and-worker.js';
 import type { RunningProcess } from '../support/processes.js';
 import { services, uniqueName } from '../support/services.js';
 import {
   eventOrderId,
   expectAssignedOutcomes,
-  expectEventsOfConfirmedOnly,
+  expectOneEventPerOrder,
+  listenForOrderEvents,
+  type OrderEventListeners,
   runUseCases,
 } from '../support/use-cases.js';
 import { resetScenarios } from '../support/wiremock.js';
@@ -31,17 +32,13 @@ describe('the six use cases of the assignment, end to end (API and worker proces
   let worker: RunningProcess;
   let apiUrl: string;
   let workerUrl: string;
-  let listener: EventListener;
+  let listeners: OrderEventListeners;
   /** Each settled use case with the request id its POST was answered with. */
   const settled: { n: number; orderId: string; requestId: string | null; status: string }[] = [];
 
   before(async () => {
     await resetScenarios(services.userServiceUrl);
-    listener = await listenForEvents({
-      url: services.rabbitmqUrl,
-      exchange: 'orders',
-      routingKey: 'created_order',
-    });
+    listeners = await listenForOrderEvents(services.rabbitmqUrl);
     ({ api, worker, apiUrl, workerUrl } = await startApiAndWorker(env));
   });
 
@@ -52,7 +49,7 @@ describe('the six use cases of the assignment, end to end (API and worker proces
 
   after(async () => {
     await Promise.all([api.stop(), worker.stop()]);
-    await listener.close();
+    await listeners.close();
     const mongo = new MongoClient(services.mongoUrl);
     await mongo.db(env.MONGO_DB).dropDatabase();
     await mongo.close();
@@ -63,12 +60,12 @@ describe('the six use cases of the assignment, end to end (API and worker proces
     redis.disconnect();
   });
 
-  it('when the six orders are posted together, then each ends as the assignment says, and only confirmed ones publish', async () => {
+  it('when the six orders are posted together, then each ends as the assignment says, and each publishes one event: created_order or failed_order', async () => {
     const outcomes = await runUseCases(apiUrl, ({ useCase, final, requestId }) => {
       settled.push({ n: useCase.n, orderId: final.id, requestId, status: final.status });
     });
     expectAssignedOutcomes(outcomes);
-    await expectEventsOfConfirmedOnly(outcomes, listener);
+    await expectOneEventPerOrder(outcomes, listeners);
   });
 
   it('when the orders have settled, then the worker logs each state change under its request id and its /metrics counts them', async () => {
@@ -81,7 +78,7 @@ describe('the six use cases of the assignment, end to end (API and worker proces
       expect(change, `state change of ${orderId}`).to.deep.include({ requestId, to: status });
     }
     const confirmed = settled.find((useCase) => useCase.n === 1);
-    const event = listener.received.find(
+    const event = listeners.created.received.find(
       (received) => eventOrderId(received) === confirmed?.orderId,
     );
     expect(event?.message.properties.correlationId).to.equal(confirmed?.requestId);
@@ -96,7 +93,8 @@ describe('the six use cases of the assignment, end to end (API and worker proces
         /^orders_finished_total\{status="FAILED",failure_code="PRODUCT_SERVICE_\w+"\} (\d+)$/m,
       ),
     ).to.be.at.least(1);
-    expect(sample(/^events_published_total (\d+)$/m)).to.equal(4);
+    // Four created_order and two failed_order events.
+    expect(sample(/^events_published_total (\d+)$/m)).to.equal(6);
     expect(sample(/^outbox_backlog_events (\d+)$/m)).to.equal(0);
     expect(
       sample(

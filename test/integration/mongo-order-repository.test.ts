@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { createdOrderEvent } from '../../src/shared/domain/created-order-message.js';
+import { failedOrderEvent } from '../../src/shared/domain/failed-order-message.js';
 import { newPendingOrder } from '../../src/shared/domain/order-lifecycle.js';
 import {
   createMongoConnection,
@@ -99,6 +100,26 @@ describe('order repository (real MongoDB-protocol server)', () => {
       event,
     });
     expect(await orders.findById(order.id)).to.deep.equal(result?.order);
+  });
+
+  it('when a PENDING order is failed with its event, then the failure and the event are stored in one write, waiting in the outbox', async () => {
+    const order = pending();
+    await orders.insert(order);
+    const now = new Date();
+    const failure = { code: 'PRODUCT_NOT_FOUND', message: 'the product service has no product x' };
+    const event = failedOrderEvent(order, failure, {
+      messageId: randomUUID(),
+      producer: 'test',
+      now,
+      leaseMs: 0,
+    });
+    const result = await orders.settle(order.id, { status: 'FAILED', failure, event }, now);
+    expect(result?.won).to.be.true;
+    expect(result?.order).to.deep.include({ status: 'FAILED', failure, event });
+    const stored = await mongo.db.collection('orders').findOne({ _id: order.id as never });
+    expect(stored?.outbox, 'the outbox marker').to.equal('pending');
+    const due = await outbox.findDue(new Date(now.getTime() + 1), 1000);
+    expect(due.find((waiting) => waiting.orderId === order.id)?.event).to.deep.equal(event);
   });
 
   it('when an order is already settled, then a second settlement changes nothing', async () => {
@@ -286,9 +307,10 @@ describe('order repository (real MongoDB-protocol server)', () => {
       new Date(),
     );
     const found = await orders.findPendingAcceptedBefore(new Date('2001-01-01T00:00:00.000Z'), 10);
+    const stale = { user_id: 'u1', product_code: 'classic-box', request_id: 'request-1' };
     expect(found).to.deep.equal([
-      { id: older.id, created_at: older.created_at, request_id: 'request-1' },
-      { id: old.id, created_at: old.created_at, request_id: 'request-1' },
+      { id: older.id, created_at: older.created_at, ...stale },
+      { id: old.id, created_at: old.created_at, ...stale },
     ]);
   });
 

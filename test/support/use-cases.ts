@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from './eventually.js';
-import type { EventListener } from './event-listener.js';
+import { listenForEvents } from './event-listener.js';
 
 export interface OrderBody {
   id: string;
@@ -179,31 +179,67 @@ export function eventOrderId(event: { body: unknown }): string {
   return (event.body as { payload: { order: { order_id: string } } }).payload.order.order_id;
 }
 
-/** Every CONFIRMED order published exactly one created_order; FAILED ones none. */
-export async function expectEventsOfConfirmedOnly(
+/** A consumer of both order events on `exchange`, bound as a downstream service would be. */
+export async function listenForOrderEvents(rabbitmqUrl: string, exchange = 'orders') {
+  const [created, failed] = await Promise.all(
+    ['created_order', 'failed_order'].map((routingKey) =>
+      listenForEvents({ url: rabbitmqUrl, exchange, routingKey }),
+    ),
+  );
+  if (created === undefined || failed === undefined) throw new Error('unreachable');
+  return {
+    created,
+    failed,
+    close: async () => {
+      await Promise.all([created.close(), failed.close()]);
+    },
+  };
+}
+
+export type OrderEventListeners = Awaited<ReturnType<typeof listenForOrderEvents>>;
+
+/**
+ * Every order published exactly one event, with the schema the README gives: `created_order`
+ * when it was CONFIRMED, `failed_order` with its failure when it was FAILED.
+ */
+export async function expectOneEventPerOrder(
   outcomes: readonly UseCaseOutcome[],
-  listener: EventListener,
+  listeners: OrderEventListeners,
 ): Promise<void> {
   await sleep(1000);
   for (const { useCase, final } of outcomes) {
-    const events = listener.received.filter((event) => eventOrderId(event) === final.id);
-    if (final.status === 'CONFIRMED') {
-      expect(events, `events of use case ${useCase.n}`).to.have.length(1);
-      const [event] = events;
-      expect(event?.body).to.deep.include({ producer: 'order-service', type: 'created_order' });
-      expect((event?.body as { payload: unknown }).payload).to.deep.equal({
-        order: {
-          order_id: final.id,
-          customer_fullname: final.customer_fullname,
-          product_name: final.product_name,
-          total_amount: final.total_amount,
-          created_at: final.created_at,
-        },
-      });
-      expect(event?.message.properties.contentType).to.equal('application/json');
-      expect(event?.message.properties.deliveryMode).to.equal(2);
-    } else {
-      expect(events, `events of use case ${useCase.n}`).to.deep.equal([]);
-    }
+    const created = listeners.created.received.filter((event) => eventOrderId(event) === final.id);
+    const failed = listeners.failed.received.filter((event) => eventOrderId(event) === final.id);
+    const [event, ...others] = final.status === 'CONFIRMED' ? created : failed;
+    expect(others, `more events of use case ${useCase.n}`).to.deep.equal([]);
+    expect(final.status === 'CONFIRMED' ? failed : created, `use case ${useCase.n}`).to.deep.equal(
+      [],
+    );
+    const type = final.status === 'CONFIRMED' ? 'created_order' : 'failed_order';
+    expect(event?.body, `${type} of use case ${useCase.n}`).to.deep.include({
+      producer: 'order-service',
+      type,
+    });
+    expect((event?.body as { payload: unknown }).payload).to.deep.equal({
+      order:
+        final.status === 'CONFIRMED'
+          ? {
+              order_id: final.id,
+              customer_fullname: final.customer_fullname,
+              product_name: final.product_name,
+              total_amount: final.total_amount,
+              created_at: final.created_at,
+            }
+          : {
+              order_id: final.id,
+              user_id: useCase.user_id,
+              product_code: useCase.product_code,
+              failure_code: final.failure?.code,
+              failure_message: final.failure?.message,
+              created_at: final.created_at,
+            },
+    });
+    expect(event?.message.properties.contentType).to.equal('application/json');
+    expect(event?.message.properties.deliveryMode).to.equal(2);
   }
 }

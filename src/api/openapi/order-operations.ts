@@ -82,7 +82,8 @@ export function orderOperations(): ZodOpenApiPathsObject {
         description:
           'Stores the order as PENDING and answers at once with 202; a worker then looks up ' +
           'the user and the product and makes it CONFIRMED (publishing a `created_order` ' +
-          'event) or FAILED. Follow it with GET /orders/{id}, optionally with `Prefer: wait`.',
+          'event) or FAILED (publishing a `failed_order` event). Follow it with ' +
+          'GET /orders/{id}, optionally with `Prefer: wait`.',
         requestParams: {
           header: z.object({
             'Idempotency-Key': idempotencyKeyHeader,

@@ -43,10 +43,15 @@ export function newPendingOrder(order: NewOrder, now: Date): Order {
   };
 }
 
-/** A settlement is the one move a PENDING order makes: to CONFIRMED with its event, or to FAILED. */
+/**
+ * A settlement is the one move a PENDING order makes, with the event that tells of it: to
+ * CONFIRMED with its `created_order`, or to FAILED with its `failed_order`. The worker always
+ * sends a FAILED order's event; a settlement without one (made by hand, or by a test that
+ * only needs a final order) publishes nothing.
+ */
 export type Settlement =
   | { status: 'CONFIRMED'; details: OrderDetails; event: OutboxEvent }
-  | { status: 'FAILED'; failure: OrderFailure };
+  | { status: 'FAILED'; failure: OrderFailure; event?: OutboxEvent };
 
 export function hasUnpublishedEvent(
   order: Order,

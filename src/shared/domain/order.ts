@@ -15,20 +15,21 @@ export interface OrderDetails {
 }
 
 /**
- * The `created_order` event waiting in the order document until the broker confirms it
- * (a transactional outbox of one: the state change and the event are one write).
+ * The order's event (`created_order` when it is CONFIRMED, `failed_order` when it is FAILED)
+ * waiting in the order document until the broker confirms it (a transactional outbox of one:
+ * the state change and the event are one write).
  */
 export interface OutboxEvent {
   message_id: string;
   routing_key: string;
-  message: CreatedOrderMessage;
+  message: OrderEventMessage;
   /** The request id of the order's POST, sent as the message's correlation id. */
   correlation_id: string | null;
   published_at: Date | null;
   /** Who may publish it now: the holder of the newest lease, until it expires. */
   lease: EventLease;
   /**
-   * The W3C trace context (`traceparent`, …) of the run that confirmed the order, when it was
+   * The W3C trace context (`traceparent`, …) of the run that settled the order, when it was
    * traced: a later publish by the relay continues the order's trace.
    */
   trace_context?: Record<string, string>;
@@ -43,6 +44,7 @@ export interface EventLease {
   expires_at: Date;
 }
 
+/** Sent when an order is CONFIRMED: the seed's message schema. */
 export interface CreatedOrderMessage {
   producer: string;
   sent_at: string;
@@ -57,6 +59,26 @@ export interface CreatedOrderMessage {
     };
   };
 }
+
+/** Sent when an order is FAILED: who ordered what, and why it could not be done. */
+export interface FailedOrderMessage {
+  producer: string;
+  sent_at: string;
+  type: 'failed_order';
+  payload: {
+    order: {
+      order_id: string;
+      user_id: string;
+      product_code: string;
+      failure_code: string;
+      failure_message: string;
+      created_at: string;
+    };
+  };
+}
+
+/** The body of an order's event: one envelope (`producer`, `sent_at`, `type`), two payloads. */
+export type OrderEventMessage = CreatedOrderMessage | FailedOrderMessage;
 
 export interface Order {
   id: string;

@@ -20,11 +20,16 @@ import {
 import type { OrderPosition, OrderRepository } from './order-repository.js';
 import { recordApplied, runOnce } from './schema-migrations.js';
 
-/** The final state an order takes, recorded once under the order's id. */
+/**
+ * The final state an order takes, recorded once under the order's id, with the event it
+ * sends (and the outbox marker that says the event waits). FAILED records made before
+ * FAILED orders had events, or made without one, carry neither.
+ */
 type SettlementDocument = { _id: string; updated_at: Date; [EXPIRY_FIELD]: string } & (
   | (Pick<Order, 'status' | 'customer_fullname' | 'product_name' | 'total_amount' | 'event'> & {
       outbox: 'pending';
     })
+  | (Pick<Order, 'status' | 'failure' | 'event'> & { outbox: 'pending' })
   | Pick<Order, 'status' | 'failure'>
 );
 
@@ -48,24 +53,27 @@ function settlementDocument(
   keepUntil: Date,
 ): SettlementDocument {
   const kept = { _id: id, updated_at: now, [EXPIRY_FIELD]: expiryBucket(keepUntil) };
-  return settlement.status === 'CONFIRMED'
-    ? {
-        ...kept,
-        status: settlement.status,
-        ...settlement.details,
-        event: settlement.event,
-        outbox: 'pending',
-      }
-    : { ...kept, status: settlement.status, failure: settlement.failure };
+  if (settlement.status === 'CONFIRMED') {
+    return {
+      ...kept,
+      status: settlement.status,
+      ...settlement.details,
+      event: settlement.event,
+      outbox: 'pending',
+    };
+  }
+  const failed = { ...kept, status: settlement.status, failure: settlement.failure };
+  return settlement.event === undefined
+    ? failed
+    : { ...failed, event: settlement.event, outbox: 'pending' };
 }
 
 /** Whether `order` is as `settlement`, made at `now`, left it (and not as another run did). */
 function carries(order: Order, settlement: Settlement, now: Date): boolean {
   if (order.status !== settlement.status || order.updated_at.getTime() !== now.getTime())
     return false;
-  return (
-    settlement.status !== 'CONFIRMED' || order.event?.message_id === settlement.event.message_id
-  );
+  // Two runs can settle the same way at the same instant; only the winner's event is stored.
+  return settlement.event === undefined || order.event?.message_id === settlement.event.message_id;
 }
 
 /** Orders past `position` in (created_at, _id) order: before it (`$lt`) or after it (`$gt`). */
@@ -213,12 +221,16 @@ export function createMongoOrderRepository(
         };
         if (after !== null) filter.$or = beyond(after, '$gt');
         const documents = await orders
-          .find(filter, { projection: { _id: 1, created_at: 1, request_id: 1 } })
+          .find(filter, {
+            projection: { _id: 1, user_id: 1, product_code: 1, created_at: 1, request_id: 1 },
+          })
           .sort({ created_at: 1, _id: 1 })
           .limit(limit)
           .toArray();
-        return documents.map(({ _id, created_at, request_id }) => ({
+        return documents.map(({ _id, user_id, product_code, created_at, request_id }) => ({
           id: _id,
+          user_id,
+          product_code,
           created_at,
           request_id: request_id ?? null,
         }));

@@ -41,6 +41,8 @@ export async function reconcileOutboxMarkers(db: Db): Promise<void> {
   await guarded(() =>
     runOnce(db, OUTBOX_MARKER_MIGRATION, async () => {
       const orders = ordersCollection(db);
+      // Only CONFIRMED orders had events before the marker: FAILED ones got theirs later,
+      // always written with it.
       await orders.updateMany(
         { status: 'CONFIRMED', 'event.published_at': null, outbox: { $exists: false } },
         { $set: { outbox: 'pending' } },

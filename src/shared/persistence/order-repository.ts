@@ -7,6 +7,12 @@ export interface OrderPosition {
   id: string;
 }
 
+/** A PENDING order as the recovery sweep reads it. */
+export type StalePendingOrder = Pick<
+  Order,
+  'id' | 'user_id' | 'product_code' | 'created_at' | 'request_id'
+>;
+
 /** One page of orders, newest first: those after `after` in (created_at, id) order. */
 export interface OrderPage {
   userId?: string;
@@ -25,6 +31,7 @@ export interface OrderRepository {
   /**
    * Moves a PENDING order to its final state, once: of several settlements of one order,
    * the first recorded wins (`won`), and every call returns the order as that one left it.
+   * The winner's event, if it has one, is stored in the same write, marked as waiting.
    * Null when there is no such order. `pending`, the order as the caller has it while
    * PENDING, spares the winner reading the settled order back.
    */
@@ -41,13 +48,14 @@ export interface OrderRepository {
   deleteExpiredSettlements(now: Date): Promise<number>;
   /**
    * Orders still PENDING that were accepted before `acceptedBefore`, oldest first (by
-   * acceptance time, then id), after `after` when given: one page of at most `limit`.
+   * acceptance time, then id), after `after` when given: one page of at most `limit`. Each
+   * with what its `failed_order` event names, should it be past its deadline.
    */
   findPendingAcceptedBefore(
     acceptedBefore: Date,
     limit: number,
     after?: OrderPosition | null,
-  ): Promise<Pick<Order, 'id' | 'created_at' | 'request_id'>[]>;
+  ): Promise<StalePendingOrder[]>;
 }
 
 /** The store could not be reached: callers answer 503 or retry later, the data is intact. */

@@ -7,10 +7,10 @@ export interface WaitingEvent {
 }
 
 /**
- * The outbox: where each CONFIRMED order's `created_order` event waits until the broker has
- * confirmed it, and who may publish it meanwhile. The event itself is written by the
- * settlement (one write with the state change); everything after is here. A publisher holds
- * a lease; each lease generation is granted to one caller only (docs/adr/0005).
+ * The outbox: where each settled order's event (`created_order`, `failed_order`) waits until
+ * the broker has confirmed it, and who may publish it meanwhile. The event itself is written
+ * by the settlement (one write with the state change); everything after is here. A publisher
+ * holds a lease; each lease generation is granted to one caller only (docs/adr/0005).
  */
 export interface OutboxStore {
   /** Events whose lease ran out or was handed back at `now`, longest due first. */

@@ -20,7 +20,7 @@ function within<T>(read: Promise<T>, what: string): Promise<T> {
 export interface WorkerGaugeSources {
   /** BullMQ job counts by state (waiting, active, delayed, completed, failed, …). */
   queueJobCounts(): Promise<Record<string, number>>;
-  /** CONFIRMED orders whose event is not published yet. */
+  /** Settled orders whose event is not published yet. */
   outboxBacklog(): Promise<number>;
   /** How many resource breakers of each service are in each state. */
   breakerStates(): { service: Dependency; state: 'closed' | 'open' | 'half_open'; count: number }[];
@@ -76,12 +76,12 @@ export function createWorkerMetrics(
   });
   const published = new Counter({
     name: 'events_published_total',
-    help: 'created_order events confirmed by the broker.',
+    help: 'Order events (created_order, failed_order) confirmed by the broker.',
     registers,
   });
   const publishFailures = new Counter({
     name: 'event_publish_failures_total',
-    help: 'Publishes of created_order events that failed (the event stays in the outbox), by reason: unroutable (no queue bound) or broker.',
+    help: 'Publishes of order events that failed (the event stays in the outbox), by reason: unroutable (no queue bound) or broker.',
     labelNames: ['reason'] as const,
     registers,
   });
@@ -119,7 +119,7 @@ export function createWorkerMetrics(
   });
   new Gauge({
     name: 'outbox_backlog_events',
-    help: 'CONFIRMED orders whose created_order event is not published yet.',
+    help: 'Settled orders whose event (created_order or failed_order) is not published yet.',
     registers,
     async collect() {
       const backlog = await within(sources.outboxBacklog(), 'outbox backlog').catch(

@@ -1,4 +1,5 @@
 import { createdOrderEvent } from '../../shared/domain/created-order-message.js';
+import { failedOrderEvent } from '../../shared/domain/failed-order-message.js';
 import { decideAfterLookupFailures } from '../../shared/domain/lookup-failure.js';
 import { hasUnpublishedEvent, type Settlement } from '../../shared/domain/order-lifecycle.js';
 import {
@@ -27,7 +28,7 @@ export interface ProcessOrderDependencies extends Readers, EventPublishing {
   orders: OrderRepository;
   lookupTimeouts: AttemptTimeouts;
   producer: string;
-  /** How long the confirming run holds its event before the relay may take it over. */
+  /** How long the settling run holds its event before the relay may take it over. */
   eventLeaseMs: number;
   /** How long after acceptance an order may stay PENDING (ORDER_DEADLINE). */
   deadlineMs: number;
@@ -39,8 +40,9 @@ type Settled = { order: Order; won: boolean };
 /**
  * Takes a PENDING order to its final state and gets its event to the broker:
  * find the order (or take the one the job carries) → (past its deadline: fail) look up user
- * and product, within the deadline → confirm (with its event) or fail → publish. Every step is safe to repeat: a rerun skips what is done, and an
- * event this run could not publish is left to the outbox relay.
+ * and product, within the deadline → confirm or fail, each with its event → publish. Every
+ * step is safe to repeat: a rerun skips what is done, and an event this run could not
+ * publish is left to the outbox relay.
  */
 export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
   const { orders, logger } = deps;
@@ -68,19 +70,25 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
     return result;
   }
 
-  function confirm(order: Order, details: OrderDetails, now: Date): Promise<Settled> {
-    const event = createdOrderEvent(order, details, {
+  /** What every event this run stores needs: a new id, its sender, and the first lease. */
+  function eventContext(now: Date) {
+    return {
       messageId: deps.newMessageId(),
       producer: deps.producer,
       now,
       leaseMs: deps.eventLeaseMs,
       traceContext: currentTraceCarrier(),
-    });
+    };
+  }
+
+  function confirm(order: Order, details: OrderDetails, now: Date): Promise<Settled> {
+    const event = createdOrderEvent(order, details, eventContext(now));
     return settle(order, { status: 'CONFIRMED', details, event }, now);
   }
 
   function fail(order: Order, failure: OrderFailure, now = deps.clock()): Promise<Settled> {
-    return settle(order, { status: 'FAILED', failure }, now);
+    const event = failedOrderEvent(order, failure, eventContext(now));
+    return settle(order, { status: 'FAILED', failure, event }, now);
   }
 
   async function enrich(order: Order, attempt: OrderAttempt): Promise<Settled> {

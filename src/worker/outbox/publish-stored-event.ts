@@ -42,9 +42,10 @@ export async function publishStoredEvent(
       orderId,
       requestId: event.correlation_id,
       messageId: event.message_id,
+      routingKey: event.routing_key,
       lease: event.lease.generation,
     },
-    'created_order event published',
+    'order event published',
   );
 }
 

@@ -12,9 +12,10 @@ export interface RelayDependencies extends EventPublishing {
 }
 
 /**
- * The outbox relay: publishes the events that the confirming run could not (the broker was
- * down, the process died). Find the events due → claim each (or take over an abandoned claim)
- * → publish → record. Any number of workers may run it; a lease is granted to one of them.
+ * The outbox relay: publishes the events that the settling run could not (the broker was
+ * down, the process died) or did not try to (the recovery sweep's). Find the events due →
+ * claim each (or take over an abandoned claim) → publish → record. Any number of workers may
+ * run it; a lease is granted to one of them.
  */
 export function createRelayOutbox(deps: RelayDependencies) {
   const { outbox, clock } = deps;
@@ -42,8 +43,8 @@ export function createRelayOutbox(deps: RelayDependencies) {
     if (lease === null) return false; // another relay has it
     const event = { ...waiting.event, lease };
     try {
-      // The publish continues the trace of the run that confirmed the order.
-      await inTraceOf(event.trace_context, 'relay created_order', () =>
+      // The publish continues the trace of the run that settled the order.
+      await inTraceOf(event.trace_context, `relay ${event.routing_key}`, () =>
         publishStoredEvent(deps, waiting.orderId, event),
       );
       return true;

@@ -1,7 +1,11 @@
+import { failedOrderEvent } from '../../shared/domain/failed-order-message.js';
 import { deadlineFailure, isPastDeadline } from '../../shared/domain/order-deadline.js';
-import type { Order } from '../../shared/domain/order.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import type { OrderPosition, OrderRepository } from '../../shared/persistence/order-repository.js';
+import type {
+  OrderPosition,
+  OrderRepository,
+  StalePendingOrder,
+} from '../../shared/persistence/order-repository.js';
 import type { OrderQueue, QueueRepair } from '../../shared/queue/order-queue.js';
 
 export interface RecoveryDependencies {
@@ -15,6 +19,9 @@ export interface RecoveryDependencies {
   batchSize: number;
   /** Pages one pass reads at most; the next pass goes on from where it stopped. */
   maxPages?: number;
+  /** The `producer` of the `failed_order` events of the orders the sweep fails (EVENT_PRODUCER). */
+  producer: string;
+  newMessageId: () => string;
   clock: () => Date;
   logger: Logger;
 }
@@ -27,9 +34,9 @@ const DEFAULT_MAX_PAGES = 20;
 /**
  * A PENDING order can be stranded: Redis refused its job at accept, Redis lost it, or its job
  * failed for good during an outage. This sweep finds PENDING orders old enough to have been
- * picked up and repairs each: past its deadline it is FAILED with DEADLINE_EXCEEDED;
- * otherwise its job is added, or run again if it had ended. A live job is left alone.
- * Every step is safe with several workers sweeping at once.
+ * picked up and repairs each: past its deadline it is FAILED with DEADLINE_EXCEEDED (and its
+ * `failed_order` event stored with it); otherwise its job is added, or run again if it had
+ * ended. A live job is left alone. Every step is safe with several workers sweeping at once.
  *
  * A pass pages through every stale PENDING order, not just the oldest page: a burst of slow
  * orders with live jobs must not hide a stranded one behind it. Past `maxPages` it stops,
@@ -39,13 +46,26 @@ const DEFAULT_MAX_PAGES = 20;
 export function createRecoverStrandedOrders(deps: RecoveryDependencies) {
   const { orders, queue, clock, logger } = deps;
 
-  async function recover(
-    order: Pick<Order, 'id' | 'created_at' | 'request_id'>,
-    now: Date,
-  ): Promise<Outcome> {
-    if (!isPastDeadline(order, now, deps.deadlineMs)) return queue.ensureQueued(order);
+  async function recover(order: StalePendingOrder, now: Date): Promise<Outcome> {
+    if (!isPastDeadline(order, now, deps.deadlineMs)) {
+      // Without the user and product, a job the sweep adds reads its order back first: the
+      // order may have settled since this page was read.
+      return queue.ensureQueued({
+        id: order.id,
+        created_at: order.created_at,
+        request_id: order.request_id,
+      });
+    }
     const failure = deadlineFailure(order, deps.deadlineMs);
-    const result = await orders.settle(order.id, { status: 'FAILED', failure }, now);
+    // The sweep holds no publisher: a lease of no length leaves the event due for the relay
+    // at once, which publishes it like any other (docs/adr/0016).
+    const event = failedOrderEvent(order, failure, {
+      messageId: deps.newMessageId(),
+      producer: deps.producer,
+      now,
+      leaseMs: 0,
+    });
+    const result = await orders.settle(order.id, { status: 'FAILED', failure, event }, now);
     if (result?.won === true) {
       logger.warn(
         { orderId: order.id, requestId: order.request_id, from: 'PENDING', to: 'FAILED', failure },

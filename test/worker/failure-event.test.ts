@@ -1,0 +1,390 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { newPendingOrder } from '../../src/shared/domain/order-lifecycle.js';
+import type { Order } from '../../src/shared/domain/order.js';
+import { createAmqpEventPublisher } from '../../src/shared/messaging/amqp-event-publisher.js';
+import { createAmqpLink } from '../../src/shared/messaging/amqp-link.js';
+import type { EventPublisher } from '../../src/shared/messaging/event-publisher.js';
+import {
+  createMongoConnection,
+  type MongoConnection,
+} from '../../src/shared/persistence/mongo-connection.js';
+import { createMongoOrderRepository } from '../../src/shared/persistence/mongo-order-repository.js';
+import { createMongoOutboxStore } from '../../src/shared/persistence/mongo-outbox-store.js';
+import type { OrderRepository } from '../../src/shared/persistence/order-repository.js';
+import type { OrderQueue } from '../../src/shared/queue/order-queue.js';
+import { createProductReader, createUserReader } from '../../src/worker/lookups/services.js';
+import {
+  createProcessOrderUseCase,
+  type ProcessOrder,
+} from '../../src/worker/orders/process-order-use-case.js';
+import { createRelayOutbox } from '../../src/worker/outbox/relay-outbox.js';
+import { createRecoverStrandedOrders } from '../../src/worker/recovery/recover-stranded-orders.js';
+import { eventually } from '../support/eventually.js';
+import { listenForEvents, type EventListener } from '../support/event-listener.js';
+import { useFencedBreakers } from '../support/fenced-breakers.js';
+import { services, uniqueName } from '../support/services.js';
+import { testLogger } from '../support/test-logger.js';
+
+const USERS = 'http://user-service.test';
+const PRODUCTS = 'http://product-service.test';
+const ADA = { id: 'ada', firstName: 'Ada', lastName: 'Lovelace' };
+const CLASSIC = { code: 'classic-box', name: 'Classic Box', price: 9.99 };
+const DEADLINE_MS = 10 * 60_000;
+const LEASE_MS = 5000;
+
+describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fenced by nock)', () => {
+  const fenced = useFencedBreakers({
+    errorThresholdPercentage: 50,
+    volumeThreshold: 100,
+    resetTimeoutMs: 1000,
+  });
+  const exchange = uniqueName('test_failures');
+  let mongo: MongoConnection;
+  let orders: OrderRepository;
+  let publisher: EventPublisher;
+  /** A consumer of failed orders, and one of confirmed orders, on the suite's own exchange. */
+  let failures: EventListener;
+  let confirmations: EventListener;
+
+  before(async () => {
+    mongo = createMongoConnection({
+      url: services.mongoUrl,
+      database: uniqueName('test_failures'),
+      timeoutMs: 2000,
+    });
+    orders = createMongoOrderRepository(mongo.db);
+    failures = await listenForEvents({
+      url: services.rabbitmqUrl,
+      exchange,
+      routingKey: 'failed_order',
+    });
+    confirmations = await listenForEvents({
+      url: services.rabbitmqUrl,
+      exchange,
+      routingKey: 'created_order',
+    });
+    publisher = publisherOn(exchange);
+  });
+  after(async () => {
+    await publisher.close();
+    await failures.close();
+    await confirmations.close();
+    await mongo.db.dropDatabase();
+    await mongo.client.close();
+  });
+
+  function publisherOn(exchangeName: string): EventPublisher {
+    return createAmqpEventPublisher({
+      link: createAmqpLink({
+        url: services.rabbitmqUrl,
+        exchange: exchangeName,
+        connectionName: 'order-service',
+        logger: testLogger,
+      }),
+      exchange: exchangeName,
+      producer: 'order-service',
+    });
+  }
+
+  function outboxWith(leaseMs: number) {
+    return createMongoOutboxStore(mongo.db, { leaseMs });
+  }
+
+  /** The worker's use case wired to the real store and broker and the nock-fenced services. */
+  function processOrderWith(eventPublisher = publisher, leaseMs = LEASE_MS): ProcessOrder {
+    return createProcessOrderUseCase({
+      orders,
+      outbox: outboxWith(leaseMs),
+      readUser: createUserReader(USERS, fenced.breakers),
+      readProduct: createProductReader(PRODUCTS, fenced.breakers),
+      publisher: eventPublisher,
+      lookupTimeouts: { firstMs: 200, patientMs: 1000 },
+      producer: 'order-service',
+      eventLeaseMs: leaseMs,
+      deadlineMs: DEADLINE_MS,
+      newMessageId: randomUUID,
+      clock: () => new Date(),
+      logger: testLogger,
+    });
+  }
+
+  function relayWith(eventPublisher = publisher, leaseMs = LEASE_MS) {
+    return createRelayOutbox({
+      outbox: outboxWith(leaseMs),
+      publisher: eventPublisher,
+      batchSize: 100,
+      clock: () => new Date(),
+      logger: testLogger,
+    });
+  }
+
+  function attempt(orderId: string, number = 1, isLast = false) {
+    return {
+      orderId,
+      accepted: null,
+      number,
+      isLast,
+      known: {},
+      remember: () => Promise.resolve(),
+    };
+  }
+
+  async function acceptOrder(
+    user_id: string,
+    product_code: string,
+    createdAt = new Date(),
+  ): Promise<Order> {
+    const order = newPendingOrder(
+      { id: randomUUID(), user_id, product_code, request_id: `request-${randomUUID()}` },
+      createdAt,
+    );
+    await orders.insert(order);
+    return order;
+  }
+
+  function received(listener: EventListener, orderId: string) {
+    return listener.received.filter(
+      (event) =>
+        (event.body as { payload: { order: { order_id: string } } }).payload.order.order_id ===
+        orderId,
+    );
+  }
+
+  /** The one failed_order of `orderId`, once it arrived; then a pause, so a second would show. */
+  async function onlyFailedOrderOf(orderId: string) {
+    await eventually(
+      () => Promise.resolve(received(failures, orderId)),
+      (events) => events.length >= 1,
+      { what: `the failed_order of ${orderId}` },
+    );
+    await sleep(300);
+    const events = received(failures, orderId);
+    expect(events, 'failed_order messages').to.have.length(1);
+    expect(received(confirmations, orderId), 'created_order messages').to.deep.equal([]);
+    const [event] = events;
+    if (event === undefined) throw new Error('no event');
+    return event;
+  }
+
+  it('when the user does not exist, then the FAILED order publishes one failed_order with the failure, in the documented schema, and no created_order', async () => {
+    nock(USERS).get('/users/ghost').once().reply(404, 'Request was not matched');
+    nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
+    const order = await acceptOrder('ghost', 'classic-box');
+
+    const failed = await processOrderWith()(attempt(order.id));
+    expect(failed?.status).to.equal('FAILED');
+    const event = await onlyFailedOrderOf(order.id);
+    const stored = await orders.findById(order.id);
+    expect(event.body).to.deep.equal({
+      producer: 'order-service',
+      sent_at: stored?.updated_at.toISOString(),
+      type: 'failed_order',
+      payload: {
+        order: {
+          order_id: order.id,
+          user_id: 'ghost',
+          product_code: 'classic-box',
+          failure_code: 'USER_NOT_FOUND',
+          failure_message: 'the user service has no user ghost',
+          created_at: order.created_at.toISOString(),
+        },
+      },
+    });
+    expect(stored?.failure).to.deep.equal({
+      code: 'USER_NOT_FOUND',
+      message: 'the user service has no user ghost',
+    });
+    expect(event.message.fields.routingKey).to.equal('failed_order');
+    expect(event.message.properties).to.deep.include({
+      messageId: stored?.event?.message_id,
+      correlationId: order.request_id,
+      type: 'failed_order',
+      contentType: 'application/json',
+      deliveryMode: 2,
+    });
+    expect(stored?.event?.published_at, 'recorded as published').to.be.instanceOf(Date);
+  });
+
+  it('when the product keeps answering 500 to the last attempt, then the order FAILS and its failed_order says why', async () => {
+    nock(USERS).get('/users/ada').once().reply(200, ADA);
+    nock(PRODUCTS).get('/products/veggie-box').once().reply(500);
+    const order = await acceptOrder('ada', 'veggie-box');
+
+    await processOrderWith()(attempt(order.id, 3, true));
+    const event = await onlyFailedOrderOf(order.id);
+    expect((event.body as { payload: { order: unknown } }).payload.order).to.deep.include({
+      failure_code: 'PRODUCT_SERVICE_ERROR',
+      failure_message:
+        'the product service answered HTTP 500 for product veggie-box (retries exhausted)',
+    });
+  });
+
+  it('when a lookup fails but attempts are left, then the order stays PENDING and nothing is published', async () => {
+    nock(USERS).get('/users/ada').once().reply(200, ADA);
+    nock(PRODUCTS).get('/products/veggie-box').once().reply(500);
+    const order = await acceptOrder('ada', 'veggie-box');
+
+    const run = await processOrderWith()(attempt(order.id)).catch((error: unknown) => error);
+    expect(run).to.be.instanceOf(Error);
+    await sleep(300);
+    expect((await orders.findById(order.id))?.event).to.equal(null);
+    expect(received(failures, order.id)).to.deep.equal([]);
+  });
+
+  it('when an order is confirmed, then it publishes its created_order and no failed_order', async () => {
+    nock(USERS).get('/users/ada').once().reply(200, ADA);
+    nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
+    const order = await acceptOrder('ada', 'classic-box');
+
+    expect((await processOrderWith()(attempt(order.id)))?.status).to.equal('CONFIRMED');
+    await eventually(
+      () => Promise.resolve(received(confirmations, order.id)),
+      (events) => events.length === 1,
+      { what: 'the created_order' },
+    );
+    await sleep(300);
+    expect(received(failures, order.id)).to.deep.equal([]);
+  });
+
+  it('when two runs fail the same order at once, then one failed_order goes out', async () => {
+    nock(USERS).get('/users/ghost').twice().reply(404, 'Request was not matched');
+    nock(PRODUCTS).get('/products/classic-box').twice().reply(200, CLASSIC);
+    const order = await acceptOrder('ghost', 'classic-box');
+    const processOrder = processOrderWith();
+
+    const runs = await Promise.all([
+      processOrder(attempt(order.id)),
+      processOrder(attempt(order.id)),
+    ]);
+    expect(runs.map((run) => run?.status)).to.deep.equal(['FAILED', 'FAILED']);
+    const event = await onlyFailedOrderOf(order.id);
+    expect(event.message.properties.messageId).to.equal(
+      (await orders.findById(order.id))?.event?.message_id,
+    );
+  });
+
+  it('when a job starts after its order deadline, then the order FAILS with DEADLINE_EXCEEDED and publishes one failed_order', async () => {
+    const late = await acceptOrder('ada', 'classic-box', new Date(Date.now() - DEADLINE_MS - 1));
+
+    const failed = await processOrderWith()(attempt(late.id));
+    expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
+    const event = await onlyFailedOrderOf(late.id);
+    expect((event.body as { payload: { order: unknown } }).payload.order).to.deep.include({
+      failure_code: 'DEADLINE_EXCEEDED',
+      failure_message: failed?.failure?.message,
+    });
+  });
+
+  it('when the deadline falls during a slow lookup, then the order FAILS with DEADLINE_EXCEEDED and publishes one failed_order', async () => {
+    nock(USERS).get('/users/ada').reply(200, ADA);
+    nock(PRODUCTS).get('/products/classic-box').delay(600).reply(200, CLASSIC);
+    const nearlyLate = await acceptOrder(
+      'ada',
+      'classic-box',
+      new Date(Date.now() - DEADLINE_MS + 300),
+    );
+
+    const settled = await processOrderWith()(attempt(nearlyLate.id, 2));
+    expect(settled?.failure?.code).to.equal('DEADLINE_EXCEEDED');
+    const event = await onlyFailedOrderOf(nearlyLate.id);
+    expect((event.body as { payload: { order: unknown } }).payload.order).to.deep.include({
+      failure_code: 'DEADLINE_EXCEEDED',
+    });
+  });
+
+  it('when the recovery sweep fails a stranded order past its deadline, then it publishes nothing itself, the event is due at once, and the relay publishes one failed_order', async () => {
+    const stranded = await acceptOrder('ada', 'classic-box', new Date(Date.now() - 120_000));
+    // The sweep queues no order it fails; any call would show here.
+    const queued: string[] = [];
+    const queue: Pick<OrderQueue, 'ensureQueued'> = {
+      ensureQueued: (order) => {
+        queued.push(order.id);
+        return Promise.resolve('added');
+      },
+    };
+    const sweep = createRecoverStrandedOrders({
+      orders,
+      queue: queue as OrderQueue,
+      staleAfterMs: 30_000,
+      deadlineMs: 60_000,
+      batchSize: 100,
+      producer: 'order-service',
+      newMessageId: randomUUID,
+      clock: () => new Date(),
+      logger: testLogger,
+    });
+
+    expect((await sweep()).expired).to.equal(1);
+    expect(queued).to.deep.equal([]);
+    const failed = await orders.findById(stranded.id);
+    expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
+    expect(failed?.event?.published_at).to.equal(null);
+    expect(failed?.event?.lease.expires_at.getTime()).to.be.at.most(Date.now());
+    await sleep(300);
+    expect(received(failures, stranded.id), 'published by the sweep').to.deep.equal([]);
+
+    expect(await relayWith()()).to.equal(1);
+    const event = await onlyFailedOrderOf(stranded.id);
+    expect(event.message.properties.messageId).to.equal(failed?.event?.message_id);
+    expect(event.body).to.deep.equal(failed?.event?.message);
+    expect((event.body as { payload: { order: unknown } }).payload.order).to.deep.include({
+      user_id: 'ada',
+      product_code: 'classic-box',
+      failure_code: 'DEADLINE_EXCEEDED',
+    });
+    expect((await orders.findById(stranded.id))?.event?.published_at).to.be.instanceOf(Date);
+  });
+
+  it('when only created_order is bound at first, then the failed_order stays in the outbox under its lease, and once a queue binds it the relay publishes it under the same message id', async () => {
+    nock(USERS).get('/users/ghost').once().reply(404, 'Request was not matched');
+    nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
+    // A deployment whose consumers know only created_order.
+    const createdOnly = uniqueName('test_created_only');
+    const confirmationsOnly = await listenForEvents({
+      url: services.rabbitmqUrl,
+      exchange: createdOnly,
+      routingKey: 'created_order',
+    });
+    const unroutable = publisherOn(createdOnly);
+    const leaseMs = 800;
+    try {
+      const order = await acceptOrder('ghost', 'classic-box');
+      const processOrder = processOrderWith(unroutable, leaseMs);
+      expect((await processOrder(attempt(order.id)))?.status).to.equal('FAILED');
+      const stored = await orders.findById(order.id);
+      expect(stored?.event?.published_at, 'counted as published').to.equal(null);
+      // Kept, not handed back: it would only be returned again until a queue binds it.
+      expect(stored?.event?.lease.expires_at.getTime()).to.be.above(Date.now());
+      expect(await relayWith(unroutable, leaseMs)(), 'relayed within the lease').to.equal(0);
+
+      const lateFailures = await listenForEvents({
+        url: services.rabbitmqUrl,
+        exchange: createdOnly,
+        routingKey: 'failed_order',
+      });
+      try {
+        await sleep(leaseMs + 100);
+        expect(await relayWith(unroutable, leaseMs)()).to.equal(1);
+        const [event] = await eventually(
+          () => Promise.resolve(lateFailures.received),
+          (events) => events.length === 1,
+          { what: 'the failed_order once a queue binds it' },
+        );
+        expect(event?.message.properties.messageId).to.equal(stored?.event?.message_id);
+        expect(event?.body).to.deep.equal(stored?.event?.message);
+        expect(confirmationsOnly.received, 'created_order consumers').to.deep.equal([]);
+        const published = await orders.findById(order.id);
+        expect(published?.event?.published_at).to.be.instanceOf(Date);
+        expect(published?.event?.lease.generation).to.equal(2);
+      } finally {
+        await lateFailures.close();
+      }
+    } finally {
+      await unroutable.close();
+      await confirmationsOnly.close();
+    }
+  });
+});
