@@ -10,13 +10,23 @@ import {
   type CryptoKey,
   type JWTPayload,
 } from 'jose';
-import { createApiKeyAuthenticator } from '../../src/api/auth/api-key-authenticator.js';
-import { createJwtAuthenticator } from '../../src/api/auth/jwt-authenticator.js';
 import { useApi } from '../support/api-fixture.js';
-import { postOrder } from '../support/api-server.js';
+import { apiKeyEnvironment, postOrder } from '../support/api-server.js';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'order-service';
+
+/** AUTH_MODE=jwt with keys from `jwksUrl`, as an operator would configure it. */
+function jwtEnvironment(jwksUrl: string): Record<string, string> {
+  return {
+    AUTH_MODE: 'jwt',
+    AUTH_JWKS_URL: jwksUrl,
+    AUTH_JWT_ISSUER: ISSUER,
+    AUTH_JWT_AUDIENCE: AUDIENCE,
+    AUTH_JWT_ALGORITHMS: 'ES256',
+    AUTH_CLOCK_SKEW: '30s',
+  };
+}
 const KEY_ID = 'signing-key-1';
 
 /** A JWKS endpoint the test itself serves, with the public half of `publicKey`. */
@@ -68,19 +78,12 @@ describe('authentication and scoped access (real app and services)', () => {
     let strangerKey: CryptoKey;
     let jwks: { url: URL; close(): Promise<void> };
     const fixture = useApi('test_auth_jwt', {
-      authenticator: async () => {
+      env: async () => {
         const pair = await generateKeyPair('ES256');
         signingKey = pair.privateKey;
         strangerKey = (await generateKeyPair('ES256')).privateKey;
         jwks = await serveJwks(pair.publicKey);
-        return createJwtAuthenticator({
-          jwksUrl: jwks.url,
-          publicKeyPem: null,
-          issuer: ISSUER,
-          audience: AUDIENCE,
-          algorithms: ['ES256'],
-          clockSkewSeconds: 30,
-        });
+        return jwtEnvironment(jwks.url.href);
       },
     });
     after(() => jwks.close());
@@ -252,15 +255,7 @@ describe('authentication and scoped access (real app and services)', () => {
 
   describe('AUTH_MODE=jwt, the JWKS cannot be fetched', () => {
     const fixture = useApi('test_auth_nojwks', {
-      authenticator: () =>
-        createJwtAuthenticator({
-          jwksUrl: new URL('http://127.0.0.1:1/jwks.json'),
-          publicKeyPem: null,
-          issuer: ISSUER,
-          audience: AUDIENCE,
-          algorithms: ['ES256'],
-          clockSkewSeconds: 30,
-        }),
+      env: () => jwtEnvironment('http://127.0.0.1:1/jwks.json'),
     });
 
     it('when a token comes in, then 503 with Retry-After, not a 401 that blames the caller', async () => {
@@ -277,21 +272,14 @@ describe('authentication and scoped access (real app and services)', () => {
   describe('AUTH_MODE=jwt, the JWKS answers with an error', () => {
     let broken: Server;
     const fixture = useApi('test_auth_badjwks', {
-      authenticator: async () => {
+      env: async () => {
         broken = createServer((_request, response) => {
           response.writeHead(500, { 'content-type': 'text/plain' });
           response.end('upstream trouble');
         });
         await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
         const { port } = broken.address() as AddressInfo;
-        return createJwtAuthenticator({
-          jwksUrl: new URL(`http://127.0.0.1:${port}/jwks.json`),
-          publicKeyPem: null,
-          issuer: ISSUER,
-          audience: AUDIENCE,
-          algorithms: ['ES256'],
-          clockSkewSeconds: 30,
-        });
+        return jwtEnvironment(`http://127.0.0.1:${port}/jwks.json`);
       },
     });
     after(() => {
@@ -313,13 +301,11 @@ describe('authentication and scoped access (real app and services)', () => {
     const readerKey = `sk_${randomUUID()}`;
     const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
     const fixture = useApi('test_auth_keys', {
-      authenticator: () =>
-        Promise.resolve(
-          createApiKeyAuthenticator([
-            { clientId: 'shop', keySha256: sha256(shopKey), scopes: ['orders:write:any'] },
-            { clientId: 'reporting', keySha256: sha256(readerKey), scopes: ['orders:read:any'] },
-          ]),
-        ),
+      env: () =>
+        apiKeyEnvironment([
+          { client_id: 'shop', key_sha256: sha256(shopKey), scopes: ['orders:write:any'] },
+          { client_id: 'reporting', key_sha256: sha256(readerKey), scopes: ['orders:read:any'] },
+        ]),
     });
 
     it('when a configured key is sent, then its client may do what its scopes allow, and no more', async () => {

@@ -93,8 +93,7 @@ const badRequests: fc.Arbitrary<BadRequest> = fc.oneof(
 describe('bad input, generated (real API, MongoDB-protocol server and Redis)', function () {
   this.timeout(120_000);
   const fixture = useApi('test_bad_input', {
-    bodyLimitBytes: BODY_LIMIT,
-    retry: { attempts: 1, retryBaseDelayMs: 100 },
+    env: () => ({ BODY_LIMIT_BYTES: String(BODY_LIMIT), JOB_ATTEMPTS: '1' }),
   });
   let mongo: MongoConnection;
   let inspector: Queue;

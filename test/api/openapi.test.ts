@@ -5,8 +5,7 @@ import addFormats from 'ajv-formats';
 import { parseIdempotencyKey } from '../../src/api/orders/idempotency-key.js';
 import { createOpenApiDocument } from '../../src/api/openapi/openapi-document.js';
 import { useApi, withStoppingApi, withUnreachableStore } from '../support/api-fixture.js';
-import { postOrder, type ApiUnderTest } from '../support/api-server.js';
-import { createApiKeyAuthenticator } from '../../src/api/auth/api-key-authenticator.js';
+import { apiKeyEnvironment, postOrder, type ApiUnderTest } from '../support/api-server.js';
 
 /** The parts of an OpenAPI 3.1 document these tests read. */
 interface Reference {
@@ -595,13 +594,11 @@ describe('OpenAPI document and interactive docs (real app, MongoDB-protocol serv
     const readerKey = `sk_${randomUUID()}`;
     const digest = (key: string) => createHash('sha256').update(key).digest('hex');
     const authed = useApi('test_openapi_auth', {
-      authenticator: () =>
-        Promise.resolve(
-          createApiKeyAuthenticator([
-            { clientId: 'writer', keySha256: digest(writerKey), scopes: ['orders:write'] },
-            { clientId: 'reader', keySha256: digest(readerKey), scopes: ['orders:read'] },
-          ]),
-        ),
+      env: () =>
+        apiKeyEnvironment([
+          { client_id: 'writer', key_sha256: digest(writerKey), scopes: ['orders:write'] },
+          { client_id: 'reader', key_sha256: digest(readerKey), scopes: ['orders:read'] },
+        ]),
     });
     const as = (key: string) => ({ ...json, authorization: `Bearer ${key}` });
 

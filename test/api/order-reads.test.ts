@@ -225,7 +225,7 @@ describe('reading orders: listing, long-poll, request ids, metrics (real service
 });
 
 describe('GET /orders/{id} past the cap on waiting requests (real services)', () => {
-  const fixture = useApi('test_wait_cap', { maxWaiters: 1 });
+  const fixture = useApi('test_wait_cap', { env: () => ({ LONG_POLL_MAX_WAITERS: '1' }) });
 
   it('when the instance already holds its cap of waiting requests, then the next one is answered at once with the order as stored, without Preference-Applied', async () => {
     const { id } = (await (

@@ -2,14 +2,10 @@ import { expect } from 'chai';
 import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { MongoConnection } from '../../src/shared/persistence/mongo-connection.js';
-import { createOrderQueue, type OrderQueue } from '../../src/shared/queue/order-queue.js';
-import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { requestFingerprint } from '../../src/api/orders/idempotency-key.js';
 import { postOrder as postJson, startApi, type ApiUnderTest } from '../support/api-server.js';
 import { useApi, withStoppingApi, withUnreachableStore } from '../support/api-fixture.js';
 import { request, type Dispatcher } from 'undici';
-
-const retry = { attempts: 3, retryBaseDelayMs: 100 };
 
 function postOrder(url: string, body: string, contentType = 'application/json') {
   return postJson(url, body, { 'content-type': contentType });
@@ -24,14 +20,12 @@ async function problemOf(response: Response) {
 }
 
 describe('orders API (real MongoDB-protocol server and Redis)', () => {
-  const fixture = useApi('test_api', { retry });
-  const { queueName } = fixture;
+  const fixture = useApi('test_api');
   let mongo: MongoConnection;
-  let queue: OrderQueue;
   let inspector: Queue;
   let api: ApiUnderTest;
   before(() => {
-    ({ mongo, queue, inspector, api } = fixture);
+    ({ mongo, inspector, api } = fixture);
   });
 
   it('when a valid order is posted, then it answers 202 with the PENDING order, its Location and a queued job', async () => {
@@ -200,15 +194,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
   });
 
   it('when Redis is unreachable, then the stored order is still accepted with 202', async () => {
-    const offline = createRedisConnection('redis://127.0.0.1:1', 'producer');
-    offline.on('error', () => undefined);
-    const offlineQueue = createOrderQueue({
-      name: queueName,
-      connection: offline,
-      retry,
-      timeoutMs: 300,
-    });
-    const offlineApi = await startApi({ mongo, queue: offlineQueue, queueName, redis: offline });
+    const offlineApi = await startApi({ ...fixture.env, REDIS_URL: 'redis://127.0.0.1:1' });
     try {
       const response = await postOrder(
         offlineApi.url,
@@ -221,7 +207,6 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
       expect(await inspector.getJob(order.id)).to.equal(undefined);
     } finally {
       await offlineApi.close();
-      offline.disconnect();
     }
   });
 
@@ -321,7 +306,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
   const body = JSON.stringify({ user_id: 'u1', product_code: 'classic-box' });
 
   describe('health', () => {
-    it('when MongoDB and Redis answer, then the operations port says ready with each check up, and the public port the status alone', async () => {
+    it('when MongoDB, Redis and the broker answer, then the operations port says ready with each check up, and the public port the status alone', async () => {
       const response = await fetch(`${api.opsUrl}/health/ready`);
       expect(response.status).to.equal(200);
       expect(await response.json()).to.deep.equal({
@@ -329,6 +314,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
         checks: {
           mongodb: { status: 'up', required: true },
           redis: { status: 'up', required: false },
+          rabbitmq: { status: 'up', required: false },
         },
       });
       const publicAnswer = await fetch(`${api.url}/health/ready`);
@@ -340,9 +326,7 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
     });
 
     it('when only Redis is down, then /health/ready answers 200 degraded naming it, since orders are still taken', async () => {
-      const offline = createRedisConnection('redis://127.0.0.1:1', 'producer');
-      offline.on('error', () => undefined);
-      const offlineApi = await startApi({ mongo, queue, queueName, redis: offline });
+      const offlineApi = await startApi({ ...fixture.env, REDIS_URL: 'redis://127.0.0.1:1' });
       try {
         const ready = await fetch(`${offlineApi.opsUrl}/health/ready`);
         expect(ready.status).to.equal(200);
@@ -355,7 +339,6 @@ describe('orders API (real MongoDB-protocol server and Redis)', () => {
         expect(readiness.checks.mongodb).to.include({ status: 'up', required: true });
       } finally {
         await offlineApi.close();
-        offline.disconnect();
       }
     });
 

@@ -1,34 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Redis } from 'ioredis';
-import { createApiMetrics } from '../../src/api/api-metrics.js';
-import { createApp } from '../../src/api/app.js';
-import type { Authenticator } from '../../src/api/auth/authenticator.js';
-import { createOpsHttp } from '../../src/shared/observability/ops-http.js';
-import type Koa from 'koa';
-import { createCreateOrderUseCase } from '../../src/api/orders/create-order-use-case.js';
-import { createGetOrderUseCase } from '../../src/api/orders/get-order-use-case.js';
-import { createListOrdersUseCase } from '../../src/api/orders/list-orders-use-case.js';
-import {
-  createSettlementWaiter,
-  settlementChannel,
-} from '../../src/shared/notifications/settlement-notices.js';
-import {
-  mongoCheck,
-  redisCheck,
-  type DependencyCheck,
-} from '../../src/shared/observability/dependency-checks.js';
-import { httpMetrics } from '../../src/shared/observability/http-metrics.js';
-import { createMetricsRegistry } from '../../src/shared/observability/metrics-registry.js';
-import type { MongoConnection } from '../../src/shared/persistence/mongo-connection.js';
-import { createMongoIdempotencyStore } from '../../src/shared/persistence/mongo-idempotency-store.js';
-import {
-  createMongoOrderRepository,
-  ensureOrderIndexes,
-} from '../../src/shared/persistence/mongo-order-repository.js';
-import type { OrderQueue } from '../../src/shared/queue/order-queue.js';
-import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
+import { buildApi } from '../../src/api/build-api.js';
+import { loadApiConfig } from '../../src/shared/config/config.js';
 import { services } from './services.js';
 import { testLogger } from './test-logger.js';
 
@@ -39,98 +10,49 @@ export interface ApiUnderTest {
   close(): Promise<void>;
 }
 
-async function listenLocally(app: {
-  listen: Koa['listen'];
-}): Promise<{ server: Server; url: string }> {
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => {
-      resolve(listening);
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${port}` };
-}
-
-function closed(server: Server): Promise<void> {
-  return new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
+/**
+ * The variables of an API on the local services, on `database` and `queueName` of its own;
+ * `env` adds or overrides any of them. Small limits make the limit tests quick.
+ */
+export function apiEnvironment(
+  names: { database: string; queueName: string },
+  env: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    MONGO_URL: services.mongoUrl,
+    MONGO_DB: names.database,
+    MONGO_TIMEOUT_MS: '2000',
+    REDIS_URL: services.redisUrl,
+    RABBITMQ_URL: services.rabbitmqUrl,
+    QUEUE_NAME: names.queueName,
+    JOB_ATTEMPTS: '3',
+    RETRY_BASE_DELAY_MS: '100',
+    BODY_LIMIT_BYTES: '1024',
+    LONG_POLL_MAX_WAITERS: '1000',
+    SHUTDOWN_GRACE_MS: '1000',
+    ...env,
+  };
 }
 
 /**
- * Starts the real app on a free port, wired like main.ts but with the given store and queue.
- * Settlements are announced on `settlementChannel(queueName)`.
+ * Builds the API exactly as its process does (`buildApi` from the configuration `env`
+ * describes) and serves it on free local ports.
  */
-export async function startApi(options: {
-  mongo: MongoConnection;
-  queue: OrderQueue;
-  queueName: string;
-  redis: Redis;
-  bodyLimitBytes?: number;
-  /** Long-polls held at once at most (LONG_POLL_MAX_WAITERS). */
-  maxWaiters?: number;
-  isStopping?: () => boolean;
-  extraChecks?: DependencyCheck[];
-  authenticator?: Authenticator | null;
-  trustProxy?: boolean;
-}): Promise<ApiUnderTest> {
-  const orders = createMongoOrderRepository(options.mongo.db);
-  await ensureOrderIndexes(options.mongo.db).catch(() => undefined); // some tests pass a dead store
-  const subscriber = createRedisConnection(services.redisUrl, 'subscriber');
-  const settlements = createSettlementWaiter(
-    subscriber,
-    settlementChannel(options.queueName),
-    testLogger,
-  );
-  const createOrder = createCreateOrderUseCase({
-    orders,
-    queue: options.queue,
-    idempotencyKeys: createMongoIdempotencyStore(options.mongo.db),
-    idempotencyKeyTtlMs: 24 * 3600_000,
-    newId: randomUUID,
-    clock: () => new Date(),
+export async function startApi(
+  env: Record<string, string>,
+  options: { isStopping?: () => boolean } = {},
+): Promise<ApiUnderTest> {
+  const config = loadApiConfig({ ...env, PORT: '0', OPS_PORT: '0' });
+  const api = await buildApi(config, {
     logger: testLogger,
+    host: '127.0.0.1',
+    ...(options.isStopping === undefined ? {} : { isStopping: options.isStopping }),
   });
-  const registry = createMetricsRegistry();
-  const measureHttp = httpMetrics(registry);
-  const readinessChecks = [
-    mongoCheck(options.mongo.db, true),
-    redisCheck(options.redis, false),
-    ...(options.extraChecks ?? []),
-  ];
-  const isStopping = options.isStopping ?? (() => false);
-  const app = createApp({
-    createOrder,
-    getOrder: createGetOrderUseCase({
-      orders,
-      settlements,
-      maxWaiters: options.maxWaiters ?? 1000,
-    }),
-    listOrders: createListOrdersUseCase({ orders }),
-    bodyLimitBytes: options.bodyLimitBytes ?? 1024,
-    readinessChecks,
-    isStopping,
-    measureHttp,
-    metrics: createApiMetrics(registry),
-    adminBoard: null,
-    authenticator: options.authenticator ?? null,
-    trustProxy: options.trustProxy ?? false,
-    logger: testLogger,
-  });
-  const publicSide = await listenLocally(app);
-  const opsSide = await listenLocally(
-    createOpsHttp({ registry, measureHttp, readinessChecks, isStopping }),
-  );
+  const { port, opsPort } = await api.start();
   return {
-    url: publicSide.url,
-    opsUrl: opsSide.url,
-    close: async () => {
-      await settlements.close();
-      await Promise.all([closed(publicSide.server), closed(opsSide.server)]);
-    },
+    url: `http://127.0.0.1:${String(port)}`,
+    opsUrl: `http://127.0.0.1:${String(opsPort)}`,
+    close: () => api.stop('test over'),
   };
 }
 
@@ -140,4 +62,11 @@ export function postOrder(
   headers: Record<string, string> = { 'content-type': 'application/json' },
 ): Promise<Response> {
   return fetch(`${url}/orders`, { method: 'POST', headers, body });
+}
+
+/** AUTH_MODE=api-key with `keys` (their SHA-256 digests), as an operator would configure it. */
+export function apiKeyEnvironment(
+  keys: { client_id: string; key_sha256: string; scopes: string[] }[],
+): Record<string, string> {
+  return { AUTH_MODE: 'api-key', AUTH_API_KEYS: JSON.stringify(keys) };
 }

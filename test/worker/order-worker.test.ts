@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Queue, type Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import nock from 'nock';
 import { randomUUID } from 'node:crypto';
@@ -18,6 +18,14 @@ import type { OrderRepository } from '../../src/shared/persistence/order-reposit
 import { createOrderQueue, type OrderQueue } from '../../src/shared/queue/order-queue.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { createWorker } from '../../src/worker/create-worker.js';
+import {
+  buildWorker,
+  processOrderSettings,
+  recoverySettings,
+  relaySettings,
+  type BuiltWorker,
+} from '../../src/worker/build-worker.js';
+import { loadWorkerConfig, type WorkerConfig } from '../../src/shared/config/config.js';
 import {
   createResourceBreakers,
   type ResourceBreakers,
@@ -61,13 +69,15 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
   let closeEvents: () => Promise<void>;
   let breakers: ResourceBreakers;
   let processOrder: ProcessOrder;
-  let worker: Worker;
+  let config: WorkerConfig;
+  let built: BuiltWorker;
+  const database = uniqueName('test_worker');
 
   before(async () => {
     nock.disableNetConnect();
     mongo = createMongoConnection({
       url: services.mongoUrl,
-      database: uniqueName('test_worker'),
+      database,
       timeoutMs: 2000,
     });
     orders = createMongoOrderRepository(mongo.db);
@@ -85,22 +95,46 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       { errorThresholdPercentage: 50, volumeThreshold: 100, resetTimeoutMs: 1000 },
       testLogger,
     );
-    processOrder = processOrderWith(publisher);
-    worker = createWorker({
-      queueName,
-      connection: redis,
-      concurrency: 8,
-      processOrder,
-      dependencyWaitMs: { service: 300, capacity: 100 },
-      onFirstRun: () => undefined,
-      logger: testLogger,
+    config = loadWorkerConfig({
+      MONGO_URL: services.mongoUrl,
+      MONGO_DB: database,
+      REDIS_URL: services.redisUrl,
+      RABBITMQ_URL: services.rabbitmqUrl,
+      ORDERS_EXCHANGE: events.exchange,
+      QUEUE_NAME: queueName,
+      JOB_ATTEMPTS: String(retry.attempts),
+      RETRY_BASE_DELAY_MS: String(retry.retryBaseDelayMs),
+      WORKER_CONCURRENCY: '8',
+      WORKER_PORT: '0',
+      LOOKUP_TIMEOUT_MS: '200',
+      LOOKUP_PATIENT_TIMEOUT_MS: '1000',
+      // Each test counts its own calls: no product answer is shared between them.
+      PRODUCT_CACHE_TTL: '0',
+      OUTBOX_LEASE_MS: String(LEASE_MS),
+      ORDER_DEADLINE: `${String(DEADLINE_MS)}ms`,
+      BREAKER_RESET_TIMEOUT_MS: '300',
+      // The tests run the relay and the sweep themselves, when they mean to.
+      OUTBOX_RELAY_INTERVAL_MS: '3600000',
+      RECOVERY_SWEEP_INTERVAL_MS: '3600000',
+      SHUTDOWN_GRACE_MS: '2000',
     });
-    void worker.run();
+    // The worker as its process builds it; only the lookups are the test's (fenced by nock,
+    // which does not see the HTTP readers' own connection pools).
+    built = await buildWorker(config, {
+      logger: testLogger,
+      host: '127.0.0.1',
+      readers: {
+        readUser: createUserReader(USERS, breakers),
+        readProduct: createProductReader(PRODUCTS, breakers),
+      },
+    });
+    await built.start();
+    processOrder = built.processOrder;
   });
   after(async () => {
     nock.cleanAll();
     nock.enableNetConnect();
-    await worker.close();
+    await built.stop('test over');
     breakers.shutdown();
     const inspector = new Queue(queueName, { connection: redis });
     await inspector.obliterate({ force: true });
@@ -128,11 +162,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       readUser: createUserReader(USERS, breakers),
       readProduct: createProductReader(PRODUCTS, breakers),
       publisher: eventPublisher,
-      lookupTimeouts: { firstMs: 200, patientMs: 1000 },
-      producer: 'order-service',
-      eventLeaseMs: LEASE_MS,
-      deadlineMs: DEADLINE_MS,
-      newMessageId: randomUUID,
+      ...processOrderSettings(config),
       clock: () => new Date(),
       logger: testLogger,
     };
@@ -144,9 +174,9 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
 
   function relayWith(eventPublisher: EventPublisher, leaseMs = LEASE_MS) {
     return createRelayOutbox({
+      ...relaySettings(),
       outbox: outboxWith(leaseMs),
       publisher: eventPublisher,
-      batchSize: 100,
       clock: () => new Date(),
       logger: testLogger,
     });
@@ -154,13 +184,12 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
 
   function recoveryWith(deadlineMs = DEADLINE_MS) {
     return createRecoverStrandedOrders({
-      orders,
-      queue,
+      ...recoverySettings(config),
       staleAfterMs: 30_000,
       deadlineMs,
       batchSize: 100,
-      producer: 'order-service',
-      newMessageId: randomUUID,
+      orders,
+      queue,
       clock: () => new Date(),
       logger: testLogger,
     });
