@@ -102,12 +102,15 @@ describe('tracing (API and worker as processes, exporting OTLP to a receiver the
     return received;
   }
 
-  /** The spans of a trace, once one named `last` has arrived. */
-  function traceWith(traceId: string, last: string) {
+  /**
+   * The spans of a trace, once spans of every one of `names` have arrived: each process
+   * exports a span when it ends, and the job's ends after its publish.
+   */
+  function traceWith(traceId: string, ...names: string[]) {
     return eventually(
       () => Promise.resolve(receiver.inTrace(traceId)),
-      (spans) => spans.some((span) => span.name === last),
-      { timeoutMs: 15_000, what: `a span "${last}" in trace ${traceId}` },
+      (spans) => names.every((name) => spans.some((span) => span.name === name)),
+      { timeoutMs: 15_000, what: `spans ${names.join(', ')} in trace ${traceId}` },
     );
   }
 
@@ -121,7 +124,12 @@ describe('tracing (API and worker as processes, exporting OTLP to a receiver the
       const orderId = await postOrder();
       const { message } = await eventOf(listener, orderId);
       const carried = parseTraceparent(message.properties.headers?.traceparent);
-      const spans = await traceWith(carried.traceId, `publish ${env.ORDERS_EXCHANGE ?? ''}`);
+      const spans = await traceWith(
+        carried.traceId,
+        'POST /orders',
+        `process ${env.QUEUE_NAME ?? ''}`,
+        `publish ${env.ORDERS_EXCHANGE ?? ''}`,
+      );
       console.log(`\n      trace ${carried.traceId} of order ${orderId}:`);
       for (const line of outline(spans)) console.log(`        ${line}`);
 
