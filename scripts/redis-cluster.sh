@@ -14,8 +14,9 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=lib/only-standard-fds.sh
-source "$REPO_ROOT/scripts/lib/only-standard-fds.sh"
+SCRIPT_NAME=redis-cluster
+# shellcheck source=lib/common.sh
+source "$REPO_ROOT/scripts/lib/common.sh"
 CLUSTER_DIR="$REPO_ROOT/.services/redis-cluster"
 
 # The cluster bus of each node listens on its port + 10000 (17001-17003).
@@ -27,17 +28,6 @@ NODE_TIMEOUT_MS=5000
 START_TIMEOUT=30
 
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
-
-log() { printf '[redis-cluster] %s\n' "$*"; }
-
-die() {
-  printf '[redis-cluster] ERROR: %s\n' "$*" >&2
-  exit 1
-}
-
-port_open() {
-  timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
-}
 
 cli() { # cli <port> <command...>
   local port=$1

@@ -10,6 +10,9 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SERVICES_DIR="$REPO_ROOT/.services"
+SCRIPT_NAME=services-down
+# shellcheck source=lib/common.sh
+source "$REPO_ROOT/scripts/lib/common.sh"
 
 REDIS_PORT=6379
 RABBITMQ_PORT=5672
@@ -23,12 +26,6 @@ PROMETHEUS_PORT=9090
 STOP_TIMEOUT=30 # seconds a service may take to release its port
 
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
-
-log() { printf '[services-down] %s\n' "$*"; }
-
-port_open() {
-  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
-}
 
 # True once nothing listens on <port> any more (gives up after STOP_TIMEOUT).
 wait_port_closed() {

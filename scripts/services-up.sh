@@ -14,8 +14,9 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=lib/only-standard-fds.sh
-source "$REPO_ROOT/scripts/lib/only-standard-fds.sh"
+SCRIPT_NAME=services-up
+# shellcheck source=lib/common.sh
+source "$REPO_ROOT/scripts/lib/common.sh"
 SERVICES_DIR="$REPO_ROOT/.services"
 LOG_DIR="$SERVICES_DIR/logs"
 BIN_DIR="$SERVICES_DIR/bin"
@@ -50,19 +51,6 @@ START_TIMEOUT=90
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin:/usr/local/go/bin"
 
 declare -A STATUS=() # service name -> "started" / "already running"
-
-log() { printf '[services-up] %s\n' "$*"; }
-
-die() {
-  printf '[services-up] ERROR: %s\n' "$*" >&2
-  exit 1
-}
-
-# True when something accepts TCP connections on 127.0.0.1:<port>.
-# Uses bash's /dev/tcp so it needs neither nc nor curl.
-port_open() {
-  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
-}
 
 # wait_until <service> <logfile> <command...>
 # Polls <command> until it succeeds; fails loudly after START_TIMEOUT.

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiConfig } from '../shared/config/config.js';
-import { listeningPort } from '../shared/lifecycle/listening-port.js';
+import { listen } from '../shared/lifecycle/listening-port.js';
 import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
 import { createAmqpLink } from '../shared/messaging/amqp-link.js';
 import {
@@ -16,9 +15,9 @@ import {
   redisCheck,
 } from '../shared/observability/dependency-checks.js';
 import { httpMetrics } from '../shared/observability/http-metrics.js';
-import { countDroppedLogLines } from '../shared/observability/log-metrics.js';
-import { createLogOutput, createLogger, type Logger } from '../shared/observability/logger.js';
-import { createMetricsRegistry, type Registry } from '../shared/observability/metrics-registry.js';
+import { createProcessLogger } from '../shared/observability/log-metrics.js';
+import type { Logger } from '../shared/observability/logger.js';
+import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
 import { flushTraces } from '../shared/observability/trace-context.js';
 import { countMongoCommands } from '../shared/observability/mongo-command-metrics.js';
 import { watchEvictionPolicy } from '../shared/observability/redis-eviction-policy.js';
@@ -38,7 +37,7 @@ import { createApp } from './app.js';
 import { createApiKeyAuthenticator } from './auth/api-key-authenticator.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { createJwtAuthenticator } from './auth/jwt-authenticator.js';
-import { createOpsHttp } from '../shared/observability/ops-http.js';
+import { createOpsServer } from '../shared/observability/ops-http.js';
 import { createCreateOrderUseCase } from './orders/create-order-use-case.js';
 import { limitServer } from './http/server-limits.js';
 import { shedLoad } from './http/shed-load.js';
@@ -59,26 +58,6 @@ async function authenticatorFor(auth: ApiConfig['auth']): Promise<Authenticator 
     case 'jwt':
       return createJwtAuthenticator(auth);
   }
-}
-
-/** The process's own log: JSON lines on stdout, with its dropped lines counted. */
-function processLogger(config: ApiConfig, registry: Registry): Logger {
-  const output = createLogOutput();
-  countDroppedLogLines(registry, output);
-  return createLogger({ name: 'api', ...config.log }, output);
-}
-
-async function listen(
-  server: Server,
-  options: { port: number; host: string | undefined; backlog?: number },
-): Promise<void> {
-  server.listen(options);
-  await Promise.race([
-    once(server, 'listening'),
-    once(server, 'error').then(([error]) => {
-      throw error instanceof Error ? error : new Error(`cannot listen on ${options.port}`);
-    }),
-  ]);
 }
 
 /** A built API: `start` listens and begins its background work, `stop` is SIGTERM's. */
@@ -104,7 +83,7 @@ export interface ApiOptions {
  */
 export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Promise<BuiltApi> {
   const registry = createMetricsRegistry();
-  const logger = options.logger ?? processLogger(config, registry);
+  const logger = options.logger ?? createProcessLogger('api', config.log, registry);
 
   const mongo = createMongoConnection(config.mongo);
   countMongoCommands(mongo.client, registry);
@@ -202,7 +181,7 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
     logger,
   });
   // Metrics and detailed readiness: on their own port, which the compose file does not publish.
-  const ops = createOpsHttp({
+  const opsServer: Server = createOpsServer({
     registry,
     measureHttp,
     readinessChecks,
@@ -217,20 +196,17 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
       apiMetrics.requestShed();
     }),
   );
-  const handleOps = ops.callback();
-  const opsServer: Server = createServer((request, response) => {
-    void handleOps(request, response);
-  });
   const background = new AbortController();
 
   async function start() {
-    await listen(opsServer, { port: config.opsPort, host: options.host });
+    const opsPort = await listen(opsServer, { port: config.opsPort, host: options.host });
     // A deep accept queue: a burst of new connections waits in it instead of retrying its SYN.
-    await listen(server, { port: config.port, host: options.host, backlog: LISTEN_BACKLOG });
-    const ports = {
-      port: listeningPort(server, config.port),
-      opsPort: listeningPort(opsServer, config.opsPort),
-    };
+    const port = await listen(server, {
+      port: config.port,
+      host: options.host,
+      backlog: LISTEN_BACKLOG,
+    });
+    const ports = { port, opsPort };
     logger.info(
       { ...ports, queueBoard: config.admin !== null, auth: config.auth.mode },
       'api listening',

@@ -1,9 +1,8 @@
 import { BullMQOtel } from 'bullmq-otel';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
+import type { Server } from 'node:http';
 import type { WorkerConfig } from '../shared/config/config.js';
-import { listeningPort } from '../shared/lifecycle/listening-port.js';
+import { listen } from '../shared/lifecycle/listening-port.js';
 import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
 import { createAmqpEventPublisher } from '../shared/messaging/amqp-event-publisher.js';
 import { createAmqpLink } from '../shared/messaging/amqp-link.js';
@@ -17,9 +16,9 @@ import {
   redisCheck,
 } from '../shared/observability/dependency-checks.js';
 import { httpMetrics } from '../shared/observability/http-metrics.js';
-import { countDroppedLogLines } from '../shared/observability/log-metrics.js';
-import { createLogOutput, createLogger, type Logger } from '../shared/observability/logger.js';
-import { createMetricsRegistry, type Registry } from '../shared/observability/metrics-registry.js';
+import { createProcessLogger } from '../shared/observability/log-metrics.js';
+import type { Logger } from '../shared/observability/logger.js';
+import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
 import { flushTraces } from '../shared/observability/trace-context.js';
 import { countMongoCommands } from '../shared/observability/mongo-command-metrics.js';
 import { watchEvictionPolicy } from '../shared/observability/redis-eviction-policy.js';
@@ -47,7 +46,7 @@ import {
   measuredReader,
   withSettlementListener,
 } from './observability/measured.js';
-import { createOpsHttp } from '../shared/observability/ops-http.js';
+import { createOpsServer } from '../shared/observability/ops-http.js';
 import { createWorkerMetrics } from './observability/worker-metrics.js';
 import type { Readers } from './orders/look-up-order-details.js';
 import { createProcessOrderUseCase } from './orders/process-order-use-case.js';
@@ -56,13 +55,6 @@ import { createRecoverStrandedOrders } from './recovery/recover-stranded-orders.
 
 /** Settlements expire by the minute; a pass every ten minutes deletes about ten buckets. */
 const SETTLEMENT_SWEEP_INTERVAL_MS = 10 * 60_000;
-
-/** The process's own log: JSON lines on stdout, with its dropped lines counted. */
-function processLogger(config: WorkerConfig, registry: Registry): Logger {
-  const output = createLogOutput();
-  countDroppedLogLines(registry, output);
-  return createLogger({ name: 'worker', ...config.log }, output);
-}
 
 /** What the order use case takes from the configuration. */
 export function processOrderSettings(config: WorkerConfig) {
@@ -110,7 +102,7 @@ export interface WorkerOptions {
  */
 export async function buildWorker(config: WorkerConfig, options: WorkerOptions = {}) {
   const registry = createMetricsRegistry();
-  const logger = options.logger ?? processLogger(config, registry);
+  const logger = options.logger ?? createProcessLogger('worker', config.log, registry);
 
   const mongo = createMongoConnection(config.mongo);
   countMongoCommands(mongo.client, registry);
@@ -251,7 +243,7 @@ export async function buildWorker(config: WorkerConfig, options: WorkerOptions =
   const background = new AbortController();
 
   let stopping = false;
-  const http = createOpsHttp({
+  const server: Server = createOpsServer({
     registry,
     measureHttp: httpMetrics(registry),
     // Without MongoDB or Redis the worker can do nothing; without the broker it still
@@ -262,10 +254,6 @@ export async function buildWorker(config: WorkerConfig, options: WorkerOptions =
       rabbitmqCheck(broker, false),
     ],
     isStopping: () => stopping,
-  });
-  const handleHttp = http.callback();
-  const server: Server = createServer((request, response) => {
-    void handleHttp(request, response);
   });
 
   const stop = async (signal: string) => {
@@ -292,15 +280,8 @@ export async function buildWorker(config: WorkerConfig, options: WorkerOptions =
     logger.info('stopped');
   };
   async function start() {
-    server.listen({ port: config.port, host: options.host });
-    await Promise.race([
-      once(server, 'listening'),
-      once(server, 'error').then(([error]) => {
-        throw error instanceof Error ? error : new Error(`cannot listen on ${config.port}`);
-      }),
-    ]);
+    const port = await listen(server, { port: config.port, host: options.host });
     runInBackground();
-    const port = listeningPort(server, config.port);
     logger.info(
       { queue: config.queue.name, concurrency: config.concurrency, port },
       'worker started',

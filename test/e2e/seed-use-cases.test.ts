@@ -3,10 +3,10 @@ import { Queue } from 'bullmq';
 import { MongoClient } from 'mongodb';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { printWarnings, startApiAndWorker } from '../support/api-and-worker.js';
+import { eventsAbout } from '../support/event-listener.js';
 import type { RunningProcess } from '../support/processes.js';
 import { services, uniqueName } from '../support/services.js';
 import {
-  eventOrderId,
   expectAssignedOutcomes,
   expectOneEventPerOrder,
   listenForOrderEvents,
@@ -78,9 +78,7 @@ describe('the six use cases of the assignment, end to end (API and worker proces
       expect(change, `state change of ${orderId}`).to.deep.include({ requestId, to: status });
     }
     const confirmed = settled.find((useCase) => useCase.n === 1);
-    const event = listeners.created.received.find(
-      (received) => eventOrderId(received) === confirmed?.orderId,
-    );
+    const [event] = eventsAbout(listeners.created, confirmed?.orderId ?? '');
     expect(event?.message.properties.correlationId).to.equal(confirmed?.requestId);
 
     const metrics = await (await fetch(`${workerUrl}/metrics`)).text();

@@ -40,6 +40,30 @@ export async function listenForEvents(options: {
 
 export type EventListener = Awaited<ReturnType<typeof listenForEvents>>;
 
+/** The order id an order event (`created_order`, `failed_order`) is about. */
+export function eventOrderId(event: { body: unknown }): string {
+  return (event.body as { payload: { order: { order_id: string } } }).payload.order.order_id;
+}
+
+/** The events `listener` received about `orderId`. */
+export function eventsAbout(listener: EventListener, orderId: string): ReceivedEvent[] {
+  return listener.received.filter((event) => eventOrderId(event) === orderId);
+}
+
+/** The service's own publisher, on `exchange`, as the worker builds it. */
+export function publisherOn(rabbitmqUrl: string, exchange: string) {
+  return createAmqpEventPublisher({
+    link: createAmqpLink({
+      url: rabbitmqUrl,
+      exchange,
+      connectionName: 'order-service',
+      logger: testLogger,
+    }),
+    exchange,
+    producer: 'order-service',
+  });
+}
+
 /**
  * A fresh exchange with the service's publisher on one side and a listening consumer on
  * the other, so each suite sees only its own events.
@@ -51,16 +75,7 @@ export async function publisherWithListener(rabbitmqUrl: string) {
     exchange,
     routingKey: 'created_order',
   });
-  const publisher = createAmqpEventPublisher({
-    link: createAmqpLink({
-      url: rabbitmqUrl,
-      exchange,
-      connectionName: 'order-service',
-      logger: testLogger,
-    }),
-    exchange,
-    producer: 'order-service',
-  });
+  const publisher = publisherOn(rabbitmqUrl, exchange);
   return {
     exchange,
     listener,

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from './eventually.js';
-import { listenForEvents } from './event-listener.js';
+import { eventsAbout, listenForEvents } from './event-listener.js';
 
 export interface OrderBody {
   id: string;
@@ -174,11 +174,6 @@ export function expectAssignedOutcomes(outcomes: readonly UseCaseOutcome[]): voi
   expect(seconds(2), 'use case 2').to.be.greaterThan(59);
 }
 
-/** The order id a received `created_order` event is about. */
-export function eventOrderId(event: { body: unknown }): string {
-  return (event.body as { payload: { order: { order_id: string } } }).payload.order.order_id;
-}
-
 /** A consumer of both order events on `exchange`, bound as a downstream service would be. */
 export async function listenForOrderEvents(rabbitmqUrl: string, exchange = 'orders') {
   const [created, failed] = await Promise.all(
@@ -208,8 +203,8 @@ export async function expectOneEventPerOrder(
 ): Promise<void> {
   await sleep(1000);
   for (const { useCase, final } of outcomes) {
-    const created = listeners.created.received.filter((event) => eventOrderId(event) === final.id);
-    const failed = listeners.failed.received.filter((event) => eventOrderId(event) === final.id);
+    const created = eventsAbout(listeners.created, final.id);
+    const failed = eventsAbout(listeners.failed, final.id);
     const [event, ...others] = final.status === 'CONFIRMED' ? created : failed;
     expect(others, `more events of use case ${useCase.n}`).to.deep.equal([]);
     expect(final.status === 'CONFIRMED' ? failed : created, `use case ${useCase.n}`).to.deep.equal(

@@ -1,11 +1,7 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { newPendingOrder } from '../../src/shared/domain/order-lifecycle.js';
-import type { Order } from '../../src/shared/domain/order.js';
-import { createAmqpEventPublisher } from '../../src/shared/messaging/amqp-event-publisher.js';
-import { createAmqpLink } from '../../src/shared/messaging/amqp-link.js';
+import { loadWorkerConfig } from '../../src/shared/config/config.js';
 import type { EventPublisher } from '../../src/shared/messaging/event-publisher.js';
 import {
   createMongoConnection,
@@ -22,8 +18,19 @@ import {
 } from '../../src/worker/orders/process-order-use-case.js';
 import { createRelayOutbox } from '../../src/worker/outbox/relay-outbox.js';
 import { createRecoverStrandedOrders } from '../../src/worker/recovery/recover-stranded-orders.js';
+import {
+  processOrderSettings,
+  recoverySettings,
+  relaySettings,
+} from '../../src/worker/build-worker.js';
 import { eventually } from '../support/eventually.js';
-import { listenForEvents, type EventListener } from '../support/event-listener.js';
+import {
+  eventsAbout,
+  listenForEvents,
+  publisherOn,
+  type EventListener,
+} from '../support/event-listener.js';
+import { attemptOf, storePendingOrder } from '../support/pending-orders.js';
 import { useFencedBreakers } from '../support/fenced-breakers.js';
 import { services, uniqueName } from '../support/services.js';
 import { testLogger } from '../support/test-logger.js';
@@ -48,6 +55,12 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
   /** A consumer of failed orders, and one of confirmed orders, on the suite's own exchange. */
   let failures: EventListener;
   let confirmations: EventListener;
+  const config = loadWorkerConfig({
+    LOOKUP_TIMEOUT_MS: '200',
+    LOOKUP_PATIENT_TIMEOUT_MS: '1000',
+    OUTBOX_LEASE_MS: String(LEASE_MS),
+    ORDER_DEADLINE: `${String(DEADLINE_MS)}ms`,
+  });
 
   before(async () => {
     mongo = createMongoConnection({
@@ -66,7 +79,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
       exchange,
       routingKey: 'created_order',
     });
-    publisher = publisherOn(exchange);
+    publisher = publisherOn(services.rabbitmqUrl, exchange);
   });
   after(async () => {
     await publisher.close();
@@ -76,36 +89,20 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     await mongo.client.close();
   });
 
-  function publisherOn(exchangeName: string): EventPublisher {
-    return createAmqpEventPublisher({
-      link: createAmqpLink({
-        url: services.rabbitmqUrl,
-        exchange: exchangeName,
-        connectionName: 'order-service',
-        logger: testLogger,
-      }),
-      exchange: exchangeName,
-      producer: 'order-service',
-    });
-  }
-
   function outboxWith(leaseMs: number) {
     return createMongoOutboxStore(mongo.db, { leaseMs });
   }
 
-  /** The worker's use case wired to the real store and broker and the nock-fenced services. */
+  /** The worker's use case as buildWorker wires it, on the real store and broker and the nock-fenced services. */
   function processOrderWith(eventPublisher = publisher, leaseMs = LEASE_MS): ProcessOrder {
     return createProcessOrderUseCase({
+      ...processOrderSettings(config),
+      eventLeaseMs: leaseMs,
       orders,
       outbox: outboxWith(leaseMs),
       readUser: createUserReader(USERS, fenced.breakers),
       readProduct: createProductReader(PRODUCTS, fenced.breakers),
       publisher: eventPublisher,
-      lookupTimeouts: { firstMs: 200, patientMs: 1000 },
-      producer: 'order-service',
-      eventLeaseMs: leaseMs,
-      deadlineMs: DEADLINE_MS,
-      newMessageId: randomUUID,
       clock: () => new Date(),
       logger: testLogger,
     });
@@ -113,57 +110,27 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
 
   function relayWith(eventPublisher = publisher, leaseMs = LEASE_MS) {
     return createRelayOutbox({
+      ...relaySettings(),
       outbox: outboxWith(leaseMs),
       publisher: eventPublisher,
-      batchSize: 100,
       clock: () => new Date(),
       logger: testLogger,
     });
   }
 
-  function attempt(orderId: string, number = 1, isLast = false) {
-    return {
-      orderId,
-      accepted: null,
-      number,
-      isLast,
-      known: {},
-      remember: () => Promise.resolve(),
-    };
-  }
-
-  async function acceptOrder(
-    user_id: string,
-    product_code: string,
-    createdAt = new Date(),
-  ): Promise<Order> {
-    const order = newPendingOrder(
-      { id: randomUUID(), user_id, product_code, request_id: `request-${randomUUID()}` },
-      createdAt,
-    );
-    await orders.insert(order);
-    return order;
-  }
-
-  function received(listener: EventListener, orderId: string) {
-    return listener.received.filter(
-      (event) =>
-        (event.body as { payload: { order: { order_id: string } } }).payload.order.order_id ===
-        orderId,
-    );
-  }
-
+  const acceptOrder = (user_id: string, product_code: string, createdAt?: Date) =>
+    storePendingOrder(orders, user_id, product_code, createdAt);
   /** The one failed_order of `orderId`, once it arrived; then a pause, so a second would show. */
   async function onlyFailedOrderOf(orderId: string) {
     await eventually(
-      () => Promise.resolve(received(failures, orderId)),
+      () => Promise.resolve(eventsAbout(failures, orderId)),
       (events) => events.length >= 1,
       { what: `the failed_order of ${orderId}` },
     );
     await sleep(300);
-    const events = received(failures, orderId);
+    const events = eventsAbout(failures, orderId);
     expect(events, 'failed_order messages').to.have.length(1);
-    expect(received(confirmations, orderId), 'created_order messages').to.deep.equal([]);
+    expect(eventsAbout(confirmations, orderId), 'created_order messages').to.deep.equal([]);
     const [event] = events;
     if (event === undefined) throw new Error('no event');
     return event;
@@ -174,7 +141,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
     const order = await acceptOrder('ghost', 'classic-box');
 
-    const failed = await processOrderWith()(attempt(order.id));
+    const failed = await processOrderWith()(attemptOf(order.id));
     expect(failed?.status).to.equal('FAILED');
     const event = await onlyFailedOrderOf(order.id);
     const stored = await orders.findById(order.id);
@@ -213,7 +180,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     nock(PRODUCTS).get('/products/veggie-box').once().reply(500);
     const order = await acceptOrder('ada', 'veggie-box');
 
-    await processOrderWith()(attempt(order.id, 3, true));
+    await processOrderWith()(attemptOf(order.id, 3, true));
     const event = await onlyFailedOrderOf(order.id);
     expect((event.body as { payload: { order: unknown } }).payload.order).to.deep.include({
       failure_code: 'PRODUCT_SERVICE_ERROR',
@@ -227,11 +194,11 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     nock(PRODUCTS).get('/products/veggie-box').once().reply(500);
     const order = await acceptOrder('ada', 'veggie-box');
 
-    const run = await processOrderWith()(attempt(order.id)).catch((error: unknown) => error);
+    const run = await processOrderWith()(attemptOf(order.id)).catch((error: unknown) => error);
     expect(run).to.be.instanceOf(Error);
     await sleep(300);
     expect((await orders.findById(order.id))?.event).to.equal(null);
-    expect(received(failures, order.id)).to.deep.equal([]);
+    expect(eventsAbout(failures, order.id)).to.deep.equal([]);
   });
 
   it('when an order is confirmed, then it publishes its created_order and no failed_order', async () => {
@@ -239,14 +206,14 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
     const order = await acceptOrder('ada', 'classic-box');
 
-    expect((await processOrderWith()(attempt(order.id)))?.status).to.equal('CONFIRMED');
+    expect((await processOrderWith()(attemptOf(order.id)))?.status).to.equal('CONFIRMED');
     await eventually(
-      () => Promise.resolve(received(confirmations, order.id)),
+      () => Promise.resolve(eventsAbout(confirmations, order.id)),
       (events) => events.length === 1,
       { what: 'the created_order' },
     );
     await sleep(300);
-    expect(received(failures, order.id)).to.deep.equal([]);
+    expect(eventsAbout(failures, order.id)).to.deep.equal([]);
   });
 
   it('when two runs fail the same order at once, then one failed_order goes out', async () => {
@@ -256,8 +223,8 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     const processOrder = processOrderWith();
 
     const runs = await Promise.all([
-      processOrder(attempt(order.id)),
-      processOrder(attempt(order.id)),
+      processOrder(attemptOf(order.id)),
+      processOrder(attemptOf(order.id)),
     ]);
     expect(runs.map((run) => run?.status)).to.deep.equal(['FAILED', 'FAILED']);
     const event = await onlyFailedOrderOf(order.id);
@@ -269,7 +236,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
   it('when a job starts after its order deadline, then the order FAILS with DEADLINE_EXCEEDED and publishes one failed_order', async () => {
     const late = await acceptOrder('ada', 'classic-box', new Date(Date.now() - DEADLINE_MS - 1));
 
-    const failed = await processOrderWith()(attempt(late.id));
+    const failed = await processOrderWith()(attemptOf(late.id));
     expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
     const event = await onlyFailedOrderOf(late.id);
     expect((event.body as { payload: { order: unknown } }).payload.order).to.deep.include({
@@ -287,7 +254,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
       new Date(Date.now() - DEADLINE_MS + 300),
     );
 
-    const settled = await processOrderWith()(attempt(nearlyLate.id, 2));
+    const settled = await processOrderWith()(attemptOf(nearlyLate.id, 2));
     expect(settled?.failure?.code).to.equal('DEADLINE_EXCEEDED');
     const event = await onlyFailedOrderOf(nearlyLate.id);
     expect((event.body as { payload: { order: unknown } }).payload.order).to.deep.include({
@@ -306,13 +273,12 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
       },
     };
     const sweep = createRecoverStrandedOrders({
-      orders,
-      queue: queue as OrderQueue,
+      ...recoverySettings(config),
       staleAfterMs: 30_000,
       deadlineMs: 60_000,
       batchSize: 100,
-      producer: 'order-service',
-      newMessageId: randomUUID,
+      orders,
+      queue: queue as OrderQueue,
       clock: () => new Date(),
       logger: testLogger,
     });
@@ -324,7 +290,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     expect(failed?.event?.published_at).to.equal(null);
     expect(failed?.event?.lease.expires_at.getTime()).to.be.at.most(Date.now());
     await sleep(300);
-    expect(received(failures, stranded.id), 'published by the sweep').to.deep.equal([]);
+    expect(eventsAbout(failures, stranded.id), 'published by the sweep').to.deep.equal([]);
 
     expect(await relayWith()()).to.equal(1);
     const event = await onlyFailedOrderOf(stranded.id);
@@ -348,12 +314,12 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
       exchange: createdOnly,
       routingKey: 'created_order',
     });
-    const unroutable = publisherOn(createdOnly);
+    const unroutable = publisherOn(services.rabbitmqUrl, createdOnly);
     const leaseMs = 800;
     try {
       const order = await acceptOrder('ghost', 'classic-box');
       const processOrder = processOrderWith(unroutable, leaseMs);
-      expect((await processOrder(attempt(order.id)))?.status).to.equal('FAILED');
+      expect((await processOrder(attemptOf(order.id)))?.status).to.equal('FAILED');
       const stored = await orders.findById(order.id);
       expect(stored?.event?.published_at, 'counted as published').to.equal(null);
       // Kept, not handed back: it would only be returned again until a queue binds it.

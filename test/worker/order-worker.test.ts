@@ -3,10 +3,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import nock from 'nock';
 import { randomUUID } from 'node:crypto';
-import { newPendingOrder } from '../../src/shared/domain/order-lifecycle.js';
 import type { Order } from '../../src/shared/domain/order.js';
-import { createAmqpEventPublisher } from '../../src/shared/messaging/amqp-event-publisher.js';
-import { createAmqpLink } from '../../src/shared/messaging/amqp-link.js';
 import type { EventPublisher } from '../../src/shared/messaging/event-publisher.js';
 import {
   createMongoConnection,
@@ -41,10 +38,13 @@ import { createRecoverStrandedOrders } from '../../src/worker/recovery/recover-s
 import { createdOrderEvent } from '../../src/shared/domain/created-order-message.js';
 import { eventually } from '../support/eventually.js';
 import {
+  eventsAbout,
   listenForEvents,
+  publisherOn,
   publisherWithListener,
   type EventListener,
 } from '../support/event-listener.js';
+import { attemptOf, storePendingOrder } from '../support/pending-orders.js';
 import { services, uniqueName } from '../support/services.js';
 import { testLogger } from '../support/test-logger.js';
 
@@ -215,29 +215,8 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     return settled.order;
   }
 
-  function firstAttempt(orderId: string) {
-    return {
-      orderId,
-      accepted: null,
-      number: 1,
-      isLast: false,
-      known: {},
-      remember: () => Promise.resolve(),
-    };
-  }
-
-  async function acceptOrder(
-    user_id: string,
-    product_code: string,
-    createdAt = new Date(),
-  ): Promise<Order> {
-    const order = newPendingOrder(
-      { id: randomUUID(), user_id, product_code, request_id: `request-${randomUUID()}` },
-      createdAt,
-    );
-    await orders.insert(order);
-    return order;
-  }
+  const acceptOrder = (user_id: string, product_code: string, createdAt?: Date) =>
+    storePendingOrder(orders, user_id, product_code, createdAt);
 
   function finalState(orderId: string): Promise<Order | null> {
     return eventually(
@@ -247,13 +226,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     );
   }
 
-  function eventsFor(orderId: string) {
-    return listener.received.filter(
-      (event) =>
-        (event.body as { payload: { order: { order_id: string } } }).payload.order.order_id ===
-        orderId,
-    );
-  }
+  const eventsFor = (orderId: string) => eventsAbout(listener, orderId);
 
   it('when both services answer, then the order is CONFIRMED and one created_order event is published, all under the request id', async () => {
     const order = await acceptOrder('ada', 'classic-box');
@@ -349,7 +322,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         },
       },
     });
-    const settled = await counted({ ...firstAttempt(order.id), accepted: order });
+    const settled = await counted({ ...attemptOf(order.id), accepted: order });
     expect(settled?.status).to.equal('CONFIRMED');
     expect(reads).to.equal(0);
   });
@@ -358,7 +331,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     nock(USERS).get('/users/ada').once().reply(200, ADA);
     nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
     const order = await acceptOrder('ada', 'classic-box');
-    const attempt = firstAttempt(order.id);
+    const attempt = attemptOf(order.id);
     await processOrder(attempt);
     const afterFirstRun = await orders.findById(order.id);
     expect(afterFirstRun?.event?.published_at).to.be.instanceOf(Date);
@@ -381,7 +354,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     };
     const order = await acceptOrder('ada', 'classic-box');
 
-    const settled = await processOrderWith(downBroker)(firstAttempt(order.id));
+    const settled = await processOrderWith(downBroker)(attemptOf(order.id));
     expect(settled?.status).to.equal('CONFIRMED');
     const stored = await orders.findById(order.id);
     expect(stored?.event?.published_at).to.equal(null);
@@ -402,16 +375,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     nock(USERS).get('/users/ada').once().reply(200, ADA);
     nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
     const exchange = uniqueName('test_unbound');
-    const unbound = createAmqpEventPublisher({
-      link: createAmqpLink({
-        url: services.rabbitmqUrl,
-        exchange,
-        connectionName: 'test',
-        logger: testLogger,
-      }),
-      exchange,
-      producer: 'order-service',
-    });
+    const unbound = publisherOn(services.rabbitmqUrl, exchange);
     const leaseMs = 800;
     try {
       const order = await acceptOrder('ada', 'classic-box');
@@ -420,7 +384,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         outbox: outboxWith(leaseMs),
         eventLeaseMs: leaseMs,
       });
-      expect((await processNothingBound(firstAttempt(order.id)))?.status).to.equal('CONFIRMED');
+      expect((await processNothingBound(attemptOf(order.id)))?.status).to.equal('CONFIRMED');
       const stored = await orders.findById(order.id);
       expect(stored?.event?.published_at, 'counted as published').to.equal(null);
       // Not handed back early: it would only be returned again until a queue is bound.
@@ -653,7 +617,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
   it('when a job starts after its order deadline, then the order FAILS with DEADLINE_EXCEEDED without asking the services', async () => {
     const late = await acceptOrder('ada', 'classic-box', new Date(Date.now() - DEADLINE_MS - 1));
 
-    const failed = await processOrder(firstAttempt(late.id));
+    const failed = await processOrder(attemptOf(late.id));
     expect(failed?.status).to.equal('FAILED');
     expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
     expect(failed?.failure?.message).to.match(/within 600 s of being accepted/);
@@ -670,7 +634,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     const started = Date.now();
 
     // A patient attempt (1 s in these tests) would have waited for the answer at 600 ms.
-    const settled = await processOrder({ ...firstAttempt(nearlyLate.id), number: 2 });
+    const settled = await processOrder({ ...attemptOf(nearlyLate.id), number: 2 });
     expect(settled?.status).to.equal('FAILED');
     expect(settled?.failure?.code).to.equal('DEADLINE_EXCEEDED');
     expect(Date.now() - started).to.be.below(600);

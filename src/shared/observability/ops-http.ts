@@ -1,4 +1,5 @@
 import Koa, { type Middleware } from 'koa';
+import { createServer, type Server } from 'node:http';
 import type { DependencyCheck } from './dependency-checks.js';
 import { healthRoutes } from './health-routes.js';
 import type { Registry } from './metrics-registry.js';
@@ -17,7 +18,7 @@ export interface OpsHttpDependencies {
  * OPS_PORT, the worker's WORKER_PORT): /metrics, /health/live, and /health/ready naming every
  * dependency and its error. Scrapers and orchestrators reach it; the public does not.
  */
-export function createOpsHttp(deps: OpsHttpDependencies): Koa {
+export function createOpsServer(deps: OpsHttpDependencies): Server {
   const app = new Koa();
   const health = healthRoutes({
     checks: deps.readinessChecks,
@@ -28,5 +29,8 @@ export function createOpsHttp(deps: OpsHttpDependencies): Koa {
   app.use(deps.measureHttp);
   app.use(health.routes());
   app.use(metrics.routes());
-  return app;
+  const handle = app.callback();
+  return createServer((request, response) => {
+    void handle(request, response);
+  });
 }
