@@ -5,6 +5,7 @@ import { newPendingOrder } from '../shared/domain/order-lifecycle.js';
 import type { Logger } from '../shared/observability/logger.js';
 import type { OrderJobData } from '../shared/queue/order-job.js';
 import type { RedisConnection } from '../shared/queue/redis-connection.js';
+import { decodeAttemptRecords, encodeAttemptRecord } from './attempt-records.js';
 import {
   RetryLaterError,
   WaitForDependencyError,
@@ -39,9 +40,11 @@ export function attemptFromJob(job: Job<OrderJobData>): OrderAttempt {
   return {
     orderId: job.data.orderId,
     // A retry follows a failed lookup, so its order is still PENDING (or past its deadline,
-    // which the run sees from the carried acceptance time): it may start from the order it
-    // carries. A job picked up after stalling may have settled its order before it stalled,
-    // so it reads the order back instead of calling the services again.
+    // which the run sees from the carried acceptance time), unless the sweep failed it for
+    // its deadline meanwhile, or an operator then re-drove it: a settlement of this run finds
+    // the order settled, or in a newer generation, and changes nothing. So it may start from
+    // the order it carries. A job picked up after stalling may have settled its order before
+    // it stalled, so it reads the order back instead of calling the services again.
     accepted:
       accepted === undefined || job.stalledCounter > 0
         ? null
@@ -56,7 +59,9 @@ export function attemptFromJob(job: Job<OrderJobData>): OrderAttempt {
           ),
     number: job.attemptsMade + 1,
     isLast: job.attemptsMade + 1 >= maxAttempts,
+    generation: job.data.generation ?? 0,
     known: job.data.known ?? {},
+    earlier: decodeAttemptRecords(job.stacktrace),
     remember: (known) => job.updateData({ ...job.data, known }),
   };
 }
@@ -72,6 +77,11 @@ export function createWorker(deps: WorkerDependencies): Worker<OrderJobData> {
       try {
         await deps.processOrder(attemptFromJob(job));
       } catch (error) {
+        if (error instanceof RetryLaterError) {
+          // BullMQ keeps the stack on the job with the retry: let it keep the attempt's record.
+          error.stack = encodeAttemptRecord(error.entries);
+          throw error;
+        }
         if (!(error instanceof WaitForDependencyError)) throw error;
         // Back to the delayed set as it is: the attempt is not counted, the slot is freed.
         const waitMs = deps.dependencyWaitMs[error.waitFor] * (0.5 + Math.random());

@@ -490,6 +490,22 @@ describe('OpenAPI document and interactive docs (real app, MongoDB-protocol serv
       expect(waited.headers.get('preference-applied')).to.equal('wait=1');
       expect(waited.headers.get('vary')).to.equal('Prefer');
       await conformance.check(waited, 'get', '/orders/{id}');
+
+      const withHistory = await fetch(`${api.url}/orders/${created.id}?include=history`);
+      expect(withHistory.status).to.equal(200);
+      expect(((await withHistory.clone().json()) as { history: unknown[] }).history).to.have.length(
+        1,
+      );
+      await conformance.check(withHistory, 'get', '/orders/{id}');
+    });
+
+    it('when an order is read with a bad query, then each 400 matches', async () => {
+      const created = (await (await postOrder(api.url, newOrder())).json()) as { id: string };
+      for (const query of ['include=events', 'colour=red', 'include=history&include=history']) {
+        const response = await fetch(`${api.url}/orders/${created.id}?${query}`);
+        expect(response.status, query).to.equal(400);
+        await conformance.check(response, 'get', '/orders/{id}');
+      }
     });
 
     it('when an unknown order is read, then the 404 matches', async () => {

@@ -7,13 +7,38 @@ import { eventsAbout } from '../support/event-listener.js';
 import type { RunningProcess } from '../support/processes.js';
 import { services, uniqueName } from '../support/services.js';
 import {
+  describeHistory,
   expectAssignedOutcomes,
+  expectCaseFourHistory,
   expectOneEventPerOrder,
+  expectUseCaseHistories,
+  type HistoryEntryBody,
+  type OrderBody,
+  readHistories,
   listenForOrderEvents,
   type OrderEventListeners,
   runUseCases,
 } from '../support/use-cases.js';
+
 import { resetScenarios } from '../support/wiremock.js';
+import { eventually } from '../support/eventually.js';
+
+/** Long-polls an order until it leaves PENDING. */
+function settledOrder(apiUrl: string, id: string): Promise<OrderBody> {
+  return eventually(
+    async () =>
+      (
+        await fetch(`${apiUrl}/orders/${id}`, { headers: { prefer: 'wait=30' } })
+      ).json() as Promise<OrderBody>,
+    (body) => body.status !== 'PENDING',
+    { timeoutMs: 90_000, intervalMs: 10, what: `order ${id} to settle` },
+  );
+}
+
+async function historyOf(apiUrl: string, id: string): Promise<HistoryEntryBody[]> {
+  const response = await fetch(`${apiUrl}/orders/${id}?include=history`);
+  return ((await response.json()) as { history: HistoryEntryBody[] }).history;
+}
 
 describe('the six use cases of the assignment, end to end (API and worker processes, real services and WireMock)', function () {
   // family-box answers after 60 s: the slowest case decides the length of this suite.
@@ -66,6 +91,7 @@ describe('the six use cases of the assignment, end to end (API and worker proces
     });
     expectAssignedOutcomes(outcomes);
     await expectOneEventPerOrder(outcomes, listeners);
+    expectUseCaseHistories(await readHistories(apiUrl, outcomes));
   });
 
   it('when the orders have settled, then the worker logs each state change under its request id and its /metrics counts them', async () => {
@@ -119,6 +145,21 @@ describe('the six use cases of the assignment, end to end (API and worker proces
       'redis',
       'rabbitmq',
     );
+  });
+
+  it('when use case 4 is posted on its own from the start of the scenario, then its history shows the user service answering 500 and then 200', async () => {
+    await resetScenarios(services.userServiceUrl);
+    const response = await fetch(`${apiUrl}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user_id: 'e6f24d7d1c7e', product_code: 'classic-box' }),
+    });
+    const { id } = (await response.json()) as OrderBody;
+    expect((await settledOrder(apiUrl, id)).status).to.equal('CONFIRMED');
+    const history = await historyOf(apiUrl, id);
+    console.log('\n      use case 4 on its own:');
+    for (const line of describeHistory(history)) console.log(`          ${line}`);
+    expectCaseFourHistory(history);
   });
 
   it('when the API and the worker get SIGTERM, then both stop cleanly', async () => {

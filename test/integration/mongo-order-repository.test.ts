@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { createdOrderEvent } from '../../src/shared/domain/created-order-message.js';
 import { failedOrderEvent } from '../../src/shared/domain/failed-order-message.js';
-import { newPendingOrder } from '../../src/shared/domain/order-lifecycle.js';
+import { newPendingOrder, redrivenOrder } from '../../src/shared/domain/order-lifecycle.js';
 import {
   createMongoConnection,
   type MongoConnection,
@@ -55,6 +55,14 @@ describe('order repository (real MongoDB-protocol server)', () => {
       createdAt,
     );
   }
+
+  const eventFor = (order: { id: string; created_at: Date; request_id: string | null }) =>
+    createdOrderEvent(order, details, {
+      messageId: randomUUID(),
+      producer: 'test',
+      now: new Date(),
+      leaseMs: 0,
+    });
 
   /** A PENDING order stored and confirmed with a fresh event whose first lease lasts `leaseMs`. */
   async function confirmedWithEvent(leaseMs: number) {
@@ -279,6 +287,102 @@ describe('order repository (real MongoDB-protocol server)', () => {
     });
   });
 
+  describe('generations', () => {
+    /** A FAILED order an operator re-drove into generation 1. */
+    async function redriven() {
+      const order = pending();
+      await orders.insert(order);
+      const failure = { code: 'PRODUCT_SERVICE_ERROR', message: 'HTTP 500' };
+      const failed = await orders.settle(order.id, { status: 'FAILED', failure }, new Date());
+      if (failed === null) throw new Error('the order vanished');
+      const next = redrivenOrder(failed.order, new Date(), 'ops');
+      expect(await orders.saveRedriven(next)).to.equal(true);
+      return next;
+    }
+
+    it('when a late run of generation 0 settles a re-driven order whose first record has expired, then the order stays PENDING in generation 1', async () => {
+      const order = await redriven();
+      await mongo.db.collection(SETTLEMENTS_COLLECTION).deleteOne({ _id: order.id } as object);
+      const late = await orders.settle(
+        order.id,
+        { status: 'CONFIRMED', details, event: eventFor(order) },
+        new Date(),
+      );
+      expect(late?.won).to.equal(false);
+      expect(await orders.findById(order.id)).to.deep.include({
+        status: 'PENDING',
+        generation: 1,
+        customer_fullname: null,
+      });
+    });
+
+    it('when generation 1 settles, then it is recorded apart from generation 0 and the order takes it', async () => {
+      const order = await redriven();
+      const settled = await orders.settle(
+        order.id,
+        { status: 'CONFIRMED', details, event: eventFor(order), generation: 1 },
+        new Date(),
+        order,
+      );
+      expect(settled?.won).to.equal(true);
+      expect(await orders.findById(order.id)).to.deep.include({
+        status: 'CONFIRMED',
+        generation: 1,
+      });
+      const ids = (
+        await mongo.db
+          .collection<{ _id: string }>(SETTLEMENTS_COLLECTION)
+          .find({ _id: { $in: [order.id, `${order.id}/1`] } })
+          .toArray()
+      ).map(({ _id }) => _id);
+      expect(ids).to.have.members([order.id, `${order.id}/1`]);
+    });
+
+    it('when two re-drives of one generation are stored, then the second is refused', async () => {
+      const order = await redriven();
+      const stale = { ...order, status: 'FAILED' as const };
+      expect(
+        await orders.saveRedriven(redrivenOrder({ ...stale, generation: 0 }, new Date(), 'x')),
+      ).to.equal(false);
+      expect(
+        (await orders.findById(order.id))?.history.filter(
+          (e) => e.type === 'state' && e.by === 'operator',
+        ),
+      ).to.have.length(1);
+    });
+
+    it('when FAILED orders are looked for, then only those with the code, failed in the window, come back, oldest first, a page at a time', async () => {
+      const code = `TEST_${randomUUID().slice(0, 8).toUpperCase().replace(/-/g, '')}`;
+      const failAt = async (failedAt: Date, failureCode = code) => {
+        const order = pending();
+        await orders.insert(order);
+        await orders.settle(
+          order.id,
+          { status: 'FAILED', failure: { code: failureCode, message: 'x' } },
+          failedAt,
+        );
+        return order;
+      };
+      const inWindow = [
+        await failAt(new Date('2026-03-01T10:00:00Z')),
+        await failAt(new Date('2026-03-01T11:00:00Z')),
+      ];
+      await failAt(new Date('2026-03-01T09:00:00Z'));
+      await failAt(new Date('2026-03-01T10:30:00Z'), 'OTHER_CODE');
+      const query = {
+        failureCode: code,
+        failedAfter: new Date('2026-03-01T10:00:00Z'),
+        failedBefore: new Date('2026-03-01T12:00:00Z'),
+      };
+      const first = await orders.findFailed({ ...query, after: null, limit: 1 });
+      expect(first.map((order) => order.id)).to.deep.equal([inWindow[0]?.id]);
+      const last = first[0];
+      if (last === undefined) throw new Error('no first page');
+      const second = await orders.findFailed({ ...query, after: last, limit: 5 });
+      expect(second.map((order) => order.id)).to.deep.equal([inWindow[1]?.id]);
+    });
+  });
+
   it('when the broker confirms the event, then it is marked published once', async () => {
     const order = pending();
     await orders.insert(order);
@@ -307,10 +411,16 @@ describe('order repository (real MongoDB-protocol server)', () => {
       new Date(),
     );
     const found = await orders.findPendingAcceptedBefore(new Date('2001-01-01T00:00:00.000Z'), 10);
-    const stale = { user_id: 'u1', product_code: 'classic-box', request_id: 'request-1' };
+    const stale = {
+      user_id: 'u1',
+      product_code: 'classic-box',
+      request_id: 'request-1',
+      generation: 0,
+      redriven_at: null,
+    };
     expect(found).to.deep.equal([
-      { id: older.id, created_at: older.created_at, ...stale },
-      { id: old.id, created_at: old.created_at, ...stale },
+      { id: older.id, created_at: older.created_at, history: older.history, ...stale },
+      { id: old.id, created_at: old.created_at, history: old.history, ...stale },
     ]);
   });
 

@@ -26,7 +26,9 @@ export function attemptOf(orderId: string, number = 1, isLast = false): OrderAtt
     accepted: null,
     number,
     isLast,
+    generation: 0,
     known: {},
+    earlier: [],
     remember: () => Promise.resolve(),
   };
 }

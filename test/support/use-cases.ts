@@ -238,3 +238,124 @@ export async function expectOneEventPerOrder(
     expect(event?.message.properties.deliveryMode).to.equal(2);
   }
 }
+
+/** An entry of `GET /orders/{id}?include=history`, as the API returns it. */
+export interface HistoryEntryBody {
+  type: 'lookup' | 'state';
+  at: string;
+  attempt?: number;
+  dependency?: string;
+  resource?: string;
+  outcome?: string;
+  duration_ms?: number;
+  failure_code?: string;
+  http_status?: number;
+  from?: string | null;
+  to?: string;
+  by?: string;
+  operator?: string;
+  generation?: number;
+}
+
+/** One line per entry, its time from the first: what an operator reads. */
+export function describeHistory(history: readonly HistoryEntryBody[]): string[] {
+  const start = new Date(history[0]?.at ?? 0).getTime();
+  return history.map((entry) => {
+    const offset = `+${String(new Date(entry.at).getTime() - start)} ms`.padEnd(10);
+    if (entry.type === 'state') {
+      const who = entry.operator === undefined ? entry.by : `${String(entry.by)} ${entry.operator}`;
+      const attempt =
+        entry.attempt !== undefined
+          ? ` (attempt ${String(entry.attempt)})`
+          : entry.generation !== undefined
+            ? ` (generation ${String(entry.generation)})`
+            : '';
+      const code = entry.failure_code === undefined ? '' : ` ${entry.failure_code}`;
+      return `${offset}${entry.from ?? '∅'} → ${String(entry.to)}${code} by ${String(who)}${attempt}`;
+    }
+    const status = entry.http_status === undefined ? '' : ` HTTP ${String(entry.http_status)}`;
+    const result = entry.outcome === 'found' ? 'found' : `${String(entry.failure_code)}${status}`;
+    return `${offset}attempt ${String(entry.attempt)} ${String(entry.dependency)} ${String(entry.resource)}: ${result} in ${String(entry.duration_ms)} ms`;
+  });
+}
+
+/** Reads each use case's order with its history and prints it. */
+export async function readHistories(
+  apiUrl: string,
+  outcomes: readonly UseCaseOutcome[],
+): Promise<Map<number, HistoryEntryBody[]>> {
+  const histories = new Map<number, HistoryEntryBody[]>();
+  console.log('\n      their histories (GET /orders/{id}?include=history):');
+  for (const { useCase, final } of outcomes) {
+    const response = await fetch(`${apiUrl}/orders/${final.id}?include=history`);
+    expect(response.status).to.equal(200);
+    const { history } = (await response.json()) as { history: HistoryEntryBody[] };
+    histories.set(useCase.n, history);
+    console.log(`      #${useCase.n} ${useCase.user_id} ${useCase.product_code}`);
+    for (const line of describeHistory(history)) console.log(`          ${line}`);
+  }
+  return histories;
+}
+
+/**
+ * What the seed's faulty services must leave in the histories: every veggie-box call failed
+ * with HTTP 500 (or, once its breaker opened, was refused), one call per attempt; the
+ * alternating user's calls are 500s answered by a 200 on a later attempt (the three orders
+ * of that user share the alternation, so which of them meets a 500 depends on who asks
+ * first); each order starts accepted by the API and ends settled by the worker.
+ */
+export function expectUseCaseHistories(histories: ReadonlyMap<number, HistoryEntryBody[]>): void {
+  for (const [n, history] of histories) {
+    expect(history[0], `use case ${n} begins accepted`).to.deep.include({
+      type: 'state',
+      from: null,
+      to: 'PENDING',
+      by: 'api',
+    });
+    expect(history.at(-1), `use case ${n} ends settled by the worker`).to.deep.include({
+      type: 'state',
+      from: 'PENDING',
+      by: 'worker',
+    });
+  }
+  for (const n of [3, 6]) {
+    const veggie = (histories.get(n) ?? []).filter((entry) => entry.dependency === 'product');
+    expect(veggie, `use case ${n}: veggie-box calls`).not.to.be.empty;
+    expect(veggie[0], `use case ${n}: the first veggie-box call`).to.include({
+      outcome: 'failed',
+      http_status: 500,
+    });
+    for (const entry of veggie)
+      expect(entry.failure_code, `use case ${n}`).to.match(VEGGIE_FAILURE);
+    expect(
+      veggie.map((entry) => entry.attempt),
+      `use case ${n}: one veggie-box call per attempt`,
+    ).to.deep.equal(veggie.map((_, index) => index + 1));
+  }
+  let alternations = 0;
+  for (const n of [4, 5]) {
+    const user = (histories.get(n) ?? []).filter((entry) => entry.dependency === 'user');
+    const found = user.at(-1);
+    expect(found, `use case ${n}: its last user call`).to.include({ outcome: 'found' });
+    for (const entry of user.slice(0, -1)) {
+      expect(entry, `use case ${n}: a user call before the answer`).to.include({
+        outcome: 'failed',
+        http_status: 500,
+      });
+    }
+    if (user.length > 1) alternations++;
+  }
+  expect(alternations, 'an order of the alternating user met its 500').to.be.at.least(1);
+}
+
+/** Case 4 on its own, from the scenario's start: the user service's 500, then its 200. */
+export function expectCaseFourHistory(history: readonly HistoryEntryBody[]): void {
+  const user = history.filter((entry) => entry.dependency === 'user');
+  expect(
+    user.map(({ attempt, outcome, http_status }) => ({ attempt, outcome, http_status })),
+  ).to.deep.equal([
+    { attempt: 1, outcome: 'failed', http_status: 500 },
+    { attempt: 2, outcome: 'found', http_status: undefined },
+  ]);
+  expect(history.at(-1)).to.deep.include({ to: 'CONFIRMED', by: 'worker', attempt: 2 });
+}

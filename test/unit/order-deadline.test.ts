@@ -26,4 +26,12 @@ describe('order deadline', () => {
         'the order could not be processed within 600 s of being accepted (deadline 2026-01-01T00:10:00.000Z)',
     });
   });
+
+  it('when the order was re-driven, then its deadline runs from the re-drive, and the failure says so', () => {
+    const redriven = { ...order, redriven_at: new Date('2026-01-05T00:00:00.000Z') };
+    expect(deadlineOf(redriven, tenMinutes).toISOString()).to.equal('2026-01-05T00:10:00.000Z');
+    expect(deadlineFailure(redriven, tenMinutes).message).to.equal(
+      'the order could not be processed within 600 s of being re-driven (deadline 2026-01-05T00:10:00.000Z)',
+    );
+  });
 });

@@ -36,6 +36,7 @@ import {
 import { createRelayOutbox } from '../../src/worker/outbox/relay-outbox.js';
 import { createRecoverStrandedOrders } from '../../src/worker/recovery/recover-stranded-orders.js';
 import { createdOrderEvent } from '../../src/shared/domain/created-order-message.js';
+import { redrivenOrder } from '../../src/shared/domain/order-lifecycle.js';
 import { eventually } from '../support/eventually.js';
 import {
   eventsAbout,
@@ -274,6 +275,184 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     expect((await finalState(order.id))?.status).to.equal('CONFIRMED');
     expect(user.isDone()).to.be.true;
     expect(nock.pendingMocks()).to.deep.equal([]);
+  });
+
+  describe('re-drive', () => {
+    /** A FAILED order (its event out) that an operator re-drove into generation 1. */
+    async function redriven(createdAt?: Date): Promise<Order> {
+      const order = await acceptOrder('ada', 'classic-box', createdAt);
+      const failed = await orders.settle(
+        order.id,
+        { status: 'FAILED', failure: { code: 'PRODUCT_SERVICE_ERROR', message: 'HTTP 500' } },
+        new Date(),
+      );
+      if (failed === null) throw new Error('the order vanished');
+      const next = redrivenOrder(failed.order, new Date(), 'operator-ada');
+      expect(await orders.saveRedriven(next)).to.equal(true);
+      return next;
+    }
+
+    it('when a re-driven order is queued, then its own job reads it back, confirms it under a settlement of its generation and publishes one created_order', async () => {
+      const order = await redriven();
+      nock(USERS).get('/users/ada').reply(200, ADA);
+      nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
+      await queue.enqueue(order);
+
+      const confirmed = await finalState(order.id);
+      expect(confirmed).to.deep.include({ status: 'CONFIRMED', generation: 1, failure: null });
+      expect(confirmed?.history.map((entry) => entry.type === 'state' && entry.by)).to.deep.equal([
+        'api',
+        'operator',
+        false,
+        false,
+        'worker',
+      ]);
+      const records = await mongo.db
+        .collection<{ _id: string; status: string }>('order_settlements')
+        .find({ _id: { $in: [order.id, `${order.id}/1`] } })
+        .toArray();
+      expect(records.map((record) => [record._id, record.status])).to.have.deep.members([
+        [order.id, 'FAILED'],
+        [`${order.id}/1`, 'CONFIRMED'],
+      ]);
+      await eventually(
+        () => Promise.resolve(eventsFor(order.id)),
+        (events) => events.length === 1,
+        { what: 'one created_order' },
+      );
+    });
+
+    it('when a late job of the first generation runs after the re-drive, then it leaves the re-driven order alone', async () => {
+      const order = await redriven();
+      await processOrder(attemptOf(order.id)); // generation 0, read back
+      const stored = await orders.findById(order.id);
+      expect(stored).to.deep.include({ status: 'PENDING', generation: 1 });
+    });
+
+    it('when an order accepted long before its deadline is re-driven, then its deadline runs from the re-drive and it confirms', async () => {
+      const order = await redriven(new Date(Date.now() - DEADLINE_MS - 60_000));
+      nock(USERS).get('/users/ada').reply(200, ADA);
+      nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
+      await processOrder({ ...attemptOf(order.id), generation: 1 });
+      expect((await orders.findById(order.id))?.status).to.equal('CONFIRMED');
+    });
+
+    it('when a re-driven order has no job, then the recovery sweep adds the job of its generation', async () => {
+      const order = await redriven(new Date(Date.now() - 60_000));
+      nock(USERS).get('/users/ada').reply(200, ADA);
+      nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
+      expect((await recoveryWith()()).added).to.be.at.least(1);
+      const inspector = new Queue(queueName, { connection: redis });
+      const job = await inspector.getJob(`${order.id}-redrive-1`);
+      await inspector.close();
+      expect(job?.data).to.deep.include({ orderId: order.id, generation: 1 });
+      expect((await finalState(order.id))?.status).to.equal('CONFIRMED');
+    });
+  });
+
+  describe('history', () => {
+    /** The entries without their times, which only need to be in order. */
+    const untimed = (order: Order | null) =>
+      (order?.history ?? []).map(({ at: _at, ...entry }) => {
+        const {
+          duration_ms: _duration,
+          message: _message,
+          ...rest
+        } = entry as typeof entry & {
+          duration_ms?: number;
+          message?: string;
+        };
+        return rest;
+      });
+
+    it('when the user service answers 500 and then 200, then the history holds each call of each attempt and the state changes, oldest first, and the retry kept attempt 1 on its job', async () => {
+      const order = await acceptOrder('ada', 'classic-box');
+      nock(USERS).get('/users/ada').reply(500).get('/users/ada').reply(200, ADA);
+      nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
+      await queue.enqueue(order);
+
+      const confirmed = await finalState(order.id);
+      expect(confirmed?.status).to.equal('CONFIRMED');
+      expect(untimed(confirmed)).to.deep.equal([
+        { type: 'state', from: null, to: 'PENDING', by: 'api' },
+        {
+          type: 'lookup',
+          attempt: 1,
+          dependency: 'user',
+          resource: 'ada',
+          outcome: 'failed',
+          failure_code: 'USER_SERVICE_ERROR',
+          http_status: 500,
+        },
+        {
+          type: 'lookup',
+          attempt: 1,
+          dependency: 'product',
+          resource: 'classic-box',
+          outcome: 'found',
+        },
+        // The product was known from attempt 1: attempt 2 asked only the user service.
+        { type: 'lookup', attempt: 2, dependency: 'user', resource: 'ada', outcome: 'found' },
+        { type: 'state', from: 'PENDING', to: 'CONFIRMED', by: 'worker', attempt: 2 },
+      ]);
+      const times = (confirmed?.history ?? []).map((entry) => entry.at.getTime());
+      expect(times, 'oldest first').to.deep.equal([...times].sort((a, b) => a - b));
+      expect(confirmed?.history[1]).to.have.property('message').that.contains('HTTP 500');
+      // Attempt 1's record rode on the retry's own write: the job's record of its failure.
+      const inspector = new Queue(queueName, { connection: redis });
+      const job = await inspector.getJob(order.id);
+      await inspector.close();
+      expect(job?.stacktrace).to.have.length(1);
+      expect(JSON.parse(job?.stacktrace?.[0] ?? '{}')).to.have.nested.property(
+        'history[0].http_status',
+        500,
+      );
+    });
+
+    it('when the product keeps answering 500, then the history holds every attempt and the FAILED change with its code', async () => {
+      const order = await acceptOrder('ada', 'veggie-box');
+      nock(USERS).get('/users/ada').reply(200, ADA);
+      nock(PRODUCTS).get('/products/veggie-box').times(retry.attempts).reply(500);
+      await queue.enqueue(order);
+
+      const failed = await finalState(order.id);
+      const products = untimed(failed).filter(
+        (entry) => entry.type === 'lookup' && entry.dependency === 'product',
+      );
+      expect(
+        products.map((entry) => [entry.attempt, (entry as { http_status?: number }).http_status]),
+      ).to.deep.equal([
+        [1, 500],
+        [2, 500],
+        [3, 500],
+      ]);
+      expect(untimed(failed).at(-1)).to.deep.equal({
+        type: 'state',
+        from: 'PENDING',
+        to: 'FAILED',
+        by: 'worker',
+        attempt: 3,
+        failure_code: 'PRODUCT_SERVICE_ERROR',
+      });
+    });
+
+    it('when a job starts after its order deadline, then the history says the deadline FAILED it', async () => {
+      const order = await acceptOrder(
+        'ada',
+        'classic-box',
+        new Date(Date.now() - DEADLINE_MS - 1000),
+      );
+      await processOrder(attemptOf(order.id));
+      const failed = await orders.findById(order.id);
+      expect(untimed(failed).at(-1)).to.deep.equal({
+        type: 'state',
+        from: 'PENDING',
+        to: 'FAILED',
+        by: 'deadline',
+        attempt: 1,
+        failure_code: 'DEADLINE_EXCEEDED',
+      });
+    });
   });
 
   it('when the user does not exist, then the order FAILS at once with USER_NOT_FOUND and publishes no created_order', async () => {

@@ -5,6 +5,7 @@ import {
   MAX_PAGE_SIZE,
   orderListQuerySchema,
 } from '../orders/order-list-query.js';
+import { orderReadQuerySchema } from '../orders/order-read-query.js';
 import { orderRequestSchema } from '../orders/order-request.js';
 import { SCOPES } from '../auth/access-rules.js';
 import { orderIdSchema, orderPageSchema, orderResourceSchema } from '../orders/order-resource.js';
@@ -42,6 +43,12 @@ const orderListQuery = orderListQuerySchema.extend({
   }),
   cursor: listQuery.cursor.meta({
     description: "Where to continue: a previous page's `next_cursor`, as it was given.",
+  }),
+});
+
+const orderReadQuery = orderReadQuerySchema.extend({
+  include: orderReadQuerySchema.shape.include.meta({
+    description: "`history`: add the order's lookups and state changes (`history`).",
   }),
 });
 
@@ -163,15 +170,23 @@ export function orderOperations(): ZodOpenApiPathsObject {
         summary: 'Read an order',
         description:
           'The order as it is now. With `Prefer: wait=N` a PENDING order is answered as soon ' +
-          'as it becomes CONFIRMED or FAILED, or after N seconds as it is then.',
+          'as it becomes CONFIRMED or FAILED, or after N seconds as it is then. With ' +
+          '`include=history` it comes with its lookups and state changes. Unknown or ' +
+          'repeated query parameters are refused with 400.',
         requestParams: {
           path: z.object({ id: orderId }),
+          query: orderReadQuery,
           header: z.object({ Prefer: preferHeader }),
         },
         responses: {
           '200': jsonResponse('The order.', orderResourceSchema, {
             headers: { 'Preference-Applied': preferenceAppliedHeader, Vary: varyHeader },
           }),
+          '400': problemResponse(
+            'A query parameter is not `include=history`, is unknown or is repeated.',
+            [problems.invalidQuery],
+            { schema: validationProblemSchema },
+          ),
           '401': unauthenticated,
           '403': readScope,
           '404': problemResponse(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ORDER_STATUSES, type Order } from '../../shared/domain/order.js';
+import { historyResource, historySchema } from './history-resource.js';
 import { identifier } from './order-request.js';
 
 /**
@@ -15,7 +16,8 @@ export const orderResourceSchema = z
     status: z.enum(ORDER_STATUSES).meta({
       description:
         'PENDING until the worker has looked up the user and the product; then CONFIRMED, ' +
-        'or FAILED with a `failure`. Never changes again once final.',
+        'or FAILED with a `failure`. CONFIRMED is final; FAILED is too, unless an operator ' +
+        're-drives the order, which takes it back to PENDING.',
     }),
     customer_fullname: z
       .string()
@@ -32,6 +34,7 @@ export const orderResourceSchema = z
       })
       .optional()
       .meta({ description: 'Why the order FAILED; present only then.' }),
+    history: historySchema.optional(),
   })
   .meta({
     id: 'Order',
@@ -69,8 +72,11 @@ export const orderPageSchema = z
 
 export type OrderPageResource = z.infer<typeof orderPageSchema>;
 
-/** The order as clients see it; storage-only fields (event, request id) stay inside. */
-export function orderResource(order: Order): OrderResource {
+/**
+ * The order as clients see it; storage-only fields (event, request id) stay inside, and its
+ * history comes only when asked for.
+ */
+export function orderResource(order: Order, options: { history?: boolean } = {}): OrderResource {
   return {
     id: order.id,
     user_id: order.user_id,
@@ -84,6 +90,7 @@ export function orderResource(order: Order): OrderResource {
     ...(order.failure === null
       ? {}
       : { failure: { code: order.failure.code, message: order.failure.message } }),
+    ...(options.history === true ? { history: historyResource(order.history) } : {}),
   };
 }
 

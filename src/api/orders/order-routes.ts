@@ -22,6 +22,7 @@ import type { GetOrder } from './get-order-use-case.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency-key.js';
 import type { ListOrders } from './list-orders-use-case.js';
 import { parseOrderListQuery } from './order-list-query.js';
+import { parseOrderReadQuery } from './order-read-query.js';
 import { parseOrderRequest } from './order-request.js';
 import {
   orderIdSchema,
@@ -117,7 +118,7 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<OrderRouteSta
       ctx.set('Link', `</orders?${next.toString()}>; rel="next"`);
     }
     ctx.body = {
-      items: orders.map(orderResource),
+      items: orders.map((order) => orderResource(order)),
       next_cursor: nextCursor,
     } satisfies OrderPageResource;
   });
@@ -125,6 +126,7 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<OrderRouteSta
   router.get('/orders/:id', async (ctx) => {
     const { principal } = ctx.state;
     if (!mayReadOrders(principal)) throw insufficientScope(SCOPES.read);
+    const include = parseOrderReadQuery(ctx.query);
     const id = orderIdSchema.safeParse(ctx.params.id);
     // An id we could never have issued is as unknown as a missing one.
     if (!id.success) throw new ProblemError(ORDER_NOT_FOUND);
@@ -145,7 +147,7 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<OrderRouteSta
     if (order === null) throw new ProblemError(ORDER_NOT_FOUND);
     // Past the instance's cap on waiting requests the answer comes at once, as RFC 7240 allows.
     if (waitSeconds !== undefined && waited) ctx.set('Preference-Applied', `wait=${waitSeconds}`);
-    ctx.body = orderResource(order);
+    ctx.body = orderResource(order, include);
   });
 
   return router;

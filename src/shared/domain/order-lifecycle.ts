@@ -1,3 +1,9 @@
+import {
+  acceptedEntry,
+  appendToHistory,
+  redrivenEntry,
+  type HistoryEntry,
+} from './order-history.js';
 import type {
   NewOrder,
   Order,
@@ -7,7 +13,10 @@ import type {
   OutboxEvent,
 } from './order.js';
 
-/** PENDING is the only state that moves; CONFIRMED and FAILED are final. */
+/**
+ * PENDING is the only state the worker moves; CONFIRMED and FAILED are final. An operator's
+ * re-drive (redrivenOrder) is the one way out of FAILED, into a new generation.
+ */
 const ALLOWED_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   PENDING: ['CONFIRMED', 'FAILED'],
   CONFIRMED: [],
@@ -40,6 +49,9 @@ export function newPendingOrder(order: NewOrder, now: Date): Order {
     created_at: now,
     updated_at: now,
     event: null,
+    history: [acceptedEntry(now)],
+    generation: 0,
+    redriven_at: null,
   };
 }
 
@@ -49,12 +61,49 @@ export function newPendingOrder(order: NewOrder, now: Date): Order {
  * sends a FAILED order's event; a settlement without one (made by hand, or by a test that
  * only needs a final order) publishes nothing.
  */
-export type Settlement =
+export type Settlement = (
   | { status: 'CONFIRMED'; details: OrderDetails; event: OutboxEvent }
-  | { status: 'FAILED'; failure: OrderFailure; event?: OutboxEvent };
+  | { status: 'FAILED'; failure: OrderFailure; event?: OutboxEvent }
+) & {
+  /** The re-drive generation it ends (see Order.generation); 0, the first, when absent. */
+  generation?: number;
+  /** The order's whole history once settled (appendToHistory); left as it is when absent. */
+  history?: HistoryEntry[];
+};
 
 export function hasUnpublishedEvent(
   order: Order,
 ): order is Order & { event: OutboxEvent & { published_at: null } } {
   return order.event !== null && order.event.published_at === null;
+}
+
+/** Why an order cannot be re-driven now, if it cannot. */
+export type RedriveRefusal =
+  /** Only a FAILED order goes back: a PENDING one is still being processed, a CONFIRMED one is done. */
+  | 'not-failed'
+  /** Its `failed_order` has not reached the broker yet: re-driving would drop that event. */
+  | 'event-waiting';
+
+export function redriveRefusal(order: Order): RedriveRefusal | null {
+  if (order.status !== 'FAILED') return 'not-failed';
+  return hasUnpublishedEvent(order) ? 'event-waiting' : null;
+}
+
+/**
+ * A FAILED order as an operator's re-drive leaves it: PENDING again in the next generation,
+ * with no failure and no event, a whole deadline from now, and the re-drive in its history.
+ * FAILED is final unless an operator acts; this is the one way back.
+ */
+export function redrivenOrder(order: Order, now: Date, operator: string): Order {
+  const generation = order.generation + 1;
+  return {
+    ...order,
+    status: 'PENDING',
+    failure: null,
+    event: null,
+    updated_at: now,
+    generation,
+    redriven_at: now,
+    history: appendToHistory(order.history, [redrivenEntry(now, operator, generation)]),
+  };
 }

@@ -1,3 +1,5 @@
+import type { HistoryEntry } from './order-history.js';
+
 /** The order as the seed's schema describes it, plus its processing state. */
 export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'FAILED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -94,6 +96,15 @@ export interface Order {
   event: OutboxEvent | null;
   /** The request id of the POST that made the order (X-Request-Id), for following it. */
   request_id: string | null;
+  /** Its lookups and state changes, oldest first, the newest HISTORY_LIMIT of them. */
+  history: HistoryEntry[];
+  /**
+   * How many times an operator re-drove it (took it from FAILED back to PENDING): each
+   * re-drive is a generation with a job and a settlement of its own. 0 as accepted.
+   */
+  generation: number;
+  /** When the current generation began, if it is a re-drive: its deadline runs from then. */
+  redriven_at: Date | null;
 }
 
 export interface NewOrder {

@@ -21,11 +21,16 @@ import type { OrderPosition, OrderRepository } from './order-repository.js';
 import { recordApplied, runOnce } from './schema-migrations.js';
 
 /**
- * The final state an order takes, recorded once under the order's id, with the event it
- * sends (and the outbox marker that says the event waits). FAILED records made before
- * FAILED orders had events, or made without one, carry neither.
+ * The final state a generation of an order takes (see settlementKey), recorded once, with the
+ * event it sends (and the outbox marker that says the event waits) and the history it leaves.
+ * FAILED records made before FAILED orders had events, or made without one, carry neither.
  */
-type SettlementDocument = { _id: string; updated_at: Date; [EXPIRY_FIELD]: string } & (
+type SettlementDocument = {
+  _id: string;
+  updated_at: Date;
+  [EXPIRY_FIELD]: string;
+  history?: Order['history'];
+} & (
   | (Pick<Order, 'status' | 'customer_fullname' | 'product_name' | 'total_amount' | 'event'> & {
       outbox: 'pending';
     })
@@ -46,13 +51,33 @@ export const DEFAULT_SETTLEMENT_RETENTION_MS = 24 * 3_600_000;
 
 const SETTLEMENT_MIGRATION = 'settlement-expiry';
 
+/**
+ * Where a generation's settlement is recorded: under the order's id for the order as accepted
+ * (as before re-drives existed), under the id and generation for each re-drive, so a re-driven
+ * order settles again, once, and a late run of an earlier generation cannot decide it.
+ */
+export function settlementKey(orderId: string, generation: number): string {
+  return generation === 0 ? orderId : `${orderId}/${generation}`;
+}
+
+/** Orders of `generation`: orders stored before re-drives existed are of the first. */
+export function ofGeneration(generation: number): Pick<Filter<OrderDocument>, 'generation'> {
+  // `null` matches a missing field too, on MongoDB and FerretDB alike.
+  return { generation: generation === 0 ? { $in: [0, null as unknown as number] } : generation };
+}
+
 function settlementDocument(
   id: string,
   settlement: Settlement,
   now: Date,
   keepUntil: Date,
 ): SettlementDocument {
-  const kept = { _id: id, updated_at: now, [EXPIRY_FIELD]: expiryBucket(keepUntil) };
+  const kept = {
+    _id: settlementKey(id, settlement.generation ?? 0),
+    updated_at: now,
+    [EXPIRY_FIELD]: expiryBucket(keepUntil),
+    ...(settlement.history === undefined ? {} : { history: settlement.history }),
+  };
   if (settlement.status === 'CONFIRMED') {
     return {
       ...kept,
@@ -153,10 +178,18 @@ export function createMongoOrderRepository(
   );
   const updateOrder = groupedOrderUpdates(orders);
 
-  /** Applies a recorded settlement, only while the order is in a state that may move to it. */
-  const applySettlement = (id: string, to: OrderStatus, changes: Partial<OrderDocument>) =>
+  /**
+   * Applies a recorded settlement, only while the order is in a state that may move to it and
+   * still in the generation the settlement ends.
+   */
+  const applySettlement = (
+    id: string,
+    generation: number,
+    to: OrderStatus,
+    changes: Partial<OrderDocument>,
+  ) =>
     updateOrder({
-      filter: { _id: id, status: { $in: sourceStatesFor(to) } },
+      filter: { _id: id, status: { $in: sourceStatesFor(to) }, ...ofGeneration(generation) },
       update: { $set: changes },
     });
 
@@ -192,11 +225,12 @@ export function createMongoOrderRepository(
       guarded(async () => {
         const keepUntil = new Date(now.getTime() + settlementRetentionMs);
         const proposed = settlementDocument(id, settlement, now, keepUntil);
+        const generation = settlement.generation ?? 0;
         const inserted = await recordSettlement(proposed);
-        const recorded = inserted ? proposed : await settlements.findOne({ _id: id });
+        const recorded = inserted ? proposed : await settlements.findOne({ _id: proposed._id });
         if (recorded !== null) {
           const { _id, [EXPIRY_FIELD]: _bucket, ...changes } = recorded;
-          await applySettlement(id, recorded.status, changes);
+          await applySettlement(id, generation, recorded.status, changes);
           // The winner knows what it wrote: the PENDING order it started from plus its own
           // settlement, unless the order is old enough for an earlier winner's record to
           // have been swept (then an insert proves nothing and the order tells).
@@ -213,6 +247,51 @@ export function createMongoOrderRepository(
 
     deleteExpiredSettlements: (now) => guarded(() => sweepSettlements(now)),
 
+    findFailed: ({ failureCode, failedAfter, failedBefore, after, limit }) =>
+      guarded(async () => {
+        const filter: Filter<OrderDocument> = { status: 'FAILED' };
+        if (failureCode !== undefined) filter['failure.code'] = failureCode;
+        if (failedAfter !== undefined || failedBefore !== undefined) {
+          filter.updated_at = {
+            ...(failedAfter === undefined ? {} : { $gte: failedAfter }),
+            ...(failedBefore === undefined ? {} : { $lt: failedBefore }),
+          };
+        }
+        if (after !== null) filter.$or = beyond(after, '$gt');
+        const documents = await orders
+          .find(filter)
+          .sort({ created_at: 1, _id: 1 })
+          .limit(limit)
+          .toArray();
+        return documents.map(toOrder);
+      }),
+
+    saveRedriven: (order) =>
+      guarded(async () => {
+        const { _id, ...changes } = toDocument(order);
+        // The order as it was read, still FAILED in the generation before, its event out.
+        const result = await orders.updateOne(
+          {
+            _id,
+            status: 'FAILED',
+            ...ofGeneration(order.generation - 1),
+            outbox: { $exists: false },
+          },
+          {
+            $set: {
+              status: changes.status,
+              failure: changes.failure,
+              event: changes.event,
+              updated_at: changes.updated_at,
+              generation: order.generation,
+              redriven_at: order.redriven_at,
+              history: order.history,
+            },
+          },
+        );
+        return result.modifiedCount === 1;
+      }),
+
     findPendingAcceptedBefore: (acceptedBefore, limit, after = null) =>
       guarded(async () => {
         const filter: Filter<OrderDocument> = {
@@ -222,17 +301,29 @@ export function createMongoOrderRepository(
         if (after !== null) filter.$or = beyond(after, '$gt');
         const documents = await orders
           .find(filter, {
-            projection: { _id: 1, user_id: 1, product_code: 1, created_at: 1, request_id: 1 },
+            projection: {
+              _id: 1,
+              user_id: 1,
+              product_code: 1,
+              created_at: 1,
+              request_id: 1,
+              history: 1,
+              generation: 1,
+              redriven_at: 1,
+            },
           })
           .sort({ created_at: 1, _id: 1 })
           .limit(limit)
           .toArray();
-        return documents.map(({ _id, user_id, product_code, created_at, request_id }) => ({
-          id: _id,
-          user_id,
-          product_code,
-          created_at,
-          request_id: request_id ?? null,
+        return documents.map((document) => ({
+          id: document._id,
+          user_id: document.user_id,
+          product_code: document.product_code,
+          created_at: document.created_at,
+          request_id: document.request_id ?? null,
+          history: document.history ?? [],
+          generation: document.generation ?? 0,
+          redriven_at: document.redriven_at ?? null,
         }));
       }),
   };

@@ -12,7 +12,10 @@ export const ORDERS_COLLECTION = 'orders';
  * MongoDB-protocol server hands to its storage (FerretDB filters nested fields itself, after
  * reading every CONFIRMED order), so their cost follows the backlog, not the number of orders.
  */
-export type OrderDocument = Omit<Order, 'id'> & { _id: string; outbox?: 'pending' };
+export type OrderDocument = Omit<Order, 'id' | 'history' | 'generation' | 'redriven_at'> & {
+  _id: string;
+  outbox?: 'pending';
+} & Partial<Pick<Order, 'history' | 'generation' | 'redriven_at'>>;
 
 export function ordersCollection(db: Db): Collection<OrderDocument> {
   return db.collection<OrderDocument>(ORDERS_COLLECTION);
@@ -22,13 +25,24 @@ export function toDocument({ id, ...rest }: Order): OrderDocument {
   return { _id: id, ...rest };
 }
 
-/** Orders stored before request ids were kept have none. */
+/**
+ * Orders stored before request ids, histories or re-drives existed have none: no request id,
+ * an empty history, the first generation.
+ */
 export function toOrder({ _id, outbox: _outbox, ...rest }: OrderDocument): Order {
   const event =
     rest.event === null
       ? null
       : { ...rest.event, correlation_id: rest.event.correlation_id ?? null };
-  return { id: _id, ...rest, request_id: rest.request_id ?? null, event };
+  return {
+    id: _id,
+    ...rest,
+    request_id: rest.request_id ?? null,
+    event,
+    history: rest.history ?? [],
+    generation: rest.generation ?? 0,
+    redriven_at: rest.redriven_at ?? null,
+  };
 }
 
 /** A change to one order: its filter names the order's _id. */

@@ -10,13 +10,30 @@ export interface OrderPosition {
 /** A PENDING order as the recovery sweep reads it. */
 export type StalePendingOrder = Pick<
   Order,
-  'id' | 'user_id' | 'product_code' | 'created_at' | 'request_id'
+  | 'id'
+  | 'user_id'
+  | 'product_code'
+  | 'created_at'
+  | 'request_id'
+  | 'history'
+  | 'generation'
+  | 'redriven_at'
 >;
 
 /** One page of orders, newest first: those after `after` in (created_at, id) order. */
 export interface OrderPage {
   userId?: string;
   status?: OrderStatus;
+  after: OrderPosition | null;
+  limit: number;
+}
+
+/** FAILED orders an operator may re-drive in bulk, oldest first by (created_at, id). */
+export interface FailedOrderQuery {
+  failureCode?: string;
+  /** When they FAILED (their `updated_at`): at or after `failedAfter`, before `failedBefore`. */
+  failedAfter?: Date;
+  failedBefore?: Date;
   after: OrderPosition | null;
   limit: number;
 }
@@ -46,10 +63,19 @@ export interface OrderRepository {
    * decides between concurrent runs of one order, so it is kept well beyond any run's life.
    */
   deleteExpiredSettlements(now: Date): Promise<number>;
+  /** One page of FAILED orders matching `query`. */
+  findFailed(query: FailedOrderQuery): Promise<Order[]>;
+  /**
+   * Stores a re-driven order (redrivenOrder) if its order is still FAILED in the generation
+   * before, with its event published: true when it was stored. Two re-drives of one order
+   * cannot both take it into a generation beyond the next.
+   */
+  saveRedriven(order: Order): Promise<boolean>;
   /**
    * Orders still PENDING that were accepted before `acceptedBefore`, oldest first (by
    * acceptance time, then id), after `after` when given: one page of at most `limit`. Each
-   * with what its `failed_order` event names, should it be past its deadline.
+   * with what its `failed_order` event names and its history, should it be past its
+   * deadline, and its generation, to find its job.
    */
   findPendingAcceptedBefore(
     acceptedBefore: Date,

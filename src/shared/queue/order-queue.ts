@@ -5,6 +5,7 @@ import { currentTraceCarrier, inSpan, type TraceCarrier } from '../observability
 import {
   PROCESS_ORDER_JOB,
   orderJobData,
+  orderJobId,
   orderJobOptions,
   type OrderJobData,
   type QueuedOrder,
@@ -63,7 +64,7 @@ export function createOrderQueue(options: {
     name: PROCESS_ORDER_JOB,
     data: orderJobData(order),
     opts: {
-      ...orderJobOptions(order.id, options.retry),
+      ...orderJobOptions(order, options.retry),
       ...(Object.keys(trace).length === 0
         ? {}
         : { telemetry: { metadata: JSON.stringify(trace) } }),
@@ -95,7 +96,7 @@ export function createOrderQueue(options: {
       });
     },
     async ensureQueued(order) {
-      const job = await queue.getJob(order.id);
+      const job = await queue.getJob(orderJobId(order.id, order.generation));
       if (job === undefined) {
         await add(order);
         return 'added';

@@ -159,7 +159,8 @@ export function createWorkerMetrics(
       finished.inc({ status: order.status, failure_code: order.failure?.code ?? 'none' });
       timeToFinal.observe(
         { status: order.status },
-        (order.updated_at.getTime() - order.created_at.getTime()) / 1000,
+        // A re-driven order's time runs from its re-drive, as its deadline does.
+        (order.updated_at.getTime() - (order.redriven_at ?? order.created_at).getTime()) / 1000,
       );
     },
     dependencyCall(service, outcome, seconds) {

@@ -1,4 +1,5 @@
-import type { LookupFailure } from '../../shared/domain/lookup-failure.js';
+import type { Dependency, LookupFailure } from '../../shared/domain/lookup-failure.js';
+import { failedEntry, foundEntry, type LookupEntry } from '../../shared/domain/order-history.js';
 import {
   orderDetailsFrom,
   type Product,
@@ -15,26 +16,60 @@ export interface Readers {
   readProduct: ResourceReader<Product>;
 }
 
-export type LookupOutcome =
+export type LookupOutcome = { entries: LookupEntry[] } & (
   | { found: true; details: OrderDetails }
-  | { found: false; failures: [LookupFailure, ...LookupFailure[]]; known: KnownLookups };
+  | { found: false; failures: [LookupFailure, ...LookupFailure[]]; known: KnownLookups }
+);
+
+/** Which attempt the lookups belong to, and the clock their history entries are dated by. */
+export interface LookupRecording {
+  attempt: number;
+  clock: () => Date;
+}
 
 /**
  * Asks the user and the product service at the same time, skipping what an earlier attempt
- * already learned, and reports either the order's details or every failure.
+ * already learned, and reports either the order's details or every failure, with a history
+ * entry for each call it made.
  */
 export async function lookUpOrderDetails(
   order: Pick<Order, 'user_id' | 'product_code' | 'request_id'>,
   known: KnownLookups,
   readers: Readers,
   limit: AttemptTimeout,
+  recording: LookupRecording,
 ): Promise<LookupOutcome> {
+  const entries: LookupEntry[] = [];
+  /** Calls `read`, adding its entry; an answer an earlier attempt gave is not a call. */
+  async function recorded<T>(dependency: Dependency, resource: string, read: () => Promise<T>) {
+    const at = recording.clock();
+    const started = performance.now();
+    const call = () => ({ at, durationMs: Math.round(performance.now() - started) });
+    try {
+      const value = await read();
+      entries.push(foundEntry({ dependency, resource, ...call() }, recording.attempt));
+      return value;
+    } catch (error) {
+      const failure = lookupFailureOf(error);
+      entries.push(failedEntry(failure, call(), recording.attempt));
+      throw error;
+    }
+  }
+
   const [user, product] = await Promise.allSettled([
-    known.user ?? readers.readUser(order.user_id, limit, order.request_id),
-    known.product ?? readers.readProduct(order.product_code, limit, order.request_id),
+    known.user ??
+      recorded('user', order.user_id, () =>
+        readers.readUser(order.user_id, limit, order.request_id),
+      ),
+    known.product ??
+      recorded('product', order.product_code, () =>
+        readers.readProduct(order.product_code, limit, order.request_id),
+      ),
   ]);
+  // Oldest first: the entries of two concurrent calls by the time each began.
+  entries.sort((a, b) => a.at.getTime() - b.at.getTime());
   if (user.status === 'fulfilled' && product.status === 'fulfilled') {
-    return { found: true, details: orderDetailsFrom(user.value, product.value) };
+    return { found: true, details: orderDetailsFrom(user.value, product.value), entries };
   }
 
   const failures = [user, product]
@@ -47,6 +82,7 @@ export async function lookUpOrderDetails(
       ...(user.status === 'fulfilled' ? { user: user.value } : {}),
       ...(product.status === 'fulfilled' ? { product: product.value } : {}),
     },
+    entries,
   };
 }
 

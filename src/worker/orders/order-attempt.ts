@@ -1,4 +1,5 @@
 import type { WaitFor } from '../../shared/domain/lookup-failure.js';
+import type { HistoryEntry } from '../../shared/domain/order-history.js';
 import type { Order } from '../../shared/domain/order.js';
 import type { KnownLookups } from '../../shared/queue/order-job.js';
 
@@ -11,15 +12,26 @@ export interface OrderAttempt {
   isLast: boolean;
   /** The order as accepted, for a job the API queued that has not stalled; null otherwise. */
   accepted: Order | null;
+  /** The re-drive generation the job is of (see Order.generation); 0 as accepted. */
+  generation: number;
   /** Lookups that succeeded in earlier attempts. */
   known: KnownLookups;
+  /** What the earlier attempts of this job recorded, oldest first, for the order's history. */
+  earlier: HistoryEntry[];
   /** Keeps successful lookups for the next attempt. */
   remember(known: KnownLookups): Promise<void>;
 }
 
-/** Thrown to hand the order back to the queue, which retries it after a backoff. */
+/**
+ * Thrown to hand the order back to the queue, which retries it after a backoff. It carries
+ * what this attempt did (its lookups), which the queue keeps with the job until a later
+ * attempt settles the order and writes it into the order's history.
+ */
 export class RetryLaterError extends Error {
-  constructor(reason: string) {
+  constructor(
+    reason: string,
+    readonly entries: HistoryEntry[],
+  ) {
     super(reason);
     this.name = 'RetryLaterError';
   }

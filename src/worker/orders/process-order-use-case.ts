@@ -9,6 +9,11 @@ import {
 } from '../../shared/domain/order-deadline.js';
 import { hasTimeToPublish } from '../../shared/domain/outbox-lease.js';
 import type { Order, OrderDetails, OrderFailure } from '../../shared/domain/order.js';
+import {
+  appendToHistory,
+  settledEntry,
+  type HistoryEntry,
+} from '../../shared/domain/order-history.js';
 import { currentTraceCarrier, inSpan } from '../../shared/observability/trace-context.js';
 import type { OrderRepository } from '../../shared/persistence/order-repository.js';
 import {
@@ -36,6 +41,12 @@ export interface ProcessOrderDependencies extends Readers, EventPublishing {
 }
 
 type Settled = { order: Order; won: boolean };
+
+/** What a settling run adds to the order's history: its job's attempts, up to this one. */
+interface RunRecord {
+  attempt: number;
+  entries: HistoryEntry[];
+}
 
 /**
  * Takes a PENDING order to its final state and gets its event to the broker:
@@ -81,14 +92,52 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
     };
   }
 
-  function confirm(order: Order, details: OrderDetails, now: Date): Promise<Settled> {
-    const event = createdOrderEvent(order, details, eventContext(now));
-    return settle(order, { status: 'CONFIRMED', details, event }, now);
+  /** The order's history once the run's attempts and the state change are added to it. */
+  function historyOf(order: Order, run: RunRecord, change: HistoryEntry): HistoryEntry[] {
+    return appendToHistory(order.history, [...run.entries, change]);
   }
 
-  function fail(order: Order, failure: OrderFailure, now = deps.clock()): Promise<Settled> {
+  function confirm(
+    order: Order,
+    details: OrderDetails,
+    now: Date,
+    run: RunRecord,
+  ): Promise<Settled> {
+    const event = createdOrderEvent(order, details, eventContext(now));
+    const change = settledEntry(now, 'CONFIRMED', 'worker', { attempt: run.attempt });
+    return settle(
+      order,
+      {
+        status: 'CONFIRMED',
+        details,
+        event,
+        generation: order.generation,
+        history: historyOf(order, run, change),
+      },
+      now,
+    );
+  }
+
+  function fail(
+    order: Order,
+    failure: OrderFailure,
+    by: 'worker' | 'deadline',
+    now: Date,
+    run: RunRecord,
+  ): Promise<Settled> {
     const event = failedOrderEvent(order, failure, eventContext(now));
-    return settle(order, { status: 'FAILED', failure, event }, now);
+    const change = settledEntry(now, 'FAILED', by, { attempt: run.attempt, failure });
+    return settle(
+      order,
+      {
+        status: 'FAILED',
+        failure,
+        event,
+        generation: order.generation,
+        history: historyOf(order, run, change),
+      },
+      now,
+    );
   }
 
   async function enrich(order: Order, attempt: OrderAttempt): Promise<Settled> {
@@ -96,16 +145,20 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
       timeoutForAttempt(attempt.number, deps.lookupTimeouts),
       msUntilDeadline(order, deps.clock(), deps.deadlineMs),
     );
-    const outcome = await lookUpOrderDetails(order, attempt.known, deps, limit);
+    const outcome = await lookUpOrderDetails(order, attempt.known, deps, limit, {
+      attempt: attempt.number,
+      clock: deps.clock,
+    });
     const now = deps.clock();
+    const run = { attempt: attempt.number, entries: [...attempt.earlier, ...outcome.entries] };
     // The deadline is a hard bound: details found after it come too late, and no retry may
     // begin after it.
     if (isPastDeadline(order, now, deps.deadlineMs))
-      return fail(order, deadlineFailure(order, deps.deadlineMs), now);
-    if (outcome.found) return confirm(order, outcome.details, now);
+      return fail(order, deadlineFailure(order, deps.deadlineMs), 'deadline', now, run);
+    if (outcome.found) return confirm(order, outcome.details, now, run);
 
     const decision = decideAfterLookupFailures(outcome.failures, attempt);
-    if (decision.action === 'fail') return fail(order, decision.failure, now);
+    if (decision.action === 'fail') return fail(order, decision.failure, 'worker', now, run);
 
     // Only what this attempt learned is worth a write (a bounced wait learns nothing).
     if (learnedMore(attempt.known, outcome.known)) await attempt.remember(outcome.known);
@@ -117,8 +170,10 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
     };
     if (decision.action === 'retry') {
       logger.info(context, 'lookup failed, will retry');
-      throw new RetryLaterError(decision.reason);
+      throw new RetryLaterError(decision.reason, outcome.entries);
     }
+    // A wait spends no attempt and, under an outage, comes back many times a minute: its
+    // lookups (refused by a breaker or a full bulkhead, mostly) are not kept in the history.
     if (decision.for === 'service') {
       logger.info(context, 'a service is down for everyone, waiting for it');
     } else {
@@ -151,8 +206,20 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
       return null;
     }
     if (order.status !== 'PENDING') return order; // settled before; the relay owns its event
-    const settled = isPastDeadline(order, deps.clock(), deps.deadlineMs)
-      ? await fail(order, deadlineFailure(order, deps.deadlineMs))
+    if (order.generation !== attempt.generation) {
+      // A late job of the generation before an operator's re-drive: the new one has its own.
+      logger.info(
+        { orderId: order.id, job: attempt.generation, order: order.generation },
+        'job of an earlier generation, nothing to do',
+      );
+      return order;
+    }
+    const now = deps.clock();
+    const settled = isPastDeadline(order, now, deps.deadlineMs)
+      ? await fail(order, deadlineFailure(order, deps.deadlineMs), 'deadline', now, {
+          attempt: attempt.number,
+          entries: attempt.earlier,
+        })
       : await enrich(order, attempt);
     await publishOwnEvent(settled);
     return settled.order;

@@ -1,5 +1,6 @@
 import { failedOrderEvent } from '../../shared/domain/failed-order-message.js';
 import { deadlineFailure, isPastDeadline } from '../../shared/domain/order-deadline.js';
+import { appendToHistory, settledEntry } from '../../shared/domain/order-history.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import type {
   OrderPosition,
@@ -54,6 +55,7 @@ export function createRecoverStrandedOrders(deps: RecoveryDependencies) {
         id: order.id,
         created_at: order.created_at,
         request_id: order.request_id,
+        generation: order.generation,
       });
     }
     const failure = deadlineFailure(order, deps.deadlineMs);
@@ -65,7 +67,14 @@ export function createRecoverStrandedOrders(deps: RecoveryDependencies) {
       now,
       leaseMs: 0,
     });
-    const result = await orders.settle(order.id, { status: 'FAILED', failure, event }, now);
+    const history = appendToHistory(order.history, [
+      settledEntry(now, 'FAILED', 'deadline', { failure }),
+    ]);
+    const result = await orders.settle(
+      order.id,
+      { status: 'FAILED', failure, event, generation: order.generation, history },
+      now,
+    );
     if (result?.won === true) {
       logger.warn(
         { orderId: order.id, requestId: order.request_id, from: 'PENDING', to: 'FAILED', failure },
