@@ -6,6 +6,8 @@ export interface ApiMetrics {
   orderAccepted(): void;
   /** A request was refused with 503 because too many were in flight (see shed-load). */
   requestShed(): void;
+  /** An operator re-drove a FAILED order that had failed with `failureCode`. */
+  orderRedriven(failureCode: string): void;
 }
 
 export function createApiMetrics(registry: Registry): ApiMetrics {
@@ -19,7 +21,16 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
     help: 'Requests answered 503 at once because HTTP_MAX_IN_FLIGHT requests were in flight.',
     registers: [registry],
   });
+  const redriven = new Counter({
+    name: 'orders_redriven_total',
+    help: 'FAILED orders an operator took back to PENDING, by the failure code they had.',
+    labelNames: ['failure_code'],
+    registers: [registry],
+  });
   return {
+    orderRedriven: (failureCode) => {
+      redriven.inc({ failure_code: failureCode });
+    },
     orderAccepted: () => {
       accepted.inc();
     },

@@ -14,6 +14,7 @@ import type { CreateOrder } from './orders/create-order-use-case.js';
 import type { GetOrder } from './orders/get-order-use-case.js';
 import type { ListOrders } from './orders/list-orders-use-case.js';
 import { orderRoutes } from './orders/order-routes.js';
+import { redriveRoutes, type RedriveRoutesDependencies } from './redrive/redrive-routes.js';
 
 export interface AppDependencies {
   createOrder: CreateOrder;
@@ -29,6 +30,8 @@ export interface AppDependencies {
   metrics: ApiMetrics;
   /** The queue dashboard, when administrator credentials are configured. */
   adminBoard: Middleware | null;
+  /** The operators' re-drives; null when no operator can sign in (see authenticateOperator). */
+  redrive: RedriveRoutesDependencies | null;
   /** Verifies callers of the order routes; null when authentication is off (AUTH_MODE=none). */
   authenticator: Authenticator | null;
   /** Behind a TLS proxy: take the client's address and scheme from X-Forwarded-* (TRUST_PROXY). */
@@ -64,6 +67,7 @@ export function createApp(deps: AppDependencies): Koa<RequestState> {
   app.use(docs.routes());
   app.use(refuseWhenStopping(deps.isStopping));
   if (deps.adminBoard !== null) app.use(deps.adminBoard);
+  if (deps.redrive !== null) app.use(redriveRoutes(deps.redrive).routes());
   app.use(orders.routes());
   // Not thrown: the router then sets the Allow header, and problemResponses adds the body.
   app.use(orders.allowedMethods());

@@ -32,6 +32,7 @@ import {
 } from '../shared/persistence/mongo-order-repository.js';
 import { createOrderQueue } from '../shared/queue/order-queue.js';
 import { createRedisConnection } from '../shared/queue/redis-connection.js';
+import { adminSignIn } from './admin/admin-sign-in.js';
 import { createApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
 import { createApiKeyAuthenticator } from './auth/api-key-authenticator.js';
@@ -43,6 +44,10 @@ import { limitServer } from './http/server-limits.js';
 import { shedLoad } from './http/shed-load.js';
 import { createGetOrderUseCase } from './orders/get-order-use-case.js';
 import { createListOrdersUseCase } from './orders/list-orders-use-case.js';
+import { authenticateOperator } from './redrive/authenticate-operator.js';
+import { createRedriveFailedOrdersUseCase } from './redrive/redrive-failed-orders-use-case.js';
+import { createRedriveOne } from './redrive/redrive-one.js';
+import { createRedriveOrderUseCase } from './redrive/redrive-order-use-case.js';
 
 const KEY_SWEEP_INTERVAL_MS = 10 * 60_000;
 /** Capped by the kernel's net.core.somaxconn (4096 on current Linux). */
@@ -122,15 +127,16 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
     settlementChannel(config.queue.name),
     logger,
   );
+  const signIn = config.admin === null ? null : adminSignIn(config.admin);
   // Loaded only when it is served: Bull Board and its UI weigh some 20 MB.
   const board =
-    config.admin === null
+    signIn === null
       ? null
       : (await import('./admin/queue-board.js')).queueBoard({
           queueName: config.queue.name,
           connection: redis,
           prefix: config.queue.prefix,
-          credentials: config.admin,
+          signIn,
         });
 
   const createOrder = createCreateOrderUseCase({
@@ -149,6 +155,32 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
   });
   const listOrders = createListOrdersUseCase({ orders });
   const authenticator = await authenticatorFor(config.auth);
+  const apiMetrics = createApiMetrics(registry);
+  const redriveOne = createRedriveOne({
+    orders,
+    queue,
+    clock: () => new Date(),
+    onRedriven: (failureCode) => {
+      apiMetrics.orderRedriven(failureCode);
+    },
+    logger,
+  });
+  const redriveDependencies = {
+    orders,
+    redriveOne,
+    idempotencyKeys,
+    idempotencyKeyTtlMs: config.idempotencyKeyTtlMs,
+    clock: () => new Date(),
+  };
+  const operator = authenticateOperator({ admin: signIn, authenticator });
+  const redrive =
+    operator === null
+      ? null
+      : {
+          redriveOrder: createRedriveOrderUseCase(redriveDependencies),
+          redriveFailedOrders: createRedriveFailedOrdersUseCase(redriveDependencies),
+          operator,
+        };
   if (authenticator === null) {
     logger.warn(
       'authentication is off (AUTH_MODE=none): anyone who reaches the API can create and read every order',
@@ -163,7 +195,6 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
   ];
   let stopping = false;
   const isStopping = options.isStopping ?? (() => stopping);
-  const apiMetrics = createApiMetrics(registry);
   // One histogram of request times for both servers of the process.
   const measureHttp = httpMetrics(registry);
   const app = createApp({
@@ -176,6 +207,7 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
     measureHttp,
     metrics: apiMetrics,
     adminBoard: board?.middleware ?? null,
+    redrive,
     authenticator,
     trustProxy: config.trustProxy,
     logger,

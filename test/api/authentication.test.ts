@@ -10,6 +10,7 @@ import {
   type CryptoKey,
   type JWTPayload,
 } from 'jose';
+import { createMongoOrderRepository } from '../../src/shared/persistence/mongo-order-repository.js';
 import { useApi } from '../support/api-fixture.js';
 import { apiKeyEnvironment, postOrder } from '../support/api-server.js';
 
@@ -299,13 +300,43 @@ describe('authentication and scoped access (real app and services)', () => {
   describe('AUTH_MODE=api-key', () => {
     const shopKey = `sk_${randomUUID()}`;
     const readerKey = `sk_${randomUUID()}`;
+    const operatorKey = `sk_${randomUUID()}`;
     const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
     const fixture = useApi('test_auth_keys', {
       env: () =>
         apiKeyEnvironment([
           { client_id: 'shop', key_sha256: sha256(shopKey), scopes: ['orders:write:any'] },
           { client_id: 'reporting', key_sha256: sha256(readerKey), scopes: ['orders:read:any'] },
+          { client_id: 'on-call', key_sha256: sha256(operatorKey), scopes: ['orders:redrive'] },
         ]),
+    });
+
+    it('when an operator key re-drives an order, then its scope decides: orders:redrive may, others get 403', async () => {
+      const accepted = await postOrder(fixture.api.url, order('frank'), bearer(shopKey));
+      const { id } = (await accepted.json()) as { id: string };
+      const retry = (key: string) =>
+        fetch(`${fixture.api.url}/admin/orders/${id}/retry`, {
+          method: 'POST',
+          headers: bearer(key),
+        });
+      const byShop = await retry(shopKey);
+      expect(byShop.status).to.equal(403);
+      expect(byShop.headers.get('www-authenticate')).to.include('insufficient_scope');
+      // Past authentication the order speaks: it is PENDING, so not one to re-drive.
+      expect((await retry(operatorKey)).status).to.equal(409);
+      const orders = createMongoOrderRepository(fixture.mongo.db);
+      const failure = { code: 'PRODUCT_SERVICE_ERROR', message: 'HTTP 500' };
+      await orders.settle(id, { status: 'FAILED', failure }, new Date());
+      const byOperator = await retry(operatorKey);
+      expect(byOperator.status).to.equal(202);
+      // The history names the key's client as the operator.
+      expect((await orders.findById(id))?.history.at(-1)).to.deep.include({
+        by: 'operator',
+        operator: 'on-call',
+      });
+      const none = await fetch(`${fixture.api.url}/admin/orders/${id}/retry`, { method: 'POST' });
+      expect(none.status).to.equal(401);
+      expect(none.headers.get('www-authenticate')).to.equal('Bearer realm="orders"');
     });
 
     it('when a configured key is sent, then its client may do what its scopes allow, and no more', async () => {

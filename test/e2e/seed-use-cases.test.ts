@@ -19,9 +19,12 @@ import {
   type OrderEventListeners,
   runUseCases,
 } from '../support/use-cases.js';
-
-import { resetScenarios } from '../support/wiremock.js';
+import { addStub, removeStub, resetScenarios } from '../support/wiremock.js';
 import { eventually } from '../support/eventually.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const OPERATOR = { user: 'ops-oncall', password: 'an operator password for the e2e test' };
+const operatorAuth = `Basic ${Buffer.from(`${OPERATOR.user}:${OPERATOR.password}`).toString('base64')}`;
 
 /** Long-polls an order until it leaves PENDING. */
 function settledOrder(apiUrl: string, id: string): Promise<OrderBody> {
@@ -52,6 +55,8 @@ describe('the six use cases of the assignment, end to end (API and worker proces
     RABBITMQ_URL: services.rabbitmqUrl,
     USER_SERVICE_URL: services.userServiceUrl,
     PRODUCT_SERVICE_URL: services.productServiceUrl,
+    ADMIN_USER: OPERATOR.user,
+    ADMIN_PASSWORD: OPERATOR.password,
   };
   let api: RunningProcess;
   let worker: RunningProcess;
@@ -60,6 +65,8 @@ describe('the six use cases of the assignment, end to end (API and worker proces
   let listeners: OrderEventListeners;
   /** Each settled use case with the request id its POST was answered with. */
   const settled: { n: number; orderId: string; requestId: string | null; status: string }[] = [];
+  /** The WireMock stub that fixes veggie-box, while it is there. */
+  let veggieFix: string | null = null;
 
   before(async () => {
     await resetScenarios(services.userServiceUrl);
@@ -73,6 +80,7 @@ describe('the six use cases of the assignment, end to end (API and worker proces
   });
 
   after(async () => {
+    if (veggieFix !== null) await removeStub(services.productServiceUrl, veggieFix);
     await Promise.all([api.stop(), worker.stop()]);
     await listeners.close();
     const mongo = new MongoClient(services.mongoUrl);
@@ -160,6 +168,68 @@ describe('the six use cases of the assignment, end to end (API and worker proces
     console.log('\n      use case 4 on its own:');
     for (const line of describeHistory(history)) console.log(`          ${line}`);
     expectCaseFourHistory(history);
+  });
+
+  it('when the veggie-box stub is switched to 200 and an operator re-drives use case 3, then it ends CONFIRMED with exactly one created_order', async () => {
+    const failed = settled.find((useCase) => useCase.n === 3);
+    if (failed === undefined) throw new Error('use case 3 did not run');
+    veggieFix = await addStub(services.productServiceUrl, {
+      priority: 1,
+      request: { method: 'GET', urlPath: '/products/veggie-box' },
+      response: {
+        status: 200,
+        headers: { 'Content-Type': 'application/json' },
+        jsonBody: { code: 'veggie-box', name: 'Veggie Box', price: 12.99 },
+      },
+    });
+
+    const redrive = await fetch(`${apiUrl}/admin/orders/${failed.orderId}/retry`, {
+      method: 'POST',
+      headers: { authorization: operatorAuth },
+    });
+    expect(redrive.status).to.equal(202);
+    expect(((await redrive.json()) as OrderBody).status).to.equal('PENDING');
+    const final = await settledOrder(apiUrl, failed.orderId);
+    expect(final).to.include({
+      status: 'CONFIRMED',
+      customer_fullname: 'Ada Lovelace',
+      product_name: 'Veggie Box',
+      total_amount: 12.99,
+    });
+    const history = await historyOf(apiUrl, failed.orderId);
+    console.log('\n      use case 3, re-driven after the stub fix:');
+    for (const line of describeHistory(history)) console.log(`          ${line}`);
+    expect(history.filter((entry) => entry.by === 'operator')).to.have.length(1);
+    expect(history.at(-1)).to.deep.include({ from: 'PENDING', to: 'CONFIRMED', by: 'worker' });
+
+    await sleep(1000);
+    expect(eventsAbout(listeners.created, failed.orderId), 'created_order').to.have.length(1);
+    expect(eventsAbout(listeners.failed, failed.orderId), 'failed_order').to.have.length(1);
+  });
+
+  it('when the other veggie-box order is re-driven in bulk by its failure code, then it confirms too, and a second identical request re-drives nothing', async () => {
+    const failed = settled.find((useCase) => useCase.n === 6);
+    if (failed === undefined) throw new Error('use case 6 did not run');
+    const order = (await (await fetch(`${apiUrl}/orders/${failed.orderId}`)).json()) as OrderBody;
+    const bulk = () =>
+      fetch(`${apiUrl}/admin/orders/retry`, {
+        method: 'POST',
+        headers: { authorization: operatorAuth, 'content-type': 'application/json' },
+        body: JSON.stringify({ failure_code: order.failure?.code, limit: 10 }),
+      });
+    expect(await (await bulk()).json()).to.deep.equal({
+      redriven: 1,
+      skipped: 0,
+      next_cursor: null,
+    });
+    expect((await settledOrder(apiUrl, failed.orderId)).status).to.equal('CONFIRMED');
+    expect(await (await bulk()).json()).to.deep.equal({
+      redriven: 0,
+      skipped: 0,
+      next_cursor: null,
+    });
+    await sleep(1000);
+    expect(eventsAbout(listeners.created, failed.orderId), 'created_order').to.have.length(1);
   });
 
   it('when the API and the worker get SIGTERM, then both stop cleanly', async () => {

@@ -9,7 +9,9 @@ import { promisify } from 'node:util';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/ports.js';
 import { startProcess, type RunningProcess } from '../support/processes.js';
-import { isolatedEnvironment } from '../support/services.js';
+import { eventsAbout } from '../support/event-listener.js';
+import { isolatedEnvironment, services } from '../support/services.js';
+import { listenForOrderEvents, type OrderEventListeners } from '../support/use-cases.js';
 
 const run = promisify(execFile);
 const MONITORING = fileURLToPath(new URL('../../docs/monitoring/', import.meta.url));
@@ -92,13 +94,23 @@ describe('monitoring with a real Prometheus (Debian prometheus and promtool)', f
 
   describe('the dashboard against the API and the worker under a short load', () => {
     const env = isolatedEnvironment('test_prometheus');
+    const admin = { user: 'ops', password: 'an operator password for this test' };
+    let events: OrderEventListeners;
     let api: RunningProcess;
     let worker: RunningProcess;
     let apiUrl: string;
     let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
 
     before(async () => {
-      api = startProcess('api', { ...env, PORT: '0', OPS_PORT: '0' });
+      // Bound, so the failed orders' events leave the outbox and one of them can be re-driven.
+      events = await listenForOrderEvents(services.rabbitmqUrl, env.ORDERS_EXCHANGE);
+      api = startProcess('api', {
+        ...env,
+        PORT: '0',
+        OPS_PORT: '0',
+        ADMIN_USER: admin.user,
+        ADMIN_PASSWORD: admin.password,
+      });
       worker = startProcess('worker', { ...env, WORKER_PORT: '0' });
       const [apiListening, workerStarted] = await Promise.all([
         api.waitForLog((line) => line.msg === 'api listening'),
@@ -111,7 +123,7 @@ describe('monitoring with a real Prometheus (Debian prometheus and promtool)', f
       });
     });
     after(async () => {
-      await Promise.allSettled([api.stop(), worker.stop(), prometheus.stop()]);
+      await Promise.allSettled([api.stop(), worker.stop(), prometheus.stop(), events.close()]);
     });
 
     it('when every panel query of the dashboard is evaluated by Prometheus, then each panel has at least one series', async () => {
@@ -137,6 +149,24 @@ describe('monitoring with a real Prometheus (Debian prometheus and promtool)', f
           { timeoutMs: 30_000, what: `order ${id} to be final` },
         );
       }
+      // An operator re-drives a failed one once its failed_order is out.
+      const failed = orders.at(-1)?.id ?? '';
+      await eventually(
+        () => Promise.resolve(eventsAbout(events.failed, failed)),
+        (found) => found.length === 1,
+        { timeoutMs: 20_000, what: 'the failed_order to be published' },
+      );
+      await eventually(
+        () =>
+          fetch(`${apiUrl}/admin/orders/${failed}/retry`, {
+            method: 'POST',
+            headers: {
+              authorization: `Basic ${Buffer.from(`${admin.user}:${admin.password}`).toString('base64')}`,
+            },
+          }).then((response) => response.status),
+        (status) => status === 202,
+        { timeoutMs: 10_000, what: 'the re-drive to be taken' },
+      );
       // A few scrapes after the last change, so every rate has two samples to work with.
       await eventually(
         () => prometheus.query('up{job=~"api|worker"} == 1'),

@@ -5,8 +5,7 @@ import { Queue } from 'bullmq';
 import type { Middleware } from 'koa';
 import type { RedisConnection } from '../../shared/queue/redis-connection.js';
 import type { RequestState } from '../http/request-context.js';
-import { basicAuth, type Credentials } from './basic-auth.js';
-import { limitFailedLogins } from './limit-failed-logins.js';
+import type { AdminSignIn } from './admin-sign-in.js';
 import { sameOriginOnly } from './same-origin-only.js';
 
 const QUEUE_BOARD_PATH = '/admin/queues';
@@ -26,7 +25,8 @@ export function queueBoard(options: {
   connection: RedisConnection;
   /** The order queue's BullMQ prefix (BullMQ's own, `bull`, when not given). */
   prefix?: string;
-  credentials: Credentials;
+  /** The administrator's sign-in (adminSignIn), shared with the other admin surfaces. */
+  signIn: AdminSignIn;
 }): QueueBoard {
   const queue = new Queue(options.queueName, {
     connection: options.connection,
@@ -39,9 +39,7 @@ export function queueBoard(options: {
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
   createBullBoard({ queues: [new BullMQAdapter(queue)], serverAdapter });
   const board = serverAdapter.registerPlugin();
-  const authenticate = limitFailedLogins(
-    basicAuth(options.credentials, 'order service administration'),
-  );
+  const authenticate = options.signIn.middleware;
   const fromHere = sameOriginOnly();
 
   const middleware: Middleware<RequestState> = async (ctx, next) => {

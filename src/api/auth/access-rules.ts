@@ -10,6 +10,8 @@ export const SCOPES = {
   read: 'orders:read',
   /** Read and list every order (operators). */
   readAny: 'orders:read:any',
+  /** Re-drive FAILED orders (operators). */
+  redrive: 'orders:redrive',
 } as const;
 
 /** Who is calling, as authentication established it. */

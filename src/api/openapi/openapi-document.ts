@@ -34,9 +34,10 @@ operation needs \`Authorization: Bearer …\`, a caller creates and reads only i
 (someone else's answers 404) unless its scopes say otherwise, and Idempotency-Keys are kept
 per caller.
 
-Not described here: metrics and the detailed readiness (on the operations port, OPS_PORT), and
-the queue dashboard at \`/admin/queues\` (Bull Board, for operators,
-served only when administrator credentials are configured, behind Basic authentication).
+Not described here: metrics and the detailed readiness (on the operations port, OPS_PORT),
+and what is for operators (the queue dashboard at \`/admin/queues\`, Bull Board, and the
+re-drives of FAILED orders under \`/admin/orders\`, see the README), served only when
+administrator credentials or authentication are configured.
 `.trim();
 
 /**

@@ -54,6 +54,11 @@ export function createMongoIdempotencyStore(db: Db): IdempotencyStore {
         throw new Error(`idempotency key ${key} is changing too fast to be read`);
       }),
 
+    recordOutcome: (key, outcome) =>
+      guarded(async () => {
+        await keys.updateOne({ _id: key }, { $set: { outcome } });
+      }),
+
     deleteExpired: (now) => guarded(() => sweep(now)),
   };
 }

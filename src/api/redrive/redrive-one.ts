@@ -1,0 +1,63 @@
+import {
+  redriveRefusal,
+  redrivenOrder,
+  type RedriveRefusal,
+} from '../../shared/domain/order-lifecycle.js';
+import type { Order } from '../../shared/domain/order.js';
+import type { Logger } from '../../shared/observability/logger.js';
+import type { OrderRepository } from '../../shared/persistence/order-repository.js';
+import type { OrderQueue } from '../../shared/queue/order-queue.js';
+
+export interface RedriveDependencies {
+  orders: OrderRepository;
+  queue: OrderQueue;
+  clock: () => Date;
+  /** Told of each re-drive, with the failure code the order had. */
+  onRedriven: (failureCode: string) => void;
+  logger: Logger;
+}
+
+/** How one re-drive went: the order as it left it, or why it did not happen. */
+export type RedriveResult =
+  { redriven: true; order: Order } | { redriven: false; refusal: RedriveRefusal | 'changed' };
+
+/**
+ * Re-drives one FAILED order as read: may it go back (redriveRefusal) → store it PENDING in
+ * its next generation, if it is still as read → queue the generation's job. A job Redis
+ * refuses is queued by the worker's recovery sweep, as for a new order.
+ */
+export function createRedriveOne(deps: RedriveDependencies) {
+  const { orders, queue, logger } = deps;
+  return async function redriveOne(order: Order, operator: string): Promise<RedriveResult> {
+    const refusal = redriveRefusal(order);
+    if (refusal !== null) return { redriven: false, refusal };
+    const redriven = redrivenOrder(order, deps.clock(), operator);
+    // Another operator (or a replay) re-drove it since it was read.
+    if (!(await orders.saveRedriven(redriven))) return { redriven: false, refusal: 'changed' };
+    const failureCode = order.failure?.code ?? 'unknown';
+    deps.onRedriven(failureCode);
+    logger.info(
+      {
+        orderId: order.id,
+        requestId: order.request_id,
+        from: 'FAILED',
+        to: 'PENDING',
+        failureCode,
+        generation: redriven.generation,
+        operator,
+      },
+      'order state changed',
+    );
+    try {
+      await queue.enqueue(redriven);
+    } catch (error) {
+      logger.warn(
+        { err: error, orderId: order.id, generation: redriven.generation },
+        're-driven order stored but not queued; the recovery sweep will queue it',
+      );
+    }
+    return { redriven: true, order: redriven };
+  };
+}
+
+export type RedriveOne = ReturnType<typeof createRedriveOne>;
