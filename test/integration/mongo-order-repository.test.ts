@@ -20,6 +20,7 @@ import {
 import type { OutboxStore } from '../../src/shared/persistence/outbox-store.js';
 import type { OrderRepository } from '../../src/shared/persistence/order-repository.js';
 import { StoreUnavailableError } from '../../src/shared/persistence/order-repository.js';
+import { storeRedrivenOrder } from '../support/pending-orders.js';
 import { services, uniqueName } from '../support/services.js';
 
 const details = {
@@ -288,17 +289,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
   });
 
   describe('generations', () => {
-    /** A FAILED order an operator re-drove into generation 1. */
-    async function redriven() {
-      const order = pending();
-      await orders.insert(order);
-      const failure = { code: 'PRODUCT_SERVICE_ERROR', message: 'HTTP 500' };
-      const failed = await orders.settle(order.id, { status: 'FAILED', failure }, new Date());
-      if (failed === null) throw new Error('the order vanished');
-      const next = redrivenOrder(failed.order, new Date(), 'ops');
-      expect(await orders.saveRedriven(next)).to.equal(true);
-      return next;
-    }
+    const redriven = () => storeRedrivenOrder(orders, 'u1', 'classic-box');
 
     it('when a late run of generation 0 settles a re-driven order whose first record has expired, then the order stays PENDING in generation 1', async () => {
       const order = await redriven();

@@ -4,8 +4,7 @@ import {
   HISTORY_LIMIT,
   acceptedEntry,
   appendToHistory,
-  failedEntry,
-  foundEntry,
+  lookupEntry,
   settledEntry,
   type HistoryEntry,
 } from '../../src/shared/domain/order-history.js';
@@ -29,10 +28,10 @@ describe('order history', () => {
   });
 
   it('when a call fails with an error status, then its entry has the code, the status and what happened', () => {
-    const entry = failedEntry(
-      { dependency: 'user', resource: 'e6f24d7d1c7e', cause: 'http-error', status: 500 },
-      { at, durationMs: 312 },
+    const entry = lookupEntry(
+      { dependency: 'user', resource: 'e6f24d7d1c7e', at, durationMs: 312 },
       1,
+      { dependency: 'user', resource: 'e6f24d7d1c7e', cause: 'http-error', status: 500 },
     );
     expect(entry).to.deep.equal({
       type: 'lookup',
@@ -49,7 +48,9 @@ describe('order history', () => {
   });
 
   it('when a call times out, then its entry has no status', () => {
-    const entry = failedEntry(
+    const entry = lookupEntry(
+      { dependency: 'product', resource: 'family-box', at, durationMs: 2001 },
+      1,
       {
         dependency: 'product',
         resource: 'family-box',
@@ -57,8 +58,6 @@ describe('order history', () => {
         timeoutMs: 2000,
         patient: false,
       },
-      { at, durationMs: 2001 },
-      1,
     );
     expect(entry).to.include({ failure_code: 'PRODUCT_SERVICE_TIMEOUT' });
     expect(entry).not.to.have.property('http_status');
@@ -83,13 +82,13 @@ describe('order history', () => {
 
   it('when an attempt record is kept on the job and read back, then the entries come back with their dates, and stack traces in between are skipped', () => {
     const first = [
-      foundEntry({ dependency: 'product', resource: 'classic-box', at, durationMs: 5 }, 1),
+      lookupEntry({ dependency: 'product', resource: 'classic-box', at, durationMs: 5 }, 1),
     ];
     const second = [
-      failedEntry(
-        { dependency: 'user', resource: 'u', cause: 'http-error', status: 503 },
-        { at: new Date(at.getTime() + 1000), durationMs: 7 },
+      lookupEntry(
+        { dependency: 'user', resource: 'u', at: new Date(at.getTime() + 1000), durationMs: 7 },
         2,
+        { dependency: 'user', resource: 'u', cause: 'http-error', status: 503 },
       ),
     ];
     const stacktrace = [

@@ -36,7 +36,6 @@ import {
 import { createRelayOutbox } from '../../src/worker/outbox/relay-outbox.js';
 import { createRecoverStrandedOrders } from '../../src/worker/recovery/recover-stranded-orders.js';
 import { createdOrderEvent } from '../../src/shared/domain/created-order-message.js';
-import { redrivenOrder } from '../../src/shared/domain/order-lifecycle.js';
 import { eventually } from '../support/eventually.js';
 import {
   eventsAbout,
@@ -45,7 +44,7 @@ import {
   publisherWithListener,
   type EventListener,
 } from '../support/event-listener.js';
-import { attemptOf, storePendingOrder } from '../support/pending-orders.js';
+import { attemptOf, storePendingOrder, storeRedrivenOrder } from '../support/pending-orders.js';
 import { services, uniqueName } from '../support/services.js';
 import { testLogger } from '../support/test-logger.js';
 
@@ -278,19 +277,8 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
   });
 
   describe('re-drive', () => {
-    /** A FAILED order (its event out) that an operator re-drove into generation 1. */
-    async function redriven(createdAt?: Date): Promise<Order> {
-      const order = await acceptOrder('ada', 'classic-box', createdAt);
-      const failed = await orders.settle(
-        order.id,
-        { status: 'FAILED', failure: { code: 'PRODUCT_SERVICE_ERROR', message: 'HTTP 500' } },
-        new Date(),
-      );
-      if (failed === null) throw new Error('the order vanished');
-      const next = redrivenOrder(failed.order, new Date(), 'operator-ada');
-      expect(await orders.saveRedriven(next)).to.equal(true);
-      return next;
-    }
+    const redriven = (createdAt?: Date) =>
+      storeRedrivenOrder(orders, 'ada', 'classic-box', createdAt);
 
     it('when a re-driven order is queued, then its own job reads it back, confirms it under a settlement of its generation and publishes one created_order', async () => {
       const order = await redriven();

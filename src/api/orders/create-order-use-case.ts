@@ -4,6 +4,7 @@ import type { Logger } from '../../shared/observability/logger.js';
 import type { IdempotencyStore } from '../../shared/persistence/idempotency-store.js';
 import type { OrderRepository } from '../../shared/persistence/order-repository.js';
 import type { OrderQueue } from '../../shared/queue/order-queue.js';
+import { handOverToWorker } from './hand-over-to-worker.js';
 import { requestFingerprint } from './idempotency-key.js';
 import type { OrderRequest } from './order-request.js';
 
@@ -46,19 +47,8 @@ export class IdempotencyKeyReusedError extends Error {
  */
 export function createCreateOrderUseCase(deps: CreateOrderDependencies) {
   const { orders, queue, logger } = deps;
-
-  async function handOverToWorker(order: Order): Promise<void> {
-    try {
-      await queue.enqueue(order);
-    } catch (error) {
-      // The order is stored, so the client still gets its 202: the worker's recovery sweep
-      // queues PENDING orders that have no job.
-      logger.warn(
-        { err: error, orderId: order.id, requestId: order.request_id },
-        'order stored but not queued; the recovery sweep will queue it',
-      );
-    }
-  }
+  // The order is stored, so the client gets its 202 even if the queue refuses the job.
+  const handOver = (order: Order) => handOverToWorker(queue, order, logger);
 
   /** Stores the order under `id`; if a request with the same key stored it first, that one. */
   async function store(
@@ -76,7 +66,7 @@ export function createCreateOrderUseCase(deps: CreateOrderDependencies) {
       { orderId: order.id, requestId: order.request_id, from: null, to: order.status },
       'order state changed',
     );
-    await handOverToWorker(order);
+    await handOver(order);
     return { order, replayed: false };
   }
 
@@ -102,7 +92,7 @@ export function createCreateOrderUseCase(deps: CreateOrderDependencies) {
     const earlier = fresh ? null : await orders.findById(record.order_id);
     if (earlier === null) return store(record.order_id, request, context, now);
     // Its job may have been refused at the time; adding it again is a no-op if it exists.
-    if (earlier.status === 'PENDING') await handOverToWorker(earlier);
+    if (earlier.status === 'PENDING') await handOver(earlier);
     return { order: earlier, replayed: true };
   }
 

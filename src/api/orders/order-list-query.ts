@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ORDER_STATUSES, type Order } from '../../shared/domain/order.js';
 import type { OrderPage } from '../../shared/persistence/order-repository.js';
-import { identifier, invalidFields } from './order-request.js';
+import { identifier, parseOrRefuse } from './order-request.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -52,15 +52,11 @@ export const orderListQuerySchema = z.strictObject({
 
 /** Checks `GET /orders` query parameters; unknown or repeated ones are a 400 naming them. */
 export function parseOrderListQuery(query: unknown): OrderPage {
-  const result = orderListQuerySchema.safeParse(query);
-  if (!result.success) {
-    throw invalidFields(result.error, {
-      slug: 'invalid-query',
-      title: 'Invalid query',
-      unknownIs: 'is not a parameter of GET /orders',
-    });
-  }
-  const { user_id, status, limit, cursor } = result.data;
+  const { user_id, status, limit, cursor } = parseOrRefuse(orderListQuerySchema, query, {
+    slug: 'invalid-query',
+    title: 'Invalid query',
+    unknownIs: 'is not a parameter of GET /orders',
+  });
   return {
     ...(user_id === undefined ? {} : { userId: user_id }),
     ...(status === undefined ? {} : { status }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { invalidFields } from './order-request.js';
+import { parseOrRefuse } from './order-request.js';
 
 export const orderReadQuerySchema = z.strictObject({
   include: z.literal('history').optional(),
@@ -12,13 +12,10 @@ export interface OrderReadQuery {
 
 /** Checks `GET /orders/{id}` query parameters; unknown or repeated ones are a 400 naming them. */
 export function parseOrderReadQuery(query: unknown): OrderReadQuery {
-  const result = orderReadQuerySchema.safeParse(query);
-  if (!result.success) {
-    throw invalidFields(result.error, {
-      slug: 'invalid-query',
-      title: 'Invalid query',
-      unknownIs: 'is not a parameter of GET /orders/{id}',
-    });
-  }
-  return { history: result.data.include === 'history' };
+  const { include } = parseOrRefuse(orderReadQuerySchema, query, {
+    slug: 'invalid-query',
+    title: 'Invalid query',
+    unknownIs: 'is not a parameter of GET /orders/{id}',
+  });
+  return { history: include === 'history' };
 }

@@ -59,9 +59,21 @@ export function invalidFields(
   );
 }
 
+/** What `input` is by `schema`; anything else is invalidFields' 400, as `kind` names it. */
+export function parseOrRefuse<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  kind: { slug: string; title: string; unknownIs?: string },
+): z.output<Schema> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw invalidFields(result.error, kind);
+}
+
 /** Checks a parsed JSON body; anything else is a 400 that names each field and its rule. */
 export function parseOrderRequest(body: unknown): OrderRequest {
-  const result = orderRequestSchema.safeParse(body);
-  if (result.success) return result.data;
-  throw invalidFields(result.error, { slug: 'invalid-order', title: 'Invalid order request' });
+  return parseOrRefuse(orderRequestSchema, body, {
+    slug: 'invalid-order',
+    title: 'Invalid order request',
+  });
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FailedOrderQuery } from '../../shared/persistence/order-repository.js';
 import { decodeCursor } from '../orders/order-list-query.js';
-import { invalidFields } from '../orders/order-request.js';
+import { parseOrRefuse } from '../orders/order-request.js';
 
 export const DEFAULT_REDRIVE_PAGE = 100;
 export const MAX_REDRIVE_PAGE = 500;
@@ -36,15 +36,15 @@ export type BulkRedriveRequest = z.infer<typeof bulkRedriveRequestSchema>;
 
 /** Checks a bulk re-drive body; anything else is a 400 that names each field and its rule. */
 export function parseBulkRedriveRequest(body: unknown): FailedOrderQuery {
-  const result = bulkRedriveRequestSchema.safeParse(body);
-  if (!result.success) {
-    throw invalidFields(result.error, {
+  const { failure_code, failed_after, failed_before, limit, cursor } = parseOrRefuse(
+    bulkRedriveRequestSchema,
+    body,
+    {
       slug: 'invalid-redrive',
       title: 'Invalid re-drive request',
       unknownIs: 'is not a field of a re-drive request',
-    });
-  }
-  const { failure_code, failed_after, failed_before, limit, cursor } = result.data;
+    },
+  );
   return {
     failureCode: failure_code,
     ...(failed_after === undefined ? {} : { failedAfter: new Date(failed_after) }),

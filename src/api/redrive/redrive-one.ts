@@ -7,6 +7,7 @@ import type { Order } from '../../shared/domain/order.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import type { OrderRepository } from '../../shared/persistence/order-repository.js';
 import type { OrderQueue } from '../../shared/queue/order-queue.js';
+import { handOverToWorker } from '../orders/hand-over-to-worker.js';
 
 export interface RedriveDependencies {
   orders: OrderRepository;
@@ -48,14 +49,7 @@ export function createRedriveOne(deps: RedriveDependencies) {
       },
       'order state changed',
     );
-    try {
-      await queue.enqueue(redriven);
-    } catch (error) {
-      logger.warn(
-        { err: error, orderId: order.id, generation: redriven.generation },
-        're-driven order stored but not queued; the recovery sweep will queue it',
-      );
-    }
+    await handOverToWorker(queue, redriven, logger);
     return { redriven: true, order: redriven };
   };
 }

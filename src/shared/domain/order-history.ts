@@ -58,36 +58,24 @@ export function appendToHistory(
   return [...history, ...entries].slice(-HISTORY_LIMIT);
 }
 
-/** A call that answered with what the order needs. */
-export function foundEntry(
+/** One call: found when there is no `failure`, failed as it says (see lookup-failure) otherwise. */
+export function lookupEntry(
   call: { dependency: Dependency; resource: string; at: Date; durationMs: number },
   attempt: number,
+  failure?: LookupFailure,
 ): LookupEntry {
-  return {
+  const entry: LookupEntry = {
     type: 'lookup',
     at: call.at,
     attempt,
     dependency: call.dependency,
     resource: call.resource,
-    outcome: 'found',
+    outcome: failure === undefined ? 'found' : 'failed',
     duration_ms: call.durationMs,
   };
-}
-
-/** A call that failed, classified (see lookup-failure). */
-export function failedEntry(
-  failure: LookupFailure,
-  call: { at: Date; durationMs: number },
-  attempt: number,
-): LookupEntry {
+  if (failure === undefined) return entry;
   return {
-    type: 'lookup',
-    at: call.at,
-    attempt,
-    dependency: failure.dependency,
-    resource: failure.resource,
-    outcome: 'failed',
-    duration_ms: call.durationMs,
+    ...entry,
     failure_code: failureCode(failure),
     message: describeFailure(failure),
     ...(failure.cause === 'http-error' ? { http_status: failure.status } : {}),

@@ -71,6 +71,22 @@ export type Settlement = (
   history?: HistoryEntry[];
 };
 
+/**
+ * The settlement that ends the order's current generation with `move`, leaving the order's
+ * history followed by `entries` (what the run did, and the state change).
+ */
+export function settlementOf(
+  order: Pick<Order, 'history' | 'generation'>,
+  move: Settlement,
+  entries: readonly HistoryEntry[],
+): Settlement {
+  return {
+    ...move,
+    generation: order.generation,
+    history: appendToHistory(order.history, entries),
+  };
+}
+
 export function hasUnpublishedEvent(
   order: Order,
 ): order is Order & { event: OutboxEvent & { published_at: null } } {

@@ -268,26 +268,16 @@ export function createMongoOrderRepository(
 
     saveRedriven: (order) =>
       guarded(async () => {
-        const { _id, ...changes } = toDocument(order);
+        const { status, failure, event, updated_at, generation, redriven_at, history } = order;
         // The order as it was read, still FAILED in the generation before, its event out.
         const result = await orders.updateOne(
           {
-            _id,
+            _id: order.id,
             status: 'FAILED',
-            ...ofGeneration(order.generation - 1),
+            ...ofGeneration(generation - 1),
             outbox: { $exists: false },
           },
-          {
-            $set: {
-              status: changes.status,
-              failure: changes.failure,
-              event: changes.event,
-              updated_at: changes.updated_at,
-              generation: order.generation,
-              redriven_at: order.redriven_at,
-              history: order.history,
-            },
-          },
+          { $set: { status, failure, event, updated_at, generation, redriven_at, history } },
         );
         return result.modifiedCount === 1;
       }),

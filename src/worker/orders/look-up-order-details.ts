@@ -1,5 +1,5 @@
 import type { Dependency, LookupFailure } from '../../shared/domain/lookup-failure.js';
-import { failedEntry, foundEntry, type LookupEntry } from '../../shared/domain/order-history.js';
+import { lookupEntry, type LookupEntry } from '../../shared/domain/order-history.js';
 import {
   orderDetailsFrom,
   type Product,
@@ -44,14 +44,18 @@ export async function lookUpOrderDetails(
   async function recorded<T>(dependency: Dependency, resource: string, read: () => Promise<T>) {
     const at = recording.clock();
     const started = performance.now();
-    const call = () => ({ at, durationMs: Math.round(performance.now() - started) });
+    const call = () => ({
+      dependency,
+      resource,
+      at,
+      durationMs: Math.round(performance.now() - started),
+    });
     try {
       const value = await read();
-      entries.push(foundEntry({ dependency, resource, ...call() }, recording.attempt));
+      entries.push(lookupEntry(call(), recording.attempt));
       return value;
     } catch (error) {
-      const failure = lookupFailureOf(error);
-      entries.push(failedEntry(failure, call(), recording.attempt));
+      entries.push(lookupEntry(call(), recording.attempt, lookupFailureOf(error)));
       throw error;
     }
   }

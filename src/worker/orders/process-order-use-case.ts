@@ -1,7 +1,11 @@
 import { createdOrderEvent } from '../../shared/domain/created-order-message.js';
 import { failedOrderEvent } from '../../shared/domain/failed-order-message.js';
 import { decideAfterLookupFailures } from '../../shared/domain/lookup-failure.js';
-import { hasUnpublishedEvent, type Settlement } from '../../shared/domain/order-lifecycle.js';
+import {
+  hasUnpublishedEvent,
+  settlementOf,
+  type Settlement,
+} from '../../shared/domain/order-lifecycle.js';
 import {
   deadlineFailure,
   isPastDeadline,
@@ -9,11 +13,7 @@ import {
 } from '../../shared/domain/order-deadline.js';
 import { hasTimeToPublish } from '../../shared/domain/outbox-lease.js';
 import type { Order, OrderDetails, OrderFailure } from '../../shared/domain/order.js';
-import {
-  appendToHistory,
-  settledEntry,
-  type HistoryEntry,
-} from '../../shared/domain/order-history.js';
+import { settledEntry, type HistoryEntry } from '../../shared/domain/order-history.js';
 import { currentTraceCarrier, inSpan } from '../../shared/observability/trace-context.js';
 import type { OrderRepository } from '../../shared/persistence/order-repository.js';
 import {
@@ -58,7 +58,22 @@ interface RunRecord {
 export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
   const { orders, logger } = deps;
 
-  async function settle(order: Order, settlement: Settlement, now: Date): Promise<Settled> {
+  /**
+   * Settles the order as `move` says, its history told of the run's attempts and of the
+   * change, made `by` the worker or the deadline.
+   */
+  async function settle(
+    order: Order,
+    move: Settlement,
+    now: Date,
+    run: RunRecord,
+    by: 'worker' | 'deadline',
+  ): Promise<Settled> {
+    const change = settledEntry(now, move.status, by, {
+      attempt: run.attempt,
+      ...(move.status === 'FAILED' ? { failure: move.failure } : {}),
+    });
+    const settlement = settlementOf(order, move, [...run.entries, change]);
     // Settlements are written in batches: this span is the order's own part of one.
     const result = await inSpan('settle order', 'internal', (span) => {
       span.setAttributes({ 'order.id': order.id, 'order.status': settlement.status });
@@ -92,11 +107,6 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
     };
   }
 
-  /** The order's history once the run's attempts and the state change are added to it. */
-  function historyOf(order: Order, run: RunRecord, change: HistoryEntry): HistoryEntry[] {
-    return appendToHistory(order.history, [...run.entries, change]);
-  }
-
   function confirm(
     order: Order,
     details: OrderDetails,
@@ -104,18 +114,7 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
     run: RunRecord,
   ): Promise<Settled> {
     const event = createdOrderEvent(order, details, eventContext(now));
-    const change = settledEntry(now, 'CONFIRMED', 'worker', { attempt: run.attempt });
-    return settle(
-      order,
-      {
-        status: 'CONFIRMED',
-        details,
-        event,
-        generation: order.generation,
-        history: historyOf(order, run, change),
-      },
-      now,
-    );
+    return settle(order, { status: 'CONFIRMED', details, event }, now, run, 'worker');
   }
 
   function fail(
@@ -126,18 +125,7 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
     run: RunRecord,
   ): Promise<Settled> {
     const event = failedOrderEvent(order, failure, eventContext(now));
-    const change = settledEntry(now, 'FAILED', by, { attempt: run.attempt, failure });
-    return settle(
-      order,
-      {
-        status: 'FAILED',
-        failure,
-        event,
-        generation: order.generation,
-        history: historyOf(order, run, change),
-      },
-      now,
-    );
+    return settle(order, { status: 'FAILED', failure, event }, now, run, by);
   }
 
   async function enrich(order: Order, attempt: OrderAttempt): Promise<Settled> {

@@ -1,6 +1,7 @@
 import { failedOrderEvent } from '../../shared/domain/failed-order-message.js';
 import { deadlineFailure, isPastDeadline } from '../../shared/domain/order-deadline.js';
-import { appendToHistory, settledEntry } from '../../shared/domain/order-history.js';
+import { settledEntry } from '../../shared/domain/order-history.js';
+import { settlementOf } from '../../shared/domain/order-lifecycle.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import type {
   OrderPosition,
@@ -67,14 +68,10 @@ export function createRecoverStrandedOrders(deps: RecoveryDependencies) {
       now,
       leaseMs: 0,
     });
-    const history = appendToHistory(order.history, [
+    const settlement = settlementOf(order, { status: 'FAILED', failure, event }, [
       settledEntry(now, 'FAILED', 'deadline', { failure }),
     ]);
-    const result = await orders.settle(
-      order.id,
-      { status: 'FAILED', failure, event, generation: order.generation, history },
-      now,
-    );
+    const result = await orders.settle(order.id, settlement, now);
     if (result?.won === true) {
       logger.warn(
         { orderId: order.id, requestId: order.request_id, from: 'PENDING', to: 'FAILED', failure },
