@@ -78,7 +78,10 @@ export function createRedriveFailedOrdersUseCase(deps: RedriveFailedOrdersDepend
       const order = await orders.findById(id);
       if (order === null) return false;
       if (order.generation > generation) return true;
-      return order.generation === generation && (await redriveOne(order, operator)).redriven;
+      if (order.generation !== generation) return false;
+      if ((await redriveOne(order, operator)).redriven) return true;
+      // A concurrent request with this key may have re-driven it since it was read.
+      return ((await orders.findById(id))?.generation ?? generation) > generation;
     });
     return results.filter(Boolean).length;
   }
