@@ -1,8 +1,9 @@
 /**
  * `npm run events:tail`: prints every created_order event as it arrives, for people trying the
- * service. It is a consumer of its own: a private queue bound to the `orders` exchange, gone
- * when it stops, so it never takes messages from real consumers. Reads RABBITMQ_URL and
- * ORDERS_EXCHANGE like the service; `--json` prints each message body as it is.
+ * service. What it shows is a copy: it reads a private queue of its own, bound to the `orders`
+ * exchange and gone when it stops, so it never takes messages from real consumers, and the
+ * events it shows are kept for them in their durable queues (`orders.created_order`). Reads
+ * RABBITMQ_URL and ORDERS_EXCHANGE like the service; `--json` prints each message body as is.
  */
 import { connect, type ConsumeMessage } from 'amqplib';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,7 +50,8 @@ async function tail(url: string, exchange: string, json: boolean): Promise<void>
     { noAck: true },
   );
   console.error(
-    `listening for ${CREATED_ORDER_ROUTING_KEY} on exchange "${exchange}" (Ctrl-C to stop)`,
+    `listening for ${CREATED_ORDER_ROUTING_KEY} on exchange "${exchange}" (Ctrl-C to stop); ` +
+      `these are copies: consumers read their own durable queues, such as ${exchange}.${CREATED_ORDER_ROUTING_KEY}`,
   );
   await new Promise<void>((resolve) => {
     connection.once('close', () => {

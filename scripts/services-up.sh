@@ -220,6 +220,19 @@ start_rabbitmq() {
   STATUS[rabbitmq]=started
 }
 
+# The durable consumer queues compose declares too (scripts/rabbitmq-definitions.json), so
+# events of the default `orders` exchange are kept from the first order. Importing merges:
+# queues that exist keep their messages. The broker's CLI runs as the `rabbitmq` user, which
+# may not read the checkout, so it gets a copy.
+declare_rabbitmq_queues() {
+  local copy
+  copy=$(mktemp --suffix=.json)
+  cp "$REPO_ROOT/scripts/rabbitmq-definitions.json" "$copy"
+  chmod 644 "$copy"
+  rabbitmqctl -q import_definitions "$copy" >/dev/null
+  rm -f "$copy"
+}
+
 # PostgreSQL refuses to run as root: the cluster belongs to the `postgres` user
 # the Debian package creates and lives beside the package's own clusters (like
 # RabbitMQ's data, and for the same reason: `postgres` may not be able to reach a
@@ -424,6 +437,7 @@ main() {
   start_redis
   start_redis_cluster
   start_rabbitmq
+  declare_rabbitmq_queues
   start_postgres
   start_ferretdb
   start_wiremock product-service "$PRODUCT_SERVICE_PORT"

@@ -69,7 +69,7 @@ export function processOrderSettings(config: WorkerConfig) {
 
 /** How much the outbox relay takes per pass. */
 export function relaySettings() {
-  return { batchSize: 200 };
+  return { batchSize: 500 };
 }
 
 /** What the recovery sweep takes from the configuration. */
@@ -174,11 +174,16 @@ export async function buildWorker(config: WorkerConfig, options: WorkerOptions =
   );
   const announcer = createSettlementAnnouncer(redisCommands, settlementChannel(config.queue.name));
   // Every settlement this worker wins is counted and announced to long-polling clients.
-  const orders = withSettlementListener(storedOrders, (order) => {
-    metrics.orderFinished(order);
-    announcer.announce(order.id).catch((error: unknown) => {
-      logger.debug({ err: error, orderId: order.id }, 'settlement not announced');
-    });
+  const orders = withSettlementListener(storedOrders, {
+    settled(order) {
+      metrics.orderFinished(order);
+      announcer.announce(order.id).catch((error: unknown) => {
+        logger.debug({ err: error, orderId: order.id }, 'settlement not announced');
+      });
+    },
+    missing: () => {
+      metrics.settlementUnmatched();
+    },
   });
   const publisher = countedPublisher(
     createAmqpEventPublisher({
@@ -224,6 +229,9 @@ export async function buildWorker(config: WorkerConfig, options: WorkerOptions =
       service: config.breaker.resetTimeoutMs,
       // A bulkhead frees a place whenever one of its calls ends; a second is plenty.
       capacity: 1000,
+      // A resource that answers some calls may answer the next: ask again after a short
+      // backoff, no later than its breaker's trial call.
+      resource: Math.min(2000, config.breaker.resetTimeoutMs),
     },
     onFirstRun: (waitedSeconds) => {
       metrics.jobTaken(waitedSeconds);
@@ -302,7 +310,9 @@ export async function buildWorker(config: WorkerConfig, options: WorkerOptions =
     });
     void runPeriodically(relayOutbox, {
       intervalMs: config.outbox.relayIntervalMs,
-      maxBackoffMs: 10 * config.outbox.relayIntervalMs,
+      // Only a broker that refuses publishes makes it back off; a short cap gets the backlog
+      // out within a few seconds of the broker's return.
+      maxBackoffMs: 3 * config.outbox.relayIntervalMs,
       signal: background.signal,
       logger,
       name: 'outbox relay',

@@ -1,8 +1,10 @@
-import { DelayedError, Worker, type Job, type Telemetry } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job, type Telemetry } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WaitFor } from '../shared/domain/lookup-failure.js';
 import { newPendingOrder } from '../shared/domain/order-lifecycle.js';
+import { HISTORY_LIMIT, type HistoryEntry } from '../shared/domain/order-history.js';
 import type { Logger } from '../shared/observability/logger.js';
+import { OrderMissingError } from '../shared/persistence/order-repository.js';
 import type { OrderJobData } from '../shared/queue/order-job.js';
 import type { RedisConnection } from '../shared/queue/redis-connection.js';
 import { decodeAttemptRecords, encodeAttemptRecord } from './attempt-records.js';
@@ -21,9 +23,10 @@ export interface WorkerDependencies {
   concurrency: number;
   processOrder: ProcessOrder;
   /**
-   * How long a job waits before it asks again: for a service that is down for everyone, or
-   * for a free place in a service's bulkhead. Each wait is spread by ±50 % so the jobs that
-   * waited together do not all come back in the same instant.
+   * How long a job waits before it asks again: for a service that is down for everyone, for
+   * a free place in a service's bulkhead, or for a resource that answers some calls. Each
+   * wait is spread by ±50 % so the jobs that waited together do not all come back in the
+   * same instant.
    */
   dependencyWaitMs: Record<WaitFor, number>;
   /** Told how long a job waited in the queue before its first run (seconds). */
@@ -31,6 +34,19 @@ export interface WorkerDependencies {
   /** BullMQ's telemetry, when tracing is on: each run becomes a span of its order's trace. */
   telemetry?: Telemetry;
   logger: Logger;
+}
+
+/** The calls of the job's runs that only waited, kept in its data by `remember`. */
+function waitedEntries(job: Job<OrderJobData>): HistoryEntry[] {
+  return job.data.waited === undefined ? [] : decodeAttemptRecords([job.data.waited]);
+}
+
+/** What the job's earlier runs recorded: its retried attempts and its waits, oldest first. */
+function earlierEntries(job: Job<OrderJobData>): HistoryEntry[] {
+  const retried = decodeAttemptRecords(job.stacktrace);
+  const waited = waitedEntries(job);
+  if (waited.length === 0) return retried;
+  return [...retried, ...waited].sort((a, b) => a.at.getTime() - b.at.getTime());
 }
 
 /** Turns a BullMQ job into the attempt the use case understands. */
@@ -61,8 +77,18 @@ export function attemptFromJob(job: Job<OrderJobData>): OrderAttempt {
     isLast: job.attemptsMade + 1 >= maxAttempts,
     generation: job.data.generation ?? 0,
     known: job.data.known ?? {},
-    earlier: decodeAttemptRecords(job.stacktrace),
-    remember: (known) => job.updateData({ ...job.data, known }),
+    earlier: earlierEntries(job),
+    remember: (known, waitedCalls = []) => {
+      const waited =
+        waitedCalls.length === 0
+          ? job.data.waited
+          : encodeAttemptRecord([...waitedEntries(job), ...waitedCalls].slice(-HISTORY_LIMIT));
+      return job.updateData({
+        ...job.data,
+        known,
+        ...(waited === undefined ? {} : { waited }),
+      });
+    },
   };
 }
 
@@ -82,6 +108,9 @@ export function createWorker(deps: WorkerDependencies): Worker<OrderJobData> {
           error.stack = encodeAttemptRecord(error.entries);
           throw error;
         }
+        // Retrying cannot bring the order back: the job fails for good, in the failed list
+        // an operator reads, and the 'failed' handler logs it with the order id.
+        if (error instanceof OrderMissingError) throw new UnrecoverableError(error.message);
         if (!(error instanceof WaitForDependencyError)) throw error;
         // Back to the delayed set as it is: the attempt is not counted, the slot is freed.
         const waitMs = deps.dependencyWaitMs[error.waitFor] * (0.5 + Math.random());

@@ -6,6 +6,7 @@ import type { Order } from '../../src/shared/domain/order.js';
 import { createMongoOrderRepository } from '../../src/shared/persistence/mongo-order-repository.js';
 import type { OrderRepository } from '../../src/shared/persistence/order-repository.js';
 import { useApi, type ApiFixture } from '../support/api-fixture.js';
+import { metricValue } from '../support/metrics.js';
 import { storePendingOrder } from '../support/pending-orders.js';
 
 const ADMIN = { user: 'operator-ada', password: 'a long operator password' };
@@ -253,6 +254,16 @@ describe('operator re-drive of FAILED orders (real API, MongoDB-protocol server 
       '',
     );
     const matching = await Promise.all([1, 2, 3, 4].map(() => failedOrder(code)));
+    // Both answers and the history look the same whether one write or two won an order;
+    // the counter, bumped once per winning write, does not.
+    const redrivenTotal = async () => {
+      const value = await metricValue(
+        fixture.api.opsUrl,
+        `orders_redriven_total{failure_code="${code}"}`,
+      );
+      return Number.isNaN(value) ? 0 : value;
+    };
+    const before = await redrivenTotal();
     const key = { 'idempotency-key': randomUUID() };
     const answers = await Promise.all(
       [1, 2].map(async () => (await bulk({ failure_code: code }, key)).json()),
@@ -267,6 +278,9 @@ describe('operator re-drive of FAILED orders (real API, MongoDB-protocol server 
       );
       expect(redrives, order.id).to.have.length(1);
     }
+    expect((await redrivenTotal()) - before, 'writes that won a re-drive').to.equal(
+      matching.length,
+    );
   });
 
   it('when an Idempotency-Key is sent again for another order, then it answers 422 and re-drives nothing', async () => {

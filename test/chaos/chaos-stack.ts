@@ -1,8 +1,11 @@
+import { connect } from 'amqplib';
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { activeJobs, dropQueue, waitingJobs } from '../support/queues.js';
 import { MongoClient } from 'mongodb';
+import { parkingQueueOf } from '../../src/shared/messaging/event-publisher.js';
 import { listenDurably, type DurableListener } from '../support/durable-listener.js';
 import { eventually } from '../support/eventually.js';
 import { startProcess, type RunningProcess } from '../support/processes.js';
@@ -21,6 +24,8 @@ export class ChaosStack {
   /** The API's operations port: /metrics and detailed readiness. */
   apiOpsUrl = '';
   workers: RunningProcess[] = [];
+  /** APIs started beside the first one (startAnotherApi), with their URLs. */
+  moreApis: { process: RunningProcess; url: string }[] = [];
   private readonly mongo = new MongoClient(services.mongoUrl);
   listener: DurableListener | undefined;
 
@@ -70,6 +75,15 @@ export class ChaosStack {
     this.apiOpsUrl = `http://127.0.0.1:${String(listening.opsPort)}`;
   }
 
+  /** One more API on the same database and queue, behind no balancer: returns its URL. */
+  async startAnotherApi(): Promise<string> {
+    const api = startProcess('api', { ...this.env, PORT: '0', OPS_PORT: '0' }, this.options);
+    const listening = await api.waitForLog((line) => line.msg === 'api listening');
+    const url = `http://127.0.0.1:${String(listening.port)}`;
+    this.moreApis.push({ process: api, url });
+    return url;
+  }
+
   async startWorker(): Promise<RunningProcess> {
     const worker = startProcess('worker', this.env, this.options);
     await worker.waitForLog((line) => line.msg === 'worker started');
@@ -85,6 +99,16 @@ export class ChaosStack {
       .find(ids === undefined ? {} : { _id: { $in: [...ids] } }, { projection: { status: 1 } })
       .toArray();
     return new Map(documents.map((document) => [document._id, document.status]));
+  }
+
+  /** The history of each given order, as stored. */
+  async histories(ids: readonly string[]): Promise<Map<string, Record<string, unknown>[]>> {
+    const documents = await this.mongo
+      .db(this.env.MONGO_DB)
+      .collection<{ _id: string; history?: Record<string, unknown>[] }>('orders')
+      .find({ _id: { $in: [...ids] } }, { projection: { history: 1 } })
+      .toArray();
+    return new Map(documents.map((document) => [document._id, document.history ?? []]));
   }
 
   /** Milliseconds from acceptance to the final state of each given (final) order. */
@@ -117,6 +141,52 @@ export class ChaosStack {
     return [...waiting, ...claims];
   }
 
+  /** Removes orders from the store, as a server that lost unjournaled writes would. */
+  async loseOrders(ids: readonly string[]): Promise<void> {
+    await this.mongo
+      .db(this.env.MONGO_DB)
+      .collection<{ _id: string }>('orders')
+      .deleteMany({ _id: { $in: [...ids] } });
+  }
+
+  /** Lease grants the outbox keeps (its bookkeeping), and events still waiting in it. */
+  async outboxBookkeeping(): Promise<{ claims: number; waiting: number }> {
+    const db = this.mongo.db(this.env.MONGO_DB);
+    const [claims, waiting] = await Promise.all([
+      db.collection('outbox_claims').countDocuments(),
+      db.collection('orders').countDocuments({ outbox: { $exists: true } }),
+    ]);
+    return { claims, waiting };
+  }
+
+  /** Events parked in the stack's parking queue (no queue was bound for them). */
+  async parkedEvents(): Promise<number> {
+    const connection = await connect(services.rabbitmqUrl);
+    try {
+      const channel = await connection.createChannel();
+      const { messageCount } = await channel.checkQueue(parkingQueueOf(this.exchange));
+      return messageCount;
+    } finally {
+      await connection.close();
+    }
+  }
+
+  /** Runs `npm run events:replay` on the stack's exchange; its output. */
+  async replayParkedEvents(): Promise<string> {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/events-replay.ts'],
+      {
+        env: { ...process.env, RABBITMQ_URL: services.rabbitmqUrl, ORDERS_EXCHANGE: this.exchange },
+      },
+    );
+    return stdout;
+  }
+
+  get exchange(): string {
+    return this.env.ORDERS_EXCHANGE ?? 'orders';
+  }
+
   /** Orders whose event the consumer has, and whose publish is still not recorded. */
   async deliveredButUnrecorded(): Promise<number> {
     const delivered = new Set(this.deliveries().map((delivery) => delivery.orderId));
@@ -143,12 +213,49 @@ export class ChaosStack {
     return activeJobs(this.env.QUEUE_NAME ?? '');
   }
 
+  private async deleteParkingQueue(): Promise<void> {
+    const connection = await connect(services.rabbitmqUrl);
+    try {
+      const channel = await connection.createChannel();
+      await channel.deleteQueue(parkingQueueOf(this.exchange));
+    } finally {
+      await connection.close();
+    }
+  }
+
   async stop(): Promise<void> {
-    await Promise.allSettled([this.api.stop(), ...this.workers.map((worker) => worker.stop())]);
+    await Promise.allSettled([
+      this.api.stop(),
+      ...this.moreApis.map((api) => api.process.stop()),
+      ...this.workers.map((worker) => worker.stop()),
+    ]);
     await this.listener?.close().catch(() => undefined);
+    await this.deleteParkingQueue().catch(() => undefined);
     await this.mongo.db(this.env.MONGO_DB).dropDatabase();
     await this.mongo.close();
     await dropQueue(this.env.QUEUE_NAME ?? '');
+  }
+}
+
+/**
+ * The MongoDB-protocol server's process: from the pid file `npm run services:up` writes, or,
+ * when another checkout started the services, by its command line.
+ */
+async function storePid(): Promise<number> {
+  const recorded = await readFile('.services/ferretdb.pid', 'utf8').catch(() => null);
+  if (recorded !== null) return Number(recorded.trim());
+  const { stdout } = await run('pgrep', ['-o', '-f', 'bin/ferretdb --handler']);
+  return Number(stdout.trim());
+}
+
+/** Pauses the MongoDB-protocol server's process (SIGSTOP) for `ms`, then resumes it. */
+export async function freezeStore(ms: number): Promise<void> {
+  const pid = await storePid();
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await sleep(ms);
+  } finally {
+    process.kill(pid, 'SIGCONT');
   }
 }
 
@@ -159,6 +266,8 @@ export interface Sent {
   refused: Record<string, number>;
   /** How long each POST took to be answered, refused ones included (ms). */
   latenciesMs: number[];
+  /** Ids of orders a 503 named as perhaps stored: the store did not confirm their insert. */
+  unconfirmed: string[];
 }
 
 /** The 99th percentile of the POST latencies, in ms. */
@@ -176,10 +285,11 @@ async function postOne(apiUrl: string, into: Sent, body = FAST_ORDER): Promise<v
       headers: { 'content-type': 'application/json' },
       body,
     });
-    const answer = (await response.json()) as { id?: string };
+    const answer = (await response.json()) as { id?: string; order_id?: string };
     into.latenciesMs.push(performance.now() - started);
     if (response.status === 202 && typeof answer.id === 'string') into.accepted.push(answer.id);
     else into.refused[String(response.status)] = (into.refused[String(response.status)] ?? 0) + 1;
+    if (typeof answer.order_id === 'string') into.unconfirmed.push(answer.order_id);
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause;
     const code = cause?.code ?? 'network-error';
@@ -195,7 +305,7 @@ export async function sendOrders(
   concurrency = 16,
   body = FAST_ORDER,
 ): Promise<Sent> {
-  const result: Sent = { sent: 0, accepted: [], refused: {}, latenciesMs: [] };
+  const result: Sent = { sent: 0, accepted: [], refused: {}, latenciesMs: [], unconfirmed: [] };
   let left = count;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -208,13 +318,39 @@ export async function sendOrders(
   return result;
 }
 
+/**
+ * Posts each of `bodies` once, in their order, `concurrency` at a time, each sender on the
+ * next of `apiUrls` in turn: what was sent of each distinct body.
+ */
+export async function sendMix(
+  apiUrls: readonly string[],
+  bodies: readonly string[],
+  concurrency: number,
+): Promise<Map<string, Sent>> {
+  const sentOf = new Map<string, Sent>();
+  for (const body of bodies)
+    sentOf.set(body, { sent: 0, accepted: [], refused: {}, latenciesMs: [], unconfirmed: [] });
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, sender) => {
+      const apiUrl = apiUrls[sender % apiUrls.length] ?? '';
+      while (next < bodies.length) {
+        const body = bodies[next++] ?? FAST_ORDER;
+        const into = sentOf.get(body);
+        if (into !== undefined) await postOne(apiUrl, into, body);
+      }
+    }),
+  );
+  return sentOf;
+}
+
 /** Posts orders without pause until `signal` aborts. */
 export async function sendOrdersUntil(
   apiUrl: () => string,
   signal: AbortSignal,
   concurrency = 8,
 ): Promise<Sent> {
-  const result: Sent = { sent: 0, accepted: [], refused: {}, latenciesMs: [] };
+  const result: Sent = { sent: 0, accepted: [], refused: {}, latenciesMs: [], unconfirmed: [] };
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (!signal.aborted) await postOne(apiUrl(), result);
@@ -233,6 +369,7 @@ export function merge(...parts: Sent[]): Sent {
     accepted: parts.flatMap((part) => part.accepted),
     refused,
     latenciesMs: parts.flatMap((part) => part.latenciesMs),
+    unconfirmed: parts.flatMap((part) => part.unconfirmed),
   };
 }
 

@@ -4,15 +4,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../support/eventually.js';
 import { peakRssMb, type RunningProcess } from '../support/processes.js';
 import { services } from '../support/services.js';
+import { resetScenarios } from '../support/wiremock.js';
 import { floodLongPolls } from '../support/long-poll-flood.js';
 import { metricValue } from '../support/metrics.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import {
   ChaosStack,
+  FAST_ORDER,
+  freezeStore,
   merge,
   postP99,
   rabbitmqctl,
   report,
+  sendMix,
   sendOrders,
   sendOrdersUntil,
   settle,
@@ -56,7 +60,8 @@ describe('fault injection (real services, API and worker as processes)', functio
   afterEach(async function () {
     // When a scenario fails, what the processes warned about is the first thing to read.
     if (this.currentTest?.state === 'failed' && stack !== undefined) {
-      for (const process of [stack.api, ...stack.workers]) {
+      const apis = stack.moreApis.map((api) => api.process);
+      for (const process of [stack.api, ...apis, ...stack.workers]) {
         const warnings = process.logs.filter((line) => Number(line.level) >= 40);
         for (const line of warnings.slice(-40))
           console.log(`      ${process.name}: ${JSON.stringify(line).slice(0, 400)}`);
@@ -77,7 +82,7 @@ describe('fault injection (real services, API and worker as processes)', functio
     const before = await sendOrders(stack.apiUrl, 60);
     await rabbitmqctl('stop_app');
     const stoppedAt = Date.now();
-    let during: Sent = { sent: 0, accepted: [], refused: {}, latenciesMs: [] };
+    let during: Sent = { sent: 0, accepted: [], refused: {}, latenciesMs: [], unconfirmed: [] };
     try {
       during = await sendOrders(stack.apiUrl, 140);
       // The worker does not need the broker to confirm: orders settle while it is away.
@@ -101,34 +106,182 @@ describe('fault injection (real services, API and worker as processes)', functio
     expect(tally.sent).to.equal(200);
   });
 
-  it('when no queue is bound to the exchange, then the confirmed orders keep their events in the outbox, and a consumer that binds later receives every one', async () => {
-    stack = await new ChaosStack('unbound').start({ bound: false });
-    const sent = await sendOrders(stack.apiUrl, 40);
+  it("when only created_order is bound and 1,000 orders FAIL, then their failed_order events are parked, a broker outage delays the confirmed orders' events no more than without them, and the outbox keeps no bookkeeping", async () => {
+    stack = await new ChaosStack('failed_backlog').start();
     const running = stack;
+    const unknownUser = JSON.stringify({ user_id: 'nobody-at-all', product_code: 'classic-box' });
+    const failing = await sendOrders(stack.apiUrl, 1000, 32, unknownUser);
     await eventually(
-      async () => [...(await running.statuses(sent.accepted)).values()],
-      (statuses) => statuses.length === 40 && statuses.every((status) => status === 'CONFIRMED'),
-      { timeoutMs: 30_000, what: 'every order to confirm with nothing bound' },
+      async () => [...(await running.statuses(failing.accepted)).values()],
+      (statuses) => statuses.length === 1000 && statuses.every((status) => status === 'FAILED'),
+      { timeoutMs: 90_000, intervalMs: 500, what: 'the 1,000 orders for an unknown user to FAIL' },
     );
-    await sleep(1000); // every first publish has been returned by now
-    const waiting = (await stack.unpublishedEvents()).filter((entry) =>
-      sent.accepted.includes((entry as { _id: string })._id),
+    await eventually(
+      () => running.parkedEvents(),
+      (parked) => parked === 1000,
+      { timeoutMs: 30_000, what: 'every failed_order to be parked' },
     );
-    expect(waiting, 'events kept, not counted as published').to.have.length(40);
-    const returned = stack.workers.flatMap((worker) =>
-      worker.logs.filter(
-        (line) =>
-          line.msg ===
-          'no queue is bound to receive the event; it stays in the outbox until one is',
-      ),
+
+    await rabbitmqctl('stop_app');
+    let confirmed: Sent;
+    try {
+      confirmed = await sendOrders(stack.apiUrl, 50);
+      await eventually(
+        async () => [...(await running.statuses(confirmed.accepted)).values()],
+        (statuses) => statuses.length === 50 && statuses.every((status) => status === 'CONFIRMED'),
+        { timeoutMs: 30_000, what: 'the 50 orders to confirm while the broker is down' },
+      );
+      await sleep(6000);
+    } finally {
+      await rabbitmqctl('start_app');
+    }
+    const backAt = Date.now();
+    const ids = new Set(confirmed.accepted);
+    await eventually(
+      () => Promise.resolve(running.deliveries().filter((delivery) => ids.has(delivery.orderId))),
+      (delivered) => delivered.length >= 50,
+      { timeoutMs: 60_000, intervalMs: 100, what: 'the 50 created_order events' },
     );
-    expect(returned.length, 'warnings about unroutable events').to.be.at.least(40);
+    const lastMs = Date.now() - backAt;
+    const bookkeeping = await eventually(
+      () => running.outboxBookkeeping(),
+      ({ claims, waiting }) => claims === 0 && waiting === 0,
+      { timeoutMs: 10_000, what: 'the outbox to be empty, its bookkeeping with it' },
+    ).catch(() => running.outboxBookkeeping());
+    console.log(
+      `      chaos FAILED backlog, created_order bound only: 1000 failed_order parked; broker down 6 s; ` +
+        `50 created_order delivered ${lastMs} ms after it came back; outbox afterwards: ` +
+        `${bookkeeping.claims} claims, ${bookkeeping.waiting} waiting`,
+    );
+    expect(lastMs, 'last created_order after the broker came back (ms)').to.be.below(10_000);
+    expect(bookkeeping).to.deep.equal({ claims: 0, waiting: 0 });
+    expect(await stack.parkedEvents(), 'failed_order events parked').to.equal(1000);
+    const tally = await settle(stack, merge(failing, confirmed), 30_000);
+    expect(tally.confirmed).to.equal(50);
+    expect(tally.unique).to.equal(50);
+    expect(tally.duplicates).to.equal(0);
+  });
+
+  it("when nothing is bound while 10,000 orders confirm, then their events are parked, and once a consumer binds, events:replay sends every one on at least 1,000 events/s while new orders' events arrive within 5 s", async function () {
+    this.timeout(420_000);
+    stack = await new ChaosStack('late_binding').start({ bound: false });
+    const running = stack;
+    const backlog = await sendOrders(stack.apiUrl, 10_000, 64);
+    await eventually(
+      async () => [...(await running.statuses(backlog.accepted)).values()],
+      (statuses) =>
+        statuses.length === backlog.accepted.length &&
+        statuses.every((status) => status === 'CONFIRMED'),
+      { timeoutMs: 240_000, intervalMs: 1000, what: 'the 10,000 orders to confirm' },
+    );
+    await eventually(
+      () => running.parkedEvents(),
+      (parked) => parked === backlog.accepted.length,
+      { timeoutMs: 60_000, what: 'every created_order to be parked' },
+    );
 
     await stack.bindConsumer();
-    const tally = await settle(stack, sent, 60_000);
-    report('nothing bound, then a consumer', tally, sent.refused);
+    const [replayed, fresh] = await Promise.all([
+      stack.replayParkedEvents(),
+      sendOrders(stack.apiUrl, 200, 8),
+    ]);
+    const rate = Number(/\((\d+) events\/s\)/.exec(replayed)?.[1]);
+    const tally = await settle(stack, merge(backlog, fresh), 120_000);
+    const freshIds = new Set(fresh.accepted);
+    const lags = stack
+      .deliveries()
+      .filter((delivery) => freshIds.has(delivery.orderId))
+      .map((delivery) => delivery.receivedAt - delivery.confirmedAt)
+      .sort((a, b) => a - b);
+    const p99 = lags[Math.ceil(lags.length * 0.99) - 1] ?? Number.NaN;
+    console.log(
+      `      chaos late-binding consumer: ${backlog.accepted.length} parked, replayed at ${rate} events/s; ` +
+        `200 new orders' events confirm → consumer p99 ${p99} ms`,
+    );
+    report('late-binding consumer', tally, merge(backlog, fresh).refused);
     expectNothingLost(tally);
     expect(tally.duplicates).to.equal(0);
+    expect(await stack.parkedEvents(), 'events still parked').to.equal(0);
+    expect(p99, "new orders' events p99 behind the replay (ms)").to.be.at.most(5000);
+    expect(rate, 'replay rate (events/s)').to.be.at.least(1000);
+  });
+
+  it('when accepted orders vanish from the store before the worker runs, then none of them is announced and the others confirm', async () => {
+    stack = new ChaosStack('lost_orders');
+    await stack.bindConsumer();
+    await stack.startApi();
+    const sent = await sendOrders(stack.apiUrl, 20, 4);
+    expect(sent.accepted).to.have.length(20);
+    const lost = sent.accepted.slice(0, 10);
+    const kept = sent.accepted.slice(10);
+    await stack.loseOrders(lost);
+    const worker = await stack.startWorker();
+    const running = stack;
+    await eventually(
+      async () => [...(await running.statuses(kept)).values()],
+      (statuses) => statuses.length === 10 && statuses.every((status) => status === 'CONFIRMED'),
+      { timeoutMs: 30_000, what: 'the kept orders to confirm' },
+    );
+    const lostSet = new Set(lost);
+    const keptSet = new Set(kept);
+    await eventually(
+      () => Promise.resolve(running.deliveries().filter((d) => keptSet.has(d.orderId))),
+      (delivered) => delivered.length === 10,
+      { timeoutMs: 30_000, what: "the kept orders' events" },
+    );
+    const unmatched = await eventually(
+      () =>
+        Promise.resolve(
+          worker.logs.filter(
+            (line) => line.msg === 'order job failed' && lostSet.has(String(line.orderId)),
+          ).length,
+        ),
+      (count) => count === 10,
+      { timeoutMs: 30_000, what: 'a failed job for each lost order' },
+    );
+    const phantoms = running.deliveries().filter((delivery) => lostSet.has(delivery.orderId));
+    console.log(
+      `      chaos lost stored orders: 20 accepted, 10 lost before processing: ${phantoms.length} ` +
+        `events for lost orders, ${unmatched} jobs left failed, 10 kept CONFIRMED with their events`,
+    );
+    expect(phantoms, 'events for orders the store does not hold').to.deep.equal([]);
+  });
+
+  it("when the store is frozen (SIGSTOP) for 12 s while orders are posted without keys, then every stored order's id was given to its client", async () => {
+    stack = await new ChaosStack('store_frozen').start();
+    const running = stack;
+    const sent: Sent = { sent: 0, accepted: [], refused: {}, latenciesMs: [], unconfirmed: [] };
+    const posting = (async () => {
+      // 20 orders a second for 20 s, each on its own: a client that does not wait for the last.
+      const posts: Promise<void>[] = [];
+      for (let index = 0; index < 400; index++) {
+        posts.push(
+          sendOrders(running.apiUrl, 1, 1).then((one) => {
+            const merged = merge(sent, one);
+            Object.assign(sent, merged);
+          }),
+        );
+        await sleep(50);
+      }
+      await Promise.all(posts);
+    })();
+    await sleep(4000);
+    await freezeStore(12_000);
+    await posting;
+    const tally = await settle(stack, sent, 90_000);
+    const stored = await stack.statuses();
+    const told = new Set([...sent.accepted, ...sent.unconfirmed]);
+    const untold = [...stored.keys()].filter((id) => !told.has(id));
+    const storedAfter503 = sent.unconfirmed.filter((id) => stored.has(id)).length;
+    console.log(
+      `      chaos store frozen 12 s: ${sent.sent} posted, ${sent.accepted.length} answered 202, ` +
+        `${sent.unconfirmed.length} answered 503 with the order id (${storedAfter503} of them stored ` +
+        `and processed), ${untold.length} stored orders whose id the client was not given`,
+    );
+    report('store frozen 12 s', tally, sent.refused);
+    expect(untold, 'stored orders whose client was not told their id').to.deep.equal([]);
+    expect(tally.pending).to.equal(0);
+    expect(tally.missingEvents).to.deep.equal([]);
   });
 
   it('when Redis is cut during accepts, then the API still answers 202 and the stranded orders are queued after it returns', async () => {
@@ -375,6 +528,103 @@ describe('fault injection (real services, API and worker as processes)', functio
     expect(answers.peakHeapMb, 'API peak heap (MB)').to.be.below(160);
     expect(postP99(during), 'POST p99 in the flood (ms)').to.be.at.most(2 * postP99(unloaded));
     expectNothingLost(tally);
+  });
+
+  it('when 300 orders of the user who answers every other call with 500 and 50 veggie-box orders are mixed into 3,000 others on two APIs and three workers, then all 300 CONFIRM with their real calls in their histories, and the veggie-box ones FAIL within 30 s of acceptance', async function () {
+    this.timeout(420_000);
+    stack = await new ChaosStack('intermittent', {}, { built: true }).start();
+    const running = stack;
+    const secondApi = await stack.startAnotherApi();
+    await Promise.all([stack.startWorker(), stack.startWorker()]);
+    await resetScenarios(services.userServiceUrl);
+
+    const order = (user_id: string, product_code: string) =>
+      JSON.stringify({ user_id, product_code });
+    const flaky = order('e6f24d7d1c7e', 'classic-box');
+    const veggie = order('7c11e1ce2741', 'veggie-box');
+    // Each kind spread evenly through the stream: its i-th of n orders at (i + ½) / n of it.
+    const kinds: [string, number][] = [
+      [flaky, 300],
+      [veggie, 50],
+      [FAST_ORDER, 3000],
+    ];
+    const bodies = kinds
+      .flatMap(([body, n]) => Array.from({ length: n }, (_, i) => ({ body, at: (i + 0.5) / n })))
+      .sort((a, b) => a.at - b.at)
+      .map(({ body }) => body);
+
+    const started = Date.now();
+    const sentOf = await sendMix([stack.apiUrl, secondApi], bodies, 64);
+    const sendSeconds = (Date.now() - started) / 1000;
+    const sentFlaky = sentOf.get(flaky);
+    const sentVeggie = sentOf.get(veggie);
+    if (sentFlaky === undefined || sentVeggie === undefined) throw new Error('nothing sent');
+    const sent = merge(...sentOf.values());
+    const tally = await settle(stack, sent, 300_000);
+    const settleSeconds = (Date.now() - started) / 1000;
+    report('intermittent user, 2 APIs × 3 workers', tally, sent.refused);
+
+    const flakyStatuses = [...(await running.statuses(sentFlaky.accepted)).values()];
+    const veggieStatuses = [...(await running.statuses(sentVeggie.accepted)).values()];
+    const veggieTimes = await running.settleTimes(sentVeggie.accepted);
+    // Printed beside acceptance → FAILED: the rule's own cost is from the first call, the rest
+    // is the queue's, as the other orders show.
+    const veggieRuns = [...(await running.histories(sentVeggie.accepted)).values()].map(
+      (history) => {
+        const first = history.find((entry) => entry.type === 'lookup')?.at;
+        const last = history.at(-1)?.at;
+        return first instanceof Date && last instanceof Date
+          ? last.getTime() - first.getTime()
+          : Number.NaN;
+      },
+    );
+    const others = (sentOf.get(FAST_ORDER)?.accepted ?? []).filter((_, index) => index % 10 === 0);
+    const otherTimes = (await running.settleTimes(others)).sort((a, b) => a - b);
+    const histories = [...(await running.histories(sentFlaky.accepted)).values()];
+    const userCalls = histories.map((history) =>
+      history.filter((entry) => entry.type === 'lookup' && entry.dependency === 'user'),
+    );
+    const real = (entry: Record<string, unknown>) =>
+      entry.outcome === 'found' || entry.http_status === 500;
+    const calls = userCalls.flat();
+    const met500 = userCalls.filter((each) => each.some((entry) => entry.http_status === 500));
+    const refusedKept = calls.filter((entry) => !real(entry)).length;
+    const attemptsSpent = histories.map((history) => Number(history.at(-1)?.attempt ?? Number.NaN));
+    const waitedAfter500 = userCalls.filter((each) =>
+      each.some(
+        (entry, index) => entry.http_status === 500 && each[index + 1]?.attempt === entry.attempt,
+      ),
+    ).length;
+    const breakerOpened = running.workers
+      .flatMap((worker) => worker.logs)
+      .filter(
+        (line) => line.msg === 'breaker opened' && line.breaker === 'user:e6f24d7d1c7e',
+      ).length;
+    console.log(
+      `      chaos intermittent user: e6f24d7d1c7e ${flakyStatuses.filter((status) => status === 'CONFIRMED').length}/${sentFlaky.accepted.length} CONFIRMED (${met500.length} met a 500, ${waitedAfter500} asked again within the same attempt, ${calls.filter(real).length} real user calls and ${refusedKept} refusals in their histories, at most ${Math.max(...attemptsSpent)} attempts); its breaker opened ${breakerOpened} times; veggie-box ${veggieStatuses.filter((status) => status === 'FAILED').length}/${sentVeggie.accepted.length} FAILED, first call → FAILED at most ${Math.max(...veggieRuns)} ms, acceptance → FAILED at most ${Math.max(...veggieTimes)} ms; other orders acceptance → final p50 ${otherTimes[Math.floor(otherTimes.length / 2)] ?? NaN} ms, max ${otherTimes.at(-1) ?? NaN} ms; sent in ${sendSeconds.toFixed(0)} s, all final in ${settleSeconds.toFixed(0)} s`,
+    );
+
+    expect(tally.pending, 'orders left PENDING').to.equal(0);
+    expect(tally.accepted, 'orders accepted').to.equal(3350);
+    expect(flakyStatuses, 'e6f24d7d1c7e orders').to.have.length(300);
+    expect(
+      flakyStatuses.filter((status) => status !== 'CONFIRMED'),
+      'e6f24d7d1c7e orders not CONFIRMED',
+    ).to.deep.equal([]);
+    for (const each of userCalls) {
+      expect(each.filter(real), 'real user calls in a history').not.to.be.empty;
+      expect(each.at(-1), 'the last user call found the user').to.include({ outcome: 'found' });
+    }
+    expect(veggieStatuses, 'veggie-box orders').to.deep.equal(
+      sentVeggie.accepted.map(() => 'FAILED'),
+    );
+    expect(Math.max(...veggieTimes), 'acceptance → FAILED, slowest veggie-box (ms)').to.be.below(
+      30_000,
+    );
+    expect(tally.failed, 'only the veggie-box orders FAILED').to.equal(50);
+    expect(tally.confirmed, 'every other order CONFIRMED').to.equal(3300);
+    expect(tally.missingEvents, 'CONFIRMED orders without an event').to.deep.equal([]);
+    expect(tally.strayEvents, 'events of orders that are not CONFIRMED').to.deep.equal([]);
   });
 
   it('when 300 slow (family-box) and 300 failing (veggie-box) orders are in flight, then classic-box orders confirm about as fast as unloaded', async () => {

@@ -1,6 +1,8 @@
+import { connect } from 'amqplib';
 import { expect } from 'chai';
 import { Queue } from 'bullmq';
 import { MongoClient } from 'mongodb';
+import { parkingQueueOf } from '../../src/shared/messaging/event-publisher.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { eventually } from '../support/eventually.js';
 import { listenForEvents, type EventListener } from '../support/event-listener.js';
@@ -189,34 +191,49 @@ describe('tracing (API and worker as processes, exporting OTLP to a receiver the
     }
   });
 
-  it('when no queue is bound at the settlement, then the relay publishes later within the order’s trace', async () => {
+  it('when no queue is bound at the settlement, then the event is parked within the order’s trace', async () => {
     // Nothing is bound to this suite's exchange now: the confirming run's publish comes back.
     const orderId = await postOrder();
     await worker.waitForLog(
-      (line) => line.orderId === orderId && /no queue is bound/.test(String(line.msg)),
+      (line) => line.orderId === orderId && /parking queue/.test(String(line.msg)),
       30_000,
     );
-    const listener = await listenForEvents({
-      url: services.rabbitmqUrl,
-      exchange: env.ORDERS_EXCHANGE ?? '',
-      routingKey: 'created_order',
-    });
+    const broker = await connect(services.rabbitmqUrl);
     try {
-      const { message } = await eventOf(listener, orderId);
-      const carried = parseTraceparent(message.properties.headers?.traceparent);
-      const spans = await traceWith(carried.traceId, 'relay created_order');
+      const channel = await broker.createChannel();
+      const parking = parkingQueueOf(env.ORDERS_EXCHANGE ?? '');
+      const parked = await eventually(
+        () => channel.get(parking, { noAck: true }),
+        (message) => message !== false,
+        { what: 'the parked event' },
+      );
+      if (parked === false) throw new Error('nothing parked');
+      const body = JSON.parse(parked.content.toString('utf8')) as {
+        payload: { order: { order_id: string } };
+      };
+      expect(body.payload.order.order_id).to.equal(orderId);
+      const carried = parseTraceparent(parked.properties.headers?.traceparent);
+      const isPublish = (span: ReceivedSpan) =>
+        span.kind === PRODUCER && span.name.startsWith('publish');
+      const spans = await eventually(
+        () => Promise.resolve(receiver.inTrace(carried.traceId)),
+        (found) =>
+          found.some((span) => span.name === 'enqueue order') &&
+          found.filter(isPublish).length >= 2,
+        { timeoutMs: 15_000, what: `the enqueue and both publishes in trace ${carried.traceId}` },
+      );
       const enqueue = spans.find((span) => span.name === 'enqueue order');
       expect(enqueue?.attributes['order.id'], 'the trace is the order’s').to.equal(orderId);
-      const relay = spans.find((span) => span.name === 'relay created_order');
-      const publishes = spans.filter(
-        (span) => span.kind === PRODUCER && span.name.startsWith('publish'),
-      );
-      // The returned publish, then the relay's, which is the one the message carries.
+      const publishes = spans.filter(isPublish);
+      // The returned publish, then the parking one, which is the one the message carries.
       expect(publishes).to.have.length(2);
-      const relayed = publishes.find((span) => span.parentSpanId === relay?.spanId);
-      expect(relayed?.spanId, 'traceparent of the relayed message').to.equal(carried.spanId);
+      expect(
+        publishes.map((span) => span.spanId),
+        'traceparent of the parked message',
+      ).to.include(carried.spanId);
+      await channel.deleteQueue(parking);
     } finally {
-      await listener.close();
+      await broker.close();
     }
   });
 });

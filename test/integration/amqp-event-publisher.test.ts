@@ -1,9 +1,11 @@
+import { connect } from 'amqplib';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { createAmqpEventPublisher } from '../../src/shared/messaging/amqp-event-publisher.js';
 import { createAmqpLink } from '../../src/shared/messaging/amqp-link.js';
 import {
   UnroutableEventError,
+  parkingQueueOf,
   type EventPublisher,
 } from '../../src/shared/messaging/event-publisher.js';
 import { eventually } from '../support/eventually.js';
@@ -12,8 +14,23 @@ import {
   publisherWithListener,
   type EventListener,
 } from '../support/event-listener.js';
+import { deleteParkingAndExchange, takeParkedEvents } from '../support/parking.js';
 import { services, uniqueName } from '../support/services.js';
 import { testLogger } from '../support/test-logger.js';
+
+/** The service's publisher on an exchange of its own. */
+function publisherOn(exchange: string): EventPublisher {
+  return createAmqpEventPublisher({
+    link: createAmqpLink({
+      url: services.rabbitmqUrl,
+      exchange,
+      connectionName: 'x',
+      logger: testLogger,
+    }),
+    exchange,
+    producer: 'x',
+  });
+}
 
 /** A created_order event with an empty body: for what happens to it, not what it says. */
 function emptyEvent(messageId: string) {
@@ -94,30 +111,23 @@ describe('event publisher (real RabbitMQ)', () => {
     );
   });
 
-  it('when no queue is bound to receive an event, then its publish is refused as unroutable, and one bound to it later receives the next', async () => {
+  it('when no queue is bound for an event, then the broker keeps it in the parking queue, and a queue bound later receives the next one delivered', async () => {
     const unbound = uniqueName('test_unbound');
-    const lonely = createAmqpEventPublisher({
-      link: createAmqpLink({
-        url: services.rabbitmqUrl,
-        exchange: unbound,
-        connectionName: 'x',
-        logger: testLogger,
-      }),
-      exchange: unbound,
-      producer: 'x',
-    });
+    const lonely = publisherOn(unbound);
     try {
-      const refused = await Promise.allSettled([
+      const placements = await Promise.all([
         lonely.publish(emptyEvent('a')),
         lonely.publish(emptyEvent('b')),
       ]);
-      expect(refused.map((outcome) => outcome.status)).to.deep.equal(['rejected', 'rejected']);
-      const reasons = refused.map((outcome) =>
-        outcome.status === 'rejected' ? (outcome.reason as Error) : null,
-      );
-      expect(reasons[0]).to.be.instanceOf(UnroutableEventError);
-      expect(reasons[0]?.message).to.equal(
-        `no queue is bound to exchange ${unbound} for routing key created_order`,
+      expect(placements).to.deep.equal(['parked', 'parked']);
+      const parked = await takeParkedEvents(unbound);
+      expect(parked).to.have.deep.members(
+        ['a', 'b'].map((messageId) => ({
+          messageId,
+          exchange: unbound,
+          routingKey: 'created_order',
+          body: {},
+        })),
       );
 
       const late = await listenForEvents({
@@ -126,18 +136,40 @@ describe('event publisher (real RabbitMQ)', () => {
         routingKey: 'created_order',
       });
       try {
-        await lonely.publish(emptyEvent('c'));
+        expect(await lonely.publish(emptyEvent('c'))).to.equal('delivered');
         await eventually(
           () => Promise.resolve(late.received.map((e) => e.message.properties.messageId as string)),
           (ids) => ids.includes('c'),
           { what: 'the event published once a queue was bound' },
         );
         expect(late.received).to.have.length(1);
+        expect(await takeParkedEvents(unbound)).to.deep.equal([]);
       } finally {
         await late.close();
       }
     } finally {
       await lonely.close();
+      await deleteParkingAndExchange(unbound);
+    }
+  });
+
+  it('when not even the parking queue takes an event (it was deleted), then its publish is refused as unroutable', async () => {
+    const unbound = uniqueName('test_unbound');
+    const lonely = publisherOn(unbound);
+    const broker = await connect(services.rabbitmqUrl);
+    try {
+      expect(await lonely.publish(emptyEvent('a'))).to.equal('parked');
+      const channel = await broker.createChannel();
+      await channel.deleteQueue(parkingQueueOf(unbound));
+      const error = await lonely.publish(emptyEvent('b')).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(UnroutableEventError);
+      expect((error as Error).message).to.equal(
+        `no queue took the event for exchange ${unbound} and routing key created_order`,
+      );
+      await channel.deleteExchange(unbound);
+    } finally {
+      await lonely.close();
+      await broker.close();
     }
   });
 

@@ -70,5 +70,8 @@ describe('npm run events:tail (real RabbitMQ)', () => {
     );
     expect(line).to.contain('Ada Lovelace bought Classic Box for 9.99');
     expect(line).to.contain('message message-42, request request-42');
+    expect(stderr, 'says that it shows copies').to.contain(
+      `these are copies: consumers read their own durable queues, such as ${exchange}.created_order`,
+    );
   });
 });

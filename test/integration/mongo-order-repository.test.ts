@@ -19,7 +19,10 @@ import {
 } from '../../src/shared/persistence/mongo-outbox-store.js';
 import type { OutboxStore } from '../../src/shared/persistence/outbox-store.js';
 import type { OrderRepository } from '../../src/shared/persistence/order-repository.js';
-import { StoreUnavailableError } from '../../src/shared/persistence/order-repository.js';
+import {
+  OrderMissingError,
+  StoreUnavailableError,
+} from '../../src/shared/persistence/order-repository.js';
 import { storeRedrivenOrder } from '../support/pending-orders.js';
 import { services, uniqueName } from '../support/services.js';
 
@@ -101,14 +104,14 @@ describe('order repository (real MongoDB-protocol server)', () => {
       leaseMs: 1000,
     });
     const result = await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
-    expect(result?.won).to.be.true;
-    expect(result?.order).to.deep.include({
+    expect(result.won).to.be.true;
+    expect(result.order).to.deep.include({
       status: 'CONFIRMED',
       ...details,
       updated_at: now,
       event,
     });
-    expect(await orders.findById(order.id)).to.deep.equal(result?.order);
+    expect(await orders.findById(order.id)).to.deep.equal(result.order);
   });
 
   it('when a PENDING order is failed with its event, then the failure and the event are stored in one write, waiting in the outbox', async () => {
@@ -123,12 +126,51 @@ describe('order repository (real MongoDB-protocol server)', () => {
       leaseMs: 0,
     });
     const result = await orders.settle(order.id, { status: 'FAILED', failure, event }, now);
-    expect(result?.won).to.be.true;
-    expect(result?.order).to.deep.include({ status: 'FAILED', failure, event });
+    expect(result.won).to.be.true;
+    expect(result.order).to.deep.include({ status: 'FAILED', failure, event });
     const stored = await mongo.db.collection('orders').findOne({ _id: order.id as never });
-    expect(stored?.outbox, 'the outbox marker').to.equal('pending');
+    expect(stored?.outbox, 'the outbox marker: held by the settling run').to.equal('leased');
     const due = await outbox.findDue(new Date(now.getTime() + 1), 1000);
     expect(due.find((waiting) => waiting.orderId === order.id)?.event).to.deep.equal(event);
+  });
+
+  it('when the store lost the PENDING order, then settling it throws OrderMissingError and stores no event for the relay', async () => {
+    const order = pending();
+    await orders.insert(order);
+    await mongo.db.collection('orders').deleteOne({ _id: order.id as never });
+    const now = new Date();
+    const event = eventFor(order);
+    const settling = orders.settle(order.id, { status: 'CONFIRMED', details, event }, now, order);
+    const error = await settling.then(
+      () => null,
+      (thrown: unknown) => thrown,
+    );
+    expect(error, 'the settlement of a missing order').to.be.instanceOf(OrderMissingError);
+    expect((error as OrderMissingError).orderId).to.equal(order.id);
+    const due = await outbox.findDue(new Date(now.getTime() + 120_000), 1000);
+    expect(due.map((waiting) => waiting.orderId)).not.to.include(order.id);
+    // A rerun of the job (the settlement already recorded) learns the same.
+    const rerun = await orders
+      .settle(order.id, { status: 'CONFIRMED', details, event: eventFor(order) }, new Date(), order)
+      .catch((thrown: unknown) => thrown);
+    expect(rerun).to.be.instanceOf(OrderMissingError);
+  });
+
+  it('when a settlement shares its grouped write with one whose order is missing, then it still wins and the other throws', async () => {
+    const [kept, lost] = [pending(), pending()];
+    await orders.insert(kept);
+    await orders.insert(lost);
+    await mongo.db.collection('orders').deleteOne({ _id: lost.id as never });
+    const now = new Date();
+    const [keptResult, lostResult] = await Promise.allSettled([
+      orders.settle(kept.id, { status: 'CONFIRMED', details, event: eventFor(kept) }, now, kept),
+      orders.settle(lost.id, { status: 'CONFIRMED', details, event: eventFor(lost) }, now, lost),
+    ]);
+    expect(keptResult.status === 'fulfilled' && keptResult.value.won).to.equal(true);
+    expect(lostResult.status === 'rejected' && lostResult.reason).to.be.instanceOf(
+      OrderMissingError,
+    );
+    expect((await orders.findById(kept.id))?.status).to.equal('CONFIRMED');
   });
 
   it('when an order is already settled, then a second settlement changes nothing', async () => {
@@ -139,7 +181,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
       { status: 'FAILED', failure: { code: 'X', message: 'x' } },
       new Date(),
     );
-    expect(failed?.order.status).to.equal('FAILED');
+    expect(failed.order.status).to.equal('FAILED');
     const event = createdOrderEvent(order, details, {
       messageId: 'm-2',
       producer: 'test',
@@ -151,8 +193,8 @@ describe('order repository (real MongoDB-protocol server)', () => {
       { status: 'CONFIRMED', details, event },
       new Date(),
     );
-    expect(second).to.deep.equal({ order: failed?.order, won: false });
-    expect(await orders.findById(order.id)).to.deep.equal(failed?.order);
+    expect(second).to.deep.equal({ order: failed.order, won: false });
+    expect(await orders.findById(order.id)).to.deep.equal(failed.order);
   });
 
   describe("group commit (commands counted with the driver's command monitoring)", () => {
@@ -219,7 +261,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
       const results = await Promise.all(
         many.map((order) => grouped.settle(order.id, { status: 'FAILED', failure }, now, order)),
       );
-      expect(results.every((result) => result?.won === true)).to.be.true;
+      expect(results.every((result) => result.won)).to.be.true;
       expect(commands.filter((command) => command === 'insert')).to.have.length(1);
       expect(commands.filter((command) => command === 'update')).to.have.length(7);
       const stored = await Promise.all(many.map((order) => orders.findById(order.id)));
@@ -232,7 +274,10 @@ describe('order repository (real MongoDB-protocol server)', () => {
       const now = new Date();
       await Promise.all(
         confirmed.map(({ order, event }) =>
-          groupedOutbox.recordPublished(order.id, event.message_id, 1, now),
+          groupedOutbox.recordPublished(
+            [{ orderId: order.id, messageId: event.message_id, generation: 1 }],
+            now,
+          ),
         ),
       );
       expect(commands).to.deep.equal(['update']);
@@ -257,11 +302,11 @@ describe('order repository (real MongoDB-protocol server)', () => {
           ),
         ),
       );
-      const winners = results.filter((result) => result?.won === true);
+      const winners = results.filter((result) => result.won);
       expect(winners, `round ${round}`).to.have.length(1);
       const stored = await orders.findById(order.id);
       expect(stored?.failure).to.deep.equal(winners[0]?.order.failure);
-      for (const result of results) expect(result?.order.failure).to.deep.equal(stored?.failure);
+      for (const result of results) expect(result.order.failure).to.deep.equal(stored?.failure);
     }
   });
 
@@ -280,7 +325,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
       { status: 'FAILED', failure: { code: 'SECOND', message: 'x' } },
       new Date(),
     );
-    expect(result?.won).to.be.false;
+    expect(result.won).to.be.false;
     expect(await orders.findById(order.id)).to.deep.include({
       status: 'FAILED',
       failure: { code: 'FIRST', message: 'recorded before the crash' },
@@ -299,7 +344,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
         { status: 'CONFIRMED', details, event: eventFor(order) },
         new Date(),
       );
-      expect(late?.won).to.equal(false);
+      expect(late.won).to.equal(false);
       expect(await orders.findById(order.id)).to.deep.include({
         status: 'PENDING',
         generation: 1,
@@ -315,7 +360,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
         new Date(),
         order,
       );
-      expect(settled?.won).to.equal(true);
+      expect(settled.won).to.equal(true);
       expect(await orders.findById(order.id)).to.deep.include({
         status: 'CONFIRMED',
         generation: 1,
@@ -385,8 +430,9 @@ describe('order repository (real MongoDB-protocol server)', () => {
     });
     await orders.settle(order.id, { status: 'CONFIRMED', details, event }, new Date());
     const first = new Date('2026-02-01T00:00:00.000Z');
-    await outbox.recordPublished(order.id, 'm-3', 1, first);
-    await outbox.recordPublished(order.id, 'm-3', 1, new Date('2026-03-01T00:00:00.000Z'));
+    const published = [{ orderId: order.id, messageId: 'm-3', generation: 1 }];
+    await outbox.recordPublished(published, first);
+    await outbox.recordPublished(published, new Date('2026-03-01T00:00:00.000Z'));
     expect((await orders.findById(order.id))?.event?.published_at).to.deep.equal(first);
   });
 
@@ -498,15 +544,34 @@ describe('order repository (real MongoDB-protocol server)', () => {
     for (let round = 0; round < 10; round++) {
       const { order, event } = await confirmedWithEvent(0);
       const grants = await Promise.all(
-        Array.from({ length: 5 }, () => outbox.claim({ orderId: order.id, event }, new Date())),
+        Array.from({ length: 5 }, () => outbox.claim([{ orderId: order.id, event }], new Date())),
       );
-      const granted = grants.filter((grant) => grant !== null);
+      const granted = grants.flat();
       expect(granted, `round ${round}`).to.have.length(1);
-      expect(granted[0]?.generation).to.equal(2);
-      expect((await outbox.findDue(new Date(), 1000)).map((due) => due.orderId)).not.to.include(
-        order.id,
-      );
+      expect(granted[0]?.event.lease.generation).to.equal(2);
     }
+  });
+
+  it('when a claim is held, then it is refused to others until it is given back or abandoned for a lease', async () => {
+    const leaseMs = 60_000;
+    const store = createMongoOutboxStore(mongo.db, { leaseMs });
+    const { order, event } = await confirmedWithEvent(0);
+    const waiting = [{ orderId: order.id, event }];
+    const now = new Date();
+    const [held] = await store.claim(waiting, now);
+    expect(held?.event.lease.generation).to.equal(2);
+    expect(await store.claim(waiting, new Date(now.getTime() + leaseMs - 1))).to.deep.equal([]);
+    await store.releaseClaims(held === undefined ? [] : [held]);
+    const [again] = await store.claim(waiting, now);
+    expect(again?.event.lease.generation, 'given back: the same generation again').to.equal(2);
+    const [takenOver] = await store.claim(waiting, new Date(now.getTime() + leaseMs));
+    expect(takenOver?.event.lease.generation, 'abandoned: the next one').to.equal(3);
+    const claims = mongo.db.collection('outbox_claims');
+    await store.recordPublished(
+      [{ orderId: order.id, messageId: event.message_id, generation: 3 }],
+      new Date(),
+    );
+    expect(await claims.countDocuments({ message_id: event.message_id })).to.equal(0);
   });
 
   it('when a lease is handed back, then the event is up for relay at once, and not after it is published', async () => {
@@ -515,8 +580,27 @@ describe('order repository (real MongoDB-protocol server)', () => {
     expect(await due()).not.to.include(order.id);
     await outbox.release(order.id, event.message_id, 1, new Date());
     expect(await due()).to.include(order.id);
-    await outbox.recordPublished(order.id, event.message_id, 1, new Date());
+    await outbox.recordPublished(
+      [{ orderId: order.id, messageId: event.message_id, generation: 1 }],
+      new Date(),
+    );
     expect(await due()).not.to.include(order.id);
+  });
+
+  it('when an event is held until its lease ends, then it is not due before, it is after, and it keeps no claim', async () => {
+    const leaseMs = 60_000;
+    const store = createMongoOutboxStore(mongo.db, { leaseMs });
+    const { order, event } = await confirmedWithEvent(0);
+    const now = new Date();
+    const [claimed] = await store.claim([{ orderId: order.id, event }], now);
+    if (claimed === undefined) throw new Error('the claim was refused');
+    await store.holdUntilLeaseEnds(claimed);
+    const dueAt = async (at: Date) =>
+      (await store.findDue(at, 100_000)).map((waiting) => waiting.orderId);
+    expect(await dueAt(new Date(now.getTime() + leaseMs - 1000))).not.to.include(order.id);
+    expect(await dueAt(new Date(now.getTime() + leaseMs))).to.include(order.id);
+    const claims = mongo.db.collection('outbox_claims');
+    expect(await claims.countDocuments({ message_id: event.message_id })).to.equal(0);
   });
 
   it('when the server cannot be reached, then the error says the store is unavailable', async () => {

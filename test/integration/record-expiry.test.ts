@@ -113,15 +113,15 @@ describe('records that expire (real MongoDB-protocol server)', () => {
       at('2026-12-01T10:00:30Z'),
       order,
     );
-    expect(first?.won).to.equal(true);
+    expect(first.won).to.equal(true);
     await orders.deleteExpiredSettlements(at('2026-12-02T11:00:00Z'));
     expect(await settlementOf(order.id)).to.equal(null);
 
     // A run that stalled with the PENDING order in hand wakes up and settles it again.
     const now = at('2026-12-02T11:00:05Z');
     const late = await orders.settle(order.id, confirmation(order, 'late', now), now, order);
-    expect(late?.won).to.equal(false);
-    expect(late?.order.event?.message_id).to.equal('first');
+    expect(late.won).to.equal(false);
+    expect(late.order.event?.message_id).to.equal('first');
     expect((await orders.findById(order.id))?.event?.message_id).to.equal('first');
   });
 

@@ -32,7 +32,6 @@ export async function storeRedrivenOrder(
   const order = await storePendingOrder(orders, user_id, product_code, createdAt);
   const failure = { code: 'PRODUCT_SERVICE_ERROR', message: 'HTTP 500' };
   const failed = await orders.settle(order.id, { status: 'FAILED', failure }, new Date());
-  if (failed === null) throw new Error('the order vanished');
   const redriven = redrivenOrder(failed.order, new Date(), 'ops');
   if (!(await orders.saveRedriven(redriven))) throw new Error('the re-drive was not stored');
   return redriven;

@@ -17,6 +17,12 @@ export interface TcpProxy {
    * nothing, so every request waits. `restore()` forwards what the held ones sent meanwhile.
    */
   hang(): Promise<void>;
+  /**
+   * Like a server frozen mid-work (SIGSTOP): what clients send still reaches the service, which
+   * acts on it, but no answer comes back, on open connections or new ones, until `restore()`
+   * delivers the answers held meanwhile.
+   */
+  freezeAnswers(): Promise<void>;
   /** Connections accepted while hanging and not forwarded yet. */
   held(): number;
   /** Listen again on the same port (or stop hanging) and forward as before. */
@@ -45,6 +51,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let server: net.Server | undefined;
   let closed = false;
   let hanging = false;
+  let answersFrozen = false;
 
   const onConnection = (client: net.Socket): void => {
     if (hanging) {
@@ -161,8 +168,19 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     pairs.clear();
   };
 
+  const doFreezeAnswers = async (): Promise<void> => {
+    await doRestore();
+    hanging = true;
+    answersFrozen = true;
+    for (const pair of pairs) pair.upstream.unpipe(pair.client);
+  };
+
   const doRestore = async (): Promise<void> => {
     if (closed) throw new Error('tcp proxy is closed');
+    if (answersFrozen) {
+      answersFrozen = false;
+      for (const pair of pairs) pair.upstream.pipe(pair.client);
+    }
     if (hanging) {
       hanging = false;
       const held = [...holding];
@@ -196,6 +214,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     url: (scheme: string) => `${scheme}://${HOST}:${port}`,
     cut: () => serialize(doCut),
     hang: () => serialize(doHang),
+    freezeAnswers: () => serialize(doFreezeAnswers),
     held: () => holding.size,
     restore: () => serialize(doRestore),
     close: () => serialize(doClose),

@@ -1,12 +1,16 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import {
+  answeredLately,
+  answeredLatelyHorizonMs,
   countsAgainstBreaker,
   countsAgainstService,
   decideAfterLookupFailures,
   describeFailure,
   failureCode,
+  isRefusal,
   isRetryable,
+  withRecentAnswers,
   type LookupFailure,
 } from '../../src/shared/domain/lookup-failure.js';
 
@@ -32,8 +36,9 @@ const anyFailure: fc.Arbitrary<LookupFailure> = fc
     pick: fc.nat(8),
     status: fc.integer({ min: 500, max: 599 }),
     patient: fc.boolean(),
+    lately: fc.boolean(),
   })
-  .map(({ dependency, resource, pick, status, patient }): LookupFailure => {
+  .map(({ dependency, resource, pick, status, patient, lately }): LookupFailure => {
     const base = { dependency, resource };
     switch (pick) {
       case 0:
@@ -41,7 +46,7 @@ const anyFailure: fc.Arbitrary<LookupFailure> = fc
       case 1:
         return { ...base, cause: 'invalid-response', detail: 'x' };
       case 2:
-        return { ...base, cause: 'http-error', status };
+        return withRecentAnswers({ ...base, cause: 'http-error', status }, lately);
       case 3:
         return { ...base, cause: 'timeout', timeoutMs: 1, patient };
       case 4:
@@ -51,7 +56,10 @@ const anyFailure: fc.Arbitrary<LookupFailure> = fc
       case 6:
         return { ...base, cause: 'saturated', limit: 500 };
       default:
-        return { ...base, cause: 'circuit-open', lastFailure: 'HTTP 500' };
+        return withRecentAnswers(
+          { ...base, cause: 'circuit-open', lastFailure: 'HTTP 500' },
+          lately,
+        );
     }
   });
 
@@ -202,7 +210,95 @@ describe('lookup failure rules', () => {
     expect(failureCode(saturated)).to.equal('USER_SERVICE_SATURATED');
   });
 
-  it('when any failures come in, then the decision is fail for a final one, wait while a service is down or saturated, else retry while attempts remain', () => {
+  const userFlaky: LookupFailure = {
+    dependency: 'user',
+    resource: 'e6f24d7d1c7e',
+    cause: 'http-error',
+    status: 500,
+  };
+  const userRefused: LookupFailure = {
+    dependency: 'user',
+    resource: 'e6f24d7d1c7e',
+    cause: 'circuit-open',
+    lastFailure: 'the user service answered HTTP 500 for user e6f24d7d1c7e',
+  };
+
+  it('when a resource answered successfully within the horizon, then it answered lately, and not before it ever answered or once the horizon passed', () => {
+    const horizonMs = answeredLatelyHorizonMs({ resetTimeoutMs: 10_000, rollingWindowMs: 10_000 });
+    expect(horizonMs).to.equal(60_000);
+    expect(answeredLatelyHorizonMs({ resetTimeoutMs: 300, rollingWindowMs: 10_000 })).to.equal(
+      60_000,
+    );
+    expect(answeredLately(1_000, 1_000 + horizonMs, horizonMs)).to.be.true;
+    expect(answeredLately(1_000, 1_001 + horizonMs, horizonMs)).to.be.false;
+    expect(answeredLately(undefined, 1_000, horizonMs)).to.be.false;
+  });
+
+  it('when a resource that answered lately answers 500 or its breaker refuses, then the failure is intermittent, and a timeout, a 404 or a full bulkhead is left as it is', () => {
+    expect(withRecentAnswers(userFlaky, true)).to.deep.equal({ ...userFlaky, intermittent: true });
+    expect(withRecentAnswers(userRefused, true)).to.deep.equal({
+      ...userRefused,
+      intermittent: true,
+    });
+    expect(withRecentAnswers(userFlaky, false)).to.equal(userFlaky);
+    expect(withRecentAnswers(slowFirstTry, true)).to.equal(slowFirstTry);
+    expect(withRecentAnswers(userMissing, true)).to.equal(userMissing);
+    expect(describeFailure({ ...userFlaky, intermittent: true })).to.equal(
+      'the user service answered HTTP 500 for user e6f24d7d1c7e, though it answered other calls lately',
+    );
+  });
+
+  it('when a resource that answers other calls fails this one, even by its breaker on the last attempt, then the order waits for it without spending an attempt', () => {
+    for (const failure of [userFlaky, userRefused]) {
+      const intermittent = withRecentAnswers(failure, true);
+      for (const isLast of [false, true]) {
+        expect(decideAfterLookupFailures([intermittent], { isLast })).to.include({
+          action: 'wait',
+          for: 'resource',
+        });
+      }
+    }
+  });
+
+  it('when a resource that never answered lately (veggie-box) is refused by its breaker on the last attempt, then the refusal counts as its failure and the order FAILS', () => {
+    const refused: LookupFailure = withRecentAnswers(
+      { ...productDown, cause: 'circuit-open', lastFailure: describeFailure(productDown) },
+      false,
+    );
+    expect(decideAfterLookupFailures([refused], { isLast: false }).action).to.equal('retry');
+    expect(decideAfterLookupFailures([refused], { isLast: true })).to.deep.include({
+      action: 'fail',
+    });
+    const decision = decideAfterLookupFailures([refused], { isLast: true });
+    expect(decision.action === 'fail' && decision.failure.code).to.equal(
+      'PRODUCT_SERVICE_CIRCUIT_OPEN',
+    );
+  });
+
+  it('when an intermittent failure comes with one that is evidence, then the evidence decides: the attempt is spent, and the last one FAILS', () => {
+    const flaky = withRecentAnswers(userFlaky, true);
+    expect(decideAfterLookupFailures([flaky, productDown], { isLast: false }).action).to.equal(
+      'retry',
+    );
+    expect(decideAfterLookupFailures([productDown, flaky], { isLast: true }).action).to.equal(
+      'fail',
+    );
+    expect(decideAfterLookupFailures([flaky, userMissing], { isLast: false }).action).to.equal(
+      'fail',
+    );
+  });
+
+  it('when a breaker or a bulkhead refused a call, then it is a refusal, and a call that was made is not', () => {
+    expect(isRefusal(userRefused)).to.be.true;
+    expect(isRefusal({ ...userRefused, cause: 'service-down' })).to.be.true;
+    expect(isRefusal({ dependency: 'user', resource: 'u', cause: 'saturated', limit: 1 })).to.be
+      .true;
+    expect(isRefusal(userFlaky)).to.be.false;
+    expect(isRefusal(slowFirstTry)).to.be.false;
+    expect(isRefusal(userMissing)).to.be.false;
+  });
+
+  it('when any failures come in, then the decision is fail for a final one, wait while a service is down or saturated or every failure is intermittent, else retry while attempts remain', () => {
     fc.assert(
       fc.property(
         fc.array(anyFailure, { minLength: 1, maxLength: 2 }),
@@ -216,6 +312,9 @@ describe('lookup failure rules', () => {
             ? 'fail'
             : failures.some(
                   (failure) => failure.cause === 'service-down' || failure.cause === 'saturated',
+                ) ||
+                failures.every(
+                  (failure) => 'intermittent' in failure && failure.intermittent === true,
                 )
               ? 'wait'
               : isLast

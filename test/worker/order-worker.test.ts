@@ -3,6 +3,9 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import nock from 'nock';
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import type { Order } from '../../src/shared/domain/order.js';
 import type { EventPublisher } from '../../src/shared/messaging/event-publisher.js';
 import {
@@ -34,6 +37,7 @@ import {
   type ProcessOrder,
 } from '../../src/worker/orders/process-order-use-case.js';
 import { createRelayOutbox } from '../../src/worker/outbox/relay-outbox.js';
+import { createWorkerMetrics } from '../../src/worker/observability/worker-metrics.js';
 import { createRecoverStrandedOrders } from '../../src/worker/recovery/recover-stranded-orders.js';
 import { createdOrderEvent } from '../../src/shared/domain/created-order-message.js';
 import { eventually } from '../support/eventually.js';
@@ -45,6 +49,7 @@ import {
   type EventListener,
 } from '../support/event-listener.js';
 import { attemptOf, storePendingOrder, storeRedrivenOrder } from '../support/pending-orders.js';
+import { deleteParkingAndExchange, takeParkedEvents } from '../support/parking.js';
 import { services, uniqueName } from '../support/services.js';
 import { testLogger } from '../support/test-logger.js';
 
@@ -211,7 +216,6 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       leaseMs: leaseEnds.getTime() - now.getTime(),
     });
     const settled = await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
-    if (settled === null) throw new Error('the order vanished');
     return settled.order;
   }
 
@@ -353,9 +357,11 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         return rest;
       });
 
-    it('when the user service answers 500 and then 200, then the history holds each call of each attempt and the state changes, oldest first, and the retry kept attempt 1 on its job', async () => {
-      const order = await acceptOrder('ada', 'classic-box');
-      nock(USERS).get('/users/ada').reply(500).get('/users/ada').reply(200, ADA);
+    it('when the user service answers 500 and then 200 for a user it has not answered lately, then the history holds each call of each attempt and the state changes, oldest first, and the retry kept attempt 1 on its job', async () => {
+      // A user the other tests have not looked up: for one answered lately, a 500 says nothing
+      // about the order, which waits without spending an attempt (see intermittent-resource).
+      const order = await acceptOrder('grace', 'classic-box');
+      nock(USERS).get('/users/grace').reply(500).get('/users/grace').reply(200, ADA);
       nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
       await queue.enqueue(order);
 
@@ -367,7 +373,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
           type: 'lookup',
           attempt: 1,
           dependency: 'user',
-          resource: 'ada',
+          resource: 'grace',
           outcome: 'failed',
           failure_code: 'USER_SERVICE_ERROR',
           http_status: 500,
@@ -380,7 +386,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
           outcome: 'found',
         },
         // The product was known from attempt 1: attempt 2 asked only the user service.
-        { type: 'lookup', attempt: 2, dependency: 'user', resource: 'ada', outcome: 'found' },
+        { type: 'lookup', attempt: 2, dependency: 'user', resource: 'grace', outcome: 'found' },
         { type: 'state', from: 'PENDING', to: 'CONFIRMED', by: 'worker', attempt: 2 },
       ]);
       const times = (confirmed?.history ?? []).map((entry) => entry.at.getTime());
@@ -526,7 +532,8 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     const stored = await orders.findById(order.id);
     expect(stored?.event?.published_at).to.equal(null);
     // The lease was handed back at once rather than left to run out.
-    expect(stored?.event?.lease.expires_at.getTime()).to.be.at.most(Date.now());
+    const due = await outboxWith(LEASE_MS).findDue(new Date(), 100_000);
+    expect(due.map((waiting) => waiting.orderId)).to.include(order.id);
 
     expect(await relayWith(publisher)()).to.be.at.least(1);
     const [event] = await eventually(
@@ -538,45 +545,30 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     expect((await orders.findById(order.id))?.event?.published_at).to.be.instanceOf(Date);
   });
 
-  it('when no queue is bound to the exchange, then the event stays in the outbox under its lease, and once a queue is bound the relay delivers it', async () => {
+  it('when no queue is bound for the event, then the broker keeps it in the parking queue with where it was going, and it leaves the outbox', async () => {
     nock(USERS).get('/users/ada').once().reply(200, ADA);
     nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
     const exchange = uniqueName('test_unbound');
     const unbound = publisherOn(services.rabbitmqUrl, exchange);
-    const leaseMs = 800;
     try {
       const order = await acceptOrder('ada', 'classic-box');
-      const processNothingBound = createProcessOrderUseCase({
-        ...useCaseDependencies(unbound),
-        outbox: outboxWith(leaseMs),
-        eventLeaseMs: leaseMs,
-      });
+      const processNothingBound = createProcessOrderUseCase(useCaseDependencies(unbound));
       expect((await processNothingBound(attemptOf(order.id)))?.status).to.equal('CONFIRMED');
       const stored = await orders.findById(order.id);
-      expect(stored?.event?.published_at, 'counted as published').to.equal(null);
-      // Not handed back early: it would only be returned again until a queue is bound.
-      expect(stored?.event?.lease.expires_at.getTime()).to.be.above(Date.now());
-
-      const consumer = await listenForEvents({
-        url: services.rabbitmqUrl,
-        exchange,
-        routingKey: 'created_order',
-      });
-      try {
-        await new Promise((resolve) => setTimeout(resolve, leaseMs + 100));
-        expect(await relayWith(unbound, leaseMs)()).to.equal(1);
-        const [event] = await eventually(
-          () => Promise.resolve(consumer.received),
-          (events) => events.length === 1,
-          { what: 'the event once a queue is bound' },
-        );
-        expect(event?.message.properties.messageId).to.equal(stored?.event?.message_id);
-        expect((await orders.findById(order.id))?.event?.published_at).to.be.instanceOf(Date);
-      } finally {
-        await consumer.close();
-      }
+      expect(stored?.event?.published_at, 'the broker holds it').to.be.instanceOf(Date);
+      const due = await outboxWith(LEASE_MS).findDue(new Date(Date.now() + LEASE_MS), 100_000);
+      expect(due.map((waiting) => waiting.orderId)).not.to.include(order.id);
+      expect(await takeParkedEvents(exchange)).to.deep.equal([
+        {
+          messageId: stored?.event?.message_id,
+          exchange,
+          routingKey: 'created_order',
+          body: stored?.event?.message,
+        },
+      ]);
     } finally {
       await unbound.close();
+      await deleteParkingAndExchange(exchange);
     }
   });
 
@@ -594,15 +586,16 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     );
     const published = await orders.findById(order.id);
     expect(published?.event?.published_at).to.be.instanceOf(Date);
-    expect(published?.event?.lease.generation).to.equal(2);
+    const claims = mongo.db.collection('outbox_claims');
+    expect(await claims.countDocuments({ message_id: published?.event?.message_id })).to.equal(0);
   });
 
-  it('when a claim was granted but its lease never reached the order, then after a lease time the relay takes the event over', async () => {
+  it('when a relay died holding its claim, then after a lease time another relay takes the event over', async () => {
     const leaseMs = 300;
     const order = await confirmedButUnpublished(new Date());
     const { event } = order;
     if (event === null) throw new Error('the order has no event');
-    // A relay that claimed generation 2 and died before writing its lease on the order.
+    // A relay that claimed generation 2 and died before it published.
     await mongo.db.collection('outbox_claims').insertOne({
       _id: `${event.message_id}/2` as never,
       message_id: event.message_id,
@@ -619,7 +612,10 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       () => Promise.resolve(eventsFor(order.id)),
       (events) => events.length === 1,
     );
-    expect((await orders.findById(order.id))?.event?.lease.generation).to.equal(3);
+    const claims = mongo.db.collection('outbox_claims');
+    expect(await claims.countDocuments({ message_id: event.message_id }), 'claims left').to.equal(
+      0,
+    );
   });
 
   it('when two relays run at once over the same backlog, then every event is published exactly once', async () => {
@@ -673,7 +669,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         readUser: createUserReader(USERS, strict),
         readProduct: createProductReader(PRODUCTS, strict),
       }),
-      dependencyWaitMs: { service: 300, capacity: 100 },
+      dependencyWaitMs: { service: 300, capacity: 100, resource: 100 },
       onFirstRun: () => undefined,
       logger: testLogger,
     });
@@ -738,7 +734,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
           maxInFlight,
         }).read,
       }),
-      dependencyWaitMs: { service: 300, capacity: 100 },
+      dependencyWaitMs: { service: 300, capacity: 100, resource: 100 },
       onFirstRun: () => undefined,
       logger: testLogger,
     });
@@ -831,7 +827,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       connection: redis,
       concurrency: 1,
       processOrder: () => Promise.reject(new Error('the store went away')),
-      dependencyWaitMs: { service: 300, capacity: 100 },
+      dependencyWaitMs: { service: 300, capacity: 100, resource: 100 },
       onFirstRun: () => undefined,
       logger: testLogger,
     });
@@ -954,5 +950,110 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     const failed = await orders.findById(expired.id);
     expect(failed?.status).to.equal('FAILED');
     expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
+  });
+
+  it('when one order cannot be queued, then the sweep logs it with its id, counts it as an error, and still settles and queues the orders after it', async () => {
+    const now = Date.now();
+    // Oldest first, so the sweep meets the order it cannot queue before the others. Its
+    // re-drive restarted its deadline: the sweep queues it rather than failing it.
+    const unqueueable = await storeRedrivenOrder(
+      orders,
+      'ada',
+      'classic-box',
+      new Date(now - 180_000),
+    );
+    const expired = [
+      await acceptOrder('ada', 'classic-box', new Date(now - 120_000)),
+      await acceptOrder('ada', 'classic-box', new Date(now - 100_000)),
+    ];
+    const stranded = await acceptOrder('ada', 'classic-box', new Date(now - 40_000));
+    const idleName = uniqueName('test_idle');
+    const idle = createOrderQueue({ name: idleName, connection: redis, retry });
+    // Redis refuses this one order's job, as it refuses every job while it is away.
+    const refusing: OrderQueue = {
+      ...idle,
+      ensureQueued: (order) =>
+        order.id === unqueueable.id
+          ? Promise.reject(new Error('Connection is closed.'))
+          : idle.ensureQueued(order),
+    };
+    const logged: { level: number; msg: string; orderId?: string; err?: { message: string } }[] =
+      [];
+    const logger = pino(
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          logged.push(JSON.parse(chunk.toString()) as (typeof logged)[number]);
+          done();
+        },
+      }),
+    );
+    try {
+      const sweep = createRecoverStrandedOrders({
+        ...recoverySettings(config),
+        staleAfterMs: 30_000,
+        deadlineMs: 60_000,
+        batchSize: 100,
+        orders,
+        queue: refusing,
+        clock: () => new Date(),
+        logger,
+      });
+
+      const counts = await sweep();
+      expect(counts.error).to.equal(1);
+      expect(counts.expired).to.be.at.least(2);
+      expect(counts.added).to.be.at.least(1);
+      for (const order of expired) {
+        const failed = await orders.findById(order.id);
+        expect(failed?.status, `${order.id} after the one that threw`).to.equal('FAILED');
+        expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
+      }
+      expect(await idle.ensureQueued(stranded), 'the job the sweep added').to.equal('present');
+      expect((await orders.findById(unqueueable.id))?.status).to.equal('PENDING');
+      const errors = logged.filter((line) => line.orderId === unqueueable.id && line.level >= 40);
+      expect(errors).to.have.length(1);
+      expect(errors[0]?.err?.message).to.equal('Connection is closed.');
+    } finally {
+      // Settled in their own generation, so later sweeps in this file do not meet them.
+      const failure = { code: 'TEST', message: 'cleanup' };
+      await Promise.all(
+        [unqueueable, stranded].map(({ id, generation }) =>
+          orders.settle(id, { status: 'FAILED', failure, generation }, new Date()),
+        ),
+      );
+      const inspector = new Queue(idleName, { connection: redis });
+      await inspector.obliterate({ force: true });
+      await inspector.close();
+      await idle.close();
+    }
+  });
+
+  it('when a sweep pass reports orders it could not repair, then recovery_sweep_order_errors_total counts them apart from the repairs', async () => {
+    const registry = new Registry();
+    const metrics = createWorkerMetrics(
+      registry,
+      {
+        queueJobCounts: () => Promise.resolve({}),
+        outboxBacklog: () => Promise.resolve(0),
+        breakerStates: () => [],
+        callsInFlight: () => ({ user: 0, product: 0 }),
+      },
+      testLogger,
+    );
+    const value = async (name: string, outcome?: string) => {
+      const metric = await registry.getSingleMetric(name)?.get();
+      return metric?.values.find((sample) => sample.labels.outcome === outcome)?.value;
+    };
+    expect(await value('recovery_sweep_order_errors_total')).to.equal(0);
+
+    // As the worker reports each pass.
+    const pass = { added: 1, retried: 0, present: 4, expired: 2, error: 3 };
+    for (const [outcome, count] of Object.entries(pass)) {
+      if (outcome !== 'present') metrics.strandedOrders(outcome, count);
+    }
+
+    expect(await value('recovery_sweep_order_errors_total')).to.equal(3);
+    expect(await value('stranded_orders_recovered_total', 'expired')).to.equal(2);
+    expect(await value('stranded_orders_recovered_total', 'error')).to.equal(undefined);
   });
 });

@@ -3,7 +3,7 @@ import { StoreUnavailableError } from '../../shared/persistence/order-repository
 import { PROBLEM_CONTENT_TYPE, ProblemError, problem, type Problem } from './problem.js';
 import type { RequestState } from './request-context.js';
 
-const STORE_RETRY_AFTER_SECONDS = 5;
+export const STORE_RETRY_AFTER_SECONDS = 5;
 
 /** Errors thrown by Koa's helpers (body parser, router) carry a status and `expose`. */
 interface HttpError {

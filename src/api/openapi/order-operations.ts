@@ -18,6 +18,7 @@ import {
   preferenceAppliedHeader,
   preferHeader,
   requestIdHeader,
+  retryAfterHeader,
   varyHeader,
   wwwAuthenticateHeader,
 } from './http-headers.js';
@@ -135,7 +136,20 @@ export function orderOperations(): ZodOpenApiPathsObject {
             'The Idempotency-Key was first used with a different order. Nothing was stored.',
             [problems.idempotencyKeyReused],
           ),
-          '503': unavailable,
+          '503': problemResponse(
+            'The service cannot take the order now (its store is unreachable, or this instance ' +
+              'is shutting down); retry after Retry-After seconds. Nothing was stored, unless ' +
+              'the problem names an `order_id`: then the store did not confirm the write in ' +
+              'time, the order may exist, and `GET /orders/{order_id}` tells.',
+            [
+              problems.acceptOutcomeUnknown,
+              problems.storeUnavailable,
+              problems.shuttingDown,
+              problems.overloaded,
+              problems.authenticationUnavailable,
+            ],
+            { headers: { 'Retry-After': retryAfterHeader } },
+          ),
         },
       },
       get: {

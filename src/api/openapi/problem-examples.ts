@@ -6,7 +6,12 @@ import {
 import { SCOPES } from '../auth/access-rules.js';
 import { problem } from '../http/problem.js';
 import { INVALID_IDEMPOTENCY_KEY } from '../orders/idempotency-key.js';
-import { KEY_REUSED, ORDER_FOR_ANOTHER_USER, ORDER_NOT_FOUND } from '../orders/order-routes.js';
+import {
+  KEY_REUSED,
+  ORDER_FOR_ANOTHER_USER,
+  ORDER_NOT_FOUND,
+  acceptOutcomeUnknown,
+} from '../orders/order-routes.js';
 import { STOPPING } from '../http/refuse-when-stopping.js';
 import { PROBLEMS } from '../http/problem-responses.js';
 import { OVERLOADED } from '../http/shed-load.js';
@@ -52,5 +57,6 @@ export function problemExamples() {
     insufficientScope: insufficientScope(SCOPES.read).problem,
     orderForAnotherUser: ORDER_FOR_ANOTHER_USER,
     shuttingDown: STOPPING,
+    acceptOutcomeUnknown: acceptOutcomeUnknown('5b0c2a9e-8d53-4a49-9d8e-3c4b1f6e7a21'),
   };
 }

@@ -2,7 +2,10 @@ import { newPendingOrder } from '../../shared/domain/order-lifecycle.js';
 import type { Order } from '../../shared/domain/order.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import type { IdempotencyStore } from '../../shared/persistence/idempotency-store.js';
-import type { OrderRepository } from '../../shared/persistence/order-repository.js';
+import {
+  StoreUnavailableError,
+  type OrderRepository,
+} from '../../shared/persistence/order-repository.js';
 import type { OrderQueue } from '../../shared/queue/order-queue.js';
 import { handOverToWorker } from './hand-over-to-worker.js';
 import { requestFingerprint } from './idempotency-key.js';
@@ -32,6 +35,21 @@ export interface RequestContext {
   idempotencyKey?: string | undefined;
 }
 
+/**
+ * The store did not answer the order's insert in time. The write may still land (a frozen
+ * server applies it when it wakes; the recovery sweep then queues it), so the client is told
+ * the order's id: `GET /orders/{id}` says whether it was stored.
+ */
+export class AcceptOutcomeUnknownError extends StoreUnavailableError {
+  constructor(
+    readonly orderId: string,
+    cause: unknown,
+  ) {
+    super(cause);
+    this.name = 'AcceptOutcomeUnknownError';
+  }
+}
+
 /** The Idempotency-Key was first used with a different request. */
 export class IdempotencyKeyReusedError extends Error {
   constructor(readonly key: string) {
@@ -58,7 +76,12 @@ export function createCreateOrderUseCase(deps: CreateOrderDependencies) {
     now: Date,
   ): Promise<Accepted> {
     const order = newPendingOrder({ id, ...request, request_id: context.requestId }, now);
-    if (!(await orders.insert(order))) {
+    const inserted = await orders.insert(order).catch((error: unknown) => {
+      throw error instanceof StoreUnavailableError
+        ? new AcceptOutcomeUnknownError(order.id, error)
+        : error;
+    });
+    if (!inserted) {
       const stored = await orders.findById(id);
       if (stored !== null) return { order: stored, replayed: true };
     }

@@ -14,10 +14,15 @@ import {
 import { authenticate, insufficientScope } from '../auth/authenticate.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { preferredWaitSeconds } from '../http/prefer-wait.js';
-import { ProblemError, problem } from '../http/problem.js';
+import { ProblemError, problem, type Problem } from '../http/problem.js';
+import { STORE_RETRY_AFTER_SECONDS } from '../http/problem-responses.js';
 import type { RequestState } from '../http/request-context.js';
 import { requireJson } from '../http/require-json.js';
-import { IdempotencyKeyReusedError, type CreateOrder } from './create-order-use-case.js';
+import {
+  AcceptOutcomeUnknownError,
+  IdempotencyKeyReusedError,
+  type CreateOrder,
+} from './create-order-use-case.js';
 import type { GetOrder } from './get-order-use-case.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency-key.js';
 import type { ListOrders } from './list-orders-use-case.js';
@@ -64,6 +69,19 @@ export const ORDER_FOR_ANOTHER_USER = problem(
   `Orders may be placed only for your own user_id, unless you hold ${SCOPES.writeAny}.`,
 );
 
+/** The store did not answer the insert: the order may exist, and the client learns its id. */
+export function acceptOutcomeUnknown(orderId: string): Problem {
+  return problem(
+    503,
+    'store-unavailable',
+    'Service unavailable',
+    `The order store did not confirm the write in time, so the order may have been stored. ` +
+      `GET /orders/${orderId} tells once the store is back: if it was stored it is processed ` +
+      `as usual; if that answers 404, send the order again.`,
+    { order_id: orderId },
+  );
+}
+
 export function orderRoutes(deps: OrderRoutesDependencies): Router<OrderRouteState> {
   const router = new Router<OrderRouteState>();
   router.use(authenticate(deps.authenticator));
@@ -85,7 +103,12 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<OrderRouteSta
     const { order, replayed } = await deps
       .createOrder(request, { requestId: ctx.state.requestId, idempotencyKey })
       .catch((error: unknown) => {
-        throw error instanceof IdempotencyKeyReusedError ? new ProblemError(KEY_REUSED) : error;
+        if (error instanceof IdempotencyKeyReusedError) throw new ProblemError(KEY_REUSED);
+        if (error instanceof AcceptOutcomeUnknownError)
+          throw new ProblemError(acceptOutcomeUnknown(error.orderId), {
+            'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
+          });
+        throw error;
       });
     if (!replayed) deps.metrics.orderAccepted();
     ctx.status = 202;

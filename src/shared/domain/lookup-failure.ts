@@ -11,6 +11,8 @@ export type Dependency = 'user' | 'product';
  *   was already the long one (a short first attempt timing out only means "slow").
  * - unreachable: the connection failed.
  * - circuit-open: the breaker for this resource refused the call after repeated failures.
+ *   An http-error or a circuit-open failure is `intermittent` when the resource answered other
+ *   calls lately (see answeredLately): then it says nothing about this order.
  * - service-down: the breaker of the whole service refused the call: it could not be reached
  *   for everyone lately. Asking for this resource says nothing about the resource.
  * - saturated: this worker already has `limit` calls to the service in flight (its bulkhead),
@@ -19,7 +21,13 @@ export type Dependency = 'user' | 'product';
 export type LookupFailure =
   | { dependency: Dependency; resource: string; cause: 'not-found' }
   | { dependency: Dependency; resource: string; cause: 'invalid-response'; detail: string }
-  | { dependency: Dependency; resource: string; cause: 'http-error'; status: number }
+  | {
+      dependency: Dependency;
+      resource: string;
+      cause: 'http-error';
+      status: number;
+      intermittent?: boolean;
+    }
   | {
       dependency: Dependency;
       resource: string;
@@ -28,7 +36,13 @@ export type LookupFailure =
       patient: boolean;
     }
   | { dependency: Dependency; resource: string; cause: 'unreachable'; detail: string }
-  | { dependency: Dependency; resource: string; cause: 'circuit-open'; lastFailure: string }
+  | {
+      dependency: Dependency;
+      resource: string;
+      cause: 'circuit-open';
+      lastFailure: string;
+      intermittent?: boolean;
+    }
   | { dependency: Dependency; resource: string; cause: 'service-down'; lastFailure: string }
   | { dependency: Dependency; resource: string; cause: 'saturated'; limit: number };
 
@@ -38,6 +52,18 @@ export function isRetryable(failure: LookupFailure): boolean {
 }
 
 const isPatientTimeout = (failure: LookupFailure) => failure.cause === 'timeout' && failure.patient;
+
+/**
+ * Failures of calls that were never made: a breaker or a bulkhead refused them. They tell
+ * nothing about the resource, so an order's history need not keep them when it only waits.
+ */
+export function isRefusal(failure: LookupFailure): boolean {
+  return (
+    failure.cause === 'circuit-open' ||
+    failure.cause === 'service-down' ||
+    failure.cause === 'saturated'
+  );
+}
 
 /**
  * Only failures that say "this resource is broken" open its breaker. A 404 or a bad body is
@@ -79,6 +105,9 @@ export function failureCode(failure: LookupFailure): string {
   }
 }
 
+const lately = (failure: { intermittent?: boolean }) =>
+  failure.intermittent === true ? ', though it answered other calls lately' : '';
+
 export function describeFailure(failure: LookupFailure): string {
   const what = `${failure.dependency} ${failure.resource}`;
   switch (failure.cause) {
@@ -87,13 +116,13 @@ export function describeFailure(failure: LookupFailure): string {
     case 'invalid-response':
       return `the ${failure.dependency} service answered for ${what} with an unusable body: ${failure.detail}`;
     case 'http-error':
-      return `the ${failure.dependency} service answered HTTP ${failure.status} for ${what}`;
+      return `the ${failure.dependency} service answered HTTP ${failure.status} for ${what}${lately(failure)}`;
     case 'timeout':
       return `the ${failure.dependency} service did not answer for ${what} within ${failure.timeoutMs} ms`;
     case 'unreachable':
       return `the ${failure.dependency} service could not be reached for ${what}: ${failure.detail}`;
     case 'circuit-open':
-      return `calls to the ${failure.dependency} service for ${what} are suspended after repeated failures (last: ${failure.lastFailure})`;
+      return `calls to the ${failure.dependency} service for ${what} are suspended after repeated failures (last: ${failure.lastFailure})${lately(failure)}`;
     case 'service-down':
       return `the ${failure.dependency} service is down for everyone; ${what} waits for it (last: ${failure.lastFailure})`;
     case 'saturated':
@@ -102,10 +131,52 @@ export function describeFailure(failure: LookupFailure): string {
 }
 
 /**
- * What an order waits for without spending an attempt: a service that is down for everyone to
- * come back (its breaker's reset time), or a free place in a service's bulkhead (soon).
+ * How many breaker reset times (or rolling windows, whichever is longer) a resource's last
+ * successful answer vouches for it. Long enough that a resource answering half of its calls
+ * is not taken for broken while its breaker opens and its half-open trials fail a few times
+ * in a row (each in two); short enough that one that broke for good loses the benefit of the
+ * doubt within about a minute.
  */
-export type WaitFor = 'service' | 'capacity';
+export const ANSWERED_LATELY_FACTOR = 6;
+
+/** How long a successful answer vouches for its resource, from a breaker's timings. */
+export function answeredLatelyHorizonMs(breaker: {
+  resetTimeoutMs: number;
+  rollingWindowMs: number;
+}): number {
+  return ANSWERED_LATELY_FACTOR * Math.max(breaker.resetTimeoutMs, breaker.rollingWindowMs);
+}
+
+/** Whether a resource answered successfully within `horizonMs` before `now`. */
+export function answeredLately(
+  lastSuccessAt: number | undefined,
+  now: number,
+  horizonMs: number,
+): boolean {
+  return lastSuccessAt !== undefined && now - lastSuccessAt <= horizonMs;
+}
+
+/**
+ * The failure as seen by a resource's breaker, which knows whether the resource answered
+ * lately: an error status, or a refusal by its breaker, of a resource that answers other calls
+ * is intermittent. Other causes are not one resource's to judge (a timeout says "slow", a
+ * connection failure or a full bulkhead concerns the service): they are left as they are.
+ */
+export function withRecentAnswers(failure: LookupFailure, lately: boolean): LookupFailure {
+  if (failure.cause !== 'http-error' && failure.cause !== 'circuit-open') return failure;
+  return lately ? { ...failure, intermittent: true } : failure;
+}
+
+const isIntermittent = (failure: LookupFailure) =>
+  (failure.cause === 'http-error' || failure.cause === 'circuit-open') &&
+  failure.intermittent === true;
+
+/**
+ * What an order waits for without spending an attempt: a service that is down for everyone to
+ * come back (its breaker's reset time), a free place in a service's bulkhead (soon), or
+ * another answer from a resource that answers some calls and failed this one (soon too).
+ */
+export type WaitFor = 'service' | 'capacity' | 'resource';
 
 export type LookupDecision =
   | { action: 'retry'; reason: string }
@@ -115,8 +186,10 @@ export type LookupDecision =
 /**
  * What to do with an order whose lookups failed: fail it at once when a failure is final;
  * wait, without spending an attempt, while a service is down for everyone or this worker's
- * calls to it are at their limit (the order deadline still bounds the wait); fail it when this
- * was its last attempt; retry otherwise.
+ * calls to it are at their limit, or when every failure is intermittent (a resource that
+ * answers other calls, or its breaker's refusal: nothing about this order); the order deadline
+ * still bounds the wait. Otherwise the failure is evidence: fail the order when this was its
+ * last attempt, retry it otherwise.
  */
 export function decideAfterLookupFailures(
   failures: readonly [LookupFailure, ...LookupFailure[]],
@@ -131,6 +204,7 @@ export function decideAfterLookupFailures(
     return { action: 'wait', for: 'service', reason };
   if (failures.some((failure) => failure.cause === 'saturated'))
     return { action: 'wait', for: 'capacity', reason };
+  if (failures.every(isIntermittent)) return { action: 'wait', for: 'resource', reason };
   if (attempt.isLast) {
     return {
       action: 'fail',

@@ -1,20 +1,23 @@
 import type { ConfirmChannel, Message } from 'amqplib';
 import type { AmqpLink } from './amqp-link.js';
 import {
+  PARKED_FROM,
   UnroutableEventError,
+  parkingQueueOf,
   type EventPublisher,
   type OutgoingEvent,
 } from './event-publisher.js';
 
 /**
  * Publishes to a durable topic exchange over a confirm channel: a publish resolves only once
- * the broker has taken the message and routed it to a queue. A broker outage fails the
- * publishes made during it (the outbox keeps their events) and the link reconnects on the
- * next one.
+ * the broker has put the message in a queue. A broker outage fails the publishes made during
+ * it (the outbox keeps their events) and the link reconnects on the next one.
  *
  * Messages go out `mandatory`: one that no queue is bound to receive comes back as a
- * `basic.return`, which the broker sends before that message's confirm on the same channel
- * (docs/adr/0012). Its publish is then refused, so the event stays in the outbox.
+ * `basic.return`, which the broker sends before that message's confirm on the same channel.
+ * It is then parked: sent, with where it was going in its headers, to the exchange's durable
+ * parking queue, which the link declares (docs/adr/0012). Either way the broker holds it once
+ * confirmed, so its publish is final and the event leaves the outbox.
  */
 export function createAmqpEventPublisher(options: {
   link: AmqpLink;
@@ -23,6 +26,7 @@ export function createAmqpEventPublisher(options: {
   confirmTimeoutMs?: number;
 }): EventPublisher {
   const { link, exchange, producer } = options;
+  const parkingQueue = parkingQueueOf(exchange);
   const confirmTimeoutMs = options.confirmTimeoutMs ?? 10_000;
   /** Per channel, the message ids returned and not yet confirmed (a count: ids may repeat). */
   const returnedOn = new WeakMap<ConfirmChannel, Map<string, number>>();
@@ -50,7 +54,15 @@ export function createAmqpEventPublisher(options: {
     return true;
   }
 
-  function publishConfirmed(channel: ConfirmChannel, event: OutgoingEvent): Promise<void> {
+  /**
+   * Sends `event` to `target` and waits for the broker's confirm: true when a queue took it,
+   * false when it came back unroutable.
+   */
+  function sendConfirmed(
+    channel: ConfirmChannel,
+    event: OutgoingEvent,
+    target: { exchange: string; routingKey: string; headers?: Record<string, string> },
+  ): Promise<boolean> {
     const returned = returnsOf(channel);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -60,14 +72,12 @@ export function createAmqpEventPublisher(options: {
         clearTimeout(timer);
         if (error !== null && error !== undefined)
           reject(error instanceof Error ? error : new Error('the broker refused the message'));
-        else if (takeReturn(returned, event.messageId))
-          reject(new UnroutableEventError(exchange, event.routingKey));
-        else resolve();
+        else resolve(!takeReturn(returned, event.messageId));
       };
       try {
         channel.publish(
-          exchange,
-          event.routingKey,
+          target.exchange,
+          target.routingKey,
           Buffer.from(JSON.stringify(event.body)),
           {
             persistent: true,
@@ -79,6 +89,7 @@ export function createAmqpEventPublisher(options: {
             type: event.type,
             appId: producer,
             timestamp: Math.floor(event.timestamp.getTime() / 1000),
+            ...(target.headers === undefined ? {} : { headers: target.headers }),
           },
           settle,
         );
@@ -91,7 +102,16 @@ export function createAmqpEventPublisher(options: {
   return {
     async publish(event) {
       const { channel } = await link.current();
-      await publishConfirmed(channel, event);
+      if (await sendConfirmed(channel, event, { exchange, routingKey: event.routingKey }))
+        return 'delivered';
+      // The default exchange routes to the queue named by the routing key.
+      const parked = await sendConfirmed(channel, event, {
+        exchange: '',
+        routingKey: parkingQueue,
+        headers: { [PARKED_FROM.exchange]: exchange, [PARKED_FROM.routingKey]: event.routingKey },
+      });
+      if (parked) return 'parked';
+      throw new UnroutableEventError(exchange, event.routingKey);
     },
     close: () => link.close(),
   };

@@ -1,5 +1,6 @@
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { Logger } from '../observability/logger.js';
+import { parkingQueueOf } from './event-publisher.js';
 
 export interface Link {
   connection: ChannelModel;
@@ -18,7 +19,7 @@ export interface AmqpLink {
 /**
  * The connection is opened on first use and dropped when the broker goes away, so the next
  * use reconnects: an outage fails what is attempted during it and heals by itself. The
- * exchange is declared on every new connection.
+ * exchange and its parking queue are declared on every new connection.
  */
 export function createAmqpLink(options: {
   url: string;
@@ -58,6 +59,8 @@ export function createAmqpLink(options: {
         connection.close().catch(() => undefined);
       });
       await channel.assertExchange(exchange, 'topic', { durable: true });
+      // Where events no consumer's queue is bound for are kept (see the event publisher).
+      await channel.assertQueue(parkingQueueOf(exchange), { durable: true });
       logger.info({ exchange }, 'connected to the broker');
       return { connection, channel };
     } catch (error) {

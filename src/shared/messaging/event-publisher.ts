@@ -10,24 +10,42 @@ export interface OutgoingEvent {
 }
 
 /**
- * The broker took the message but no queue was bound to receive it: nothing was delivered,
- * so the event does not count as published.
+ * Neither a queue bound for the event's routing key nor the exchange's parking queue took it
+ * (someone deleted the parking queue): nothing holds the message, so it is not published.
  */
 export class UnroutableEventError extends Error {
   constructor(
     readonly exchange: string,
     readonly routingKey: string,
   ) {
-    super(`no queue is bound to exchange ${exchange} for routing key ${routingKey}`);
+    super(`no queue took the event for exchange ${exchange} and routing key ${routingKey}`);
     this.name = 'UnroutableEventError';
   }
 }
 
+/**
+ * Where the broker put a confirmed event: `delivered` to the queues bound for its routing key,
+ * or `parked` in the exchange's parking queue because none was bound (docs/adr/0012).
+ */
+export type Placement = 'delivered' | 'parked';
+
 export interface EventPublisher {
   /**
-   * Resolves only once the broker has confirmed the message and routed it to a queue; rejects
-   * with UnroutableEventError when no queue was bound to receive it.
+   * Resolves once a queue of the broker holds the message: one bound for its routing key, or
+   * else the parking queue. Rejects when the broker did not confirm it, or with
+   * UnroutableEventError when no queue, the parking one included, took it.
    */
-  publish(event: OutgoingEvent): Promise<void>;
+  publish(event: OutgoingEvent): Promise<Placement>;
   close(): Promise<void>;
 }
+
+/** The durable queue that keeps the events of `exchange` no consumer's queue was bound for. */
+export function parkingQueueOf(exchange: string): string {
+  return `${exchange}.unrouted`;
+}
+
+/** Headers a parked message carries, so it can be sent on to where it was going. */
+export const PARKED_FROM = {
+  exchange: 'x-unrouted-exchange',
+  routingKey: 'x-unrouted-routing-key',
+} as const;

@@ -17,12 +17,13 @@ import {
   toOrder,
   type OrderDocument,
 } from './order-documents.js';
-import type { OrderPosition, OrderRepository } from './order-repository.js';
+import { OrderMissingError, type OrderPosition, type OrderRepository } from './order-repository.js';
 import { recordApplied, runOnce } from './schema-migrations.js';
 
 /**
  * The final state a generation of an order takes (see settlementKey), recorded once, with the
- * event it sends (and the outbox marker that says the event waits) and the history it leaves.
+ * event it sends (and the outbox marker that says the event waits under the settling run's
+ * first lease) and the history it leaves.
  * FAILED records made before FAILED orders had events, or made without one, carry neither.
  */
 type SettlementDocument = {
@@ -32,9 +33,9 @@ type SettlementDocument = {
   history?: Order['history'];
 } & (
   | (Pick<Order, 'status' | 'customer_fullname' | 'product_name' | 'total_amount' | 'event'> & {
-      outbox: 'pending';
+      outbox: 'leased';
     })
-  | (Pick<Order, 'status' | 'failure' | 'event'> & { outbox: 'pending' })
+  | (Pick<Order, 'status' | 'failure' | 'event'> & { outbox: 'leased' })
   | Pick<Order, 'status' | 'failure'>
 );
 
@@ -84,13 +85,13 @@ function settlementDocument(
       status: settlement.status,
       ...settlement.details,
       event: settlement.event,
-      outbox: 'pending',
+      outbox: 'leased',
     };
   }
   const failed = { ...kept, status: settlement.status, failure: settlement.failure };
   return settlement.event === undefined
     ? failed
-    : { ...failed, event: settlement.event, outbox: 'pending' };
+    : { ...failed, event: settlement.event, outbox: 'leased' };
 }
 
 /** Whether `order` is as `settlement`, made at `now`, left it (and not as another run did). */
@@ -230,17 +231,23 @@ export function createMongoOrderRepository(
         const recorded = inserted ? proposed : await settlements.findOne({ _id: proposed._id });
         if (recorded !== null) {
           const { _id, [EXPIRY_FIELD]: _bucket, ...changes } = recorded;
-          await applySettlement(id, generation, recorded.status, changes);
-          // The winner knows what it wrote: the PENDING order it started from plus its own
-          // settlement, unless the order is old enough for an earlier winner's record to
-          // have been swept (then an insert proves nothing and the order tells).
-          if (inserted && pending !== undefined && !mayHaveBeenSwept(pending.created_at, now))
+          const applied = await applySettlement(id, generation, recorded.status, changes);
+          // The winner knows what it wrote, once the store says the write matched: the PENDING
+          // order it started from plus its own settlement, unless the order is old enough for
+          // an earlier winner's record to have been swept (then an insert proves nothing).
+          if (
+            applied === 'matched' &&
+            inserted &&
+            pending !== undefined &&
+            !mayHaveBeenSwept(pending.created_at, now)
+          )
             return { order: toOrder({ ...toDocument(pending), ...changes }), won: true };
         }
         // Anyone else reads the order as the winner (and the relay) left it. A record missing
-        // after a refused insert was swept: its order settled long ago.
+        // after a refused insert was swept: its order settled long ago. An order missing
+        // settles nothing: its event would announce an order nobody can read.
         const document = await orders.findOne({ _id: id });
-        if (document === null) return null;
+        if (document === null) throw new OrderMissingError(id);
         const order = toOrder(document);
         return { order, won: inserted && carries(order, settlement, now) };
       }),

@@ -1,9 +1,9 @@
 import type { Db } from 'mongodb';
 import type { EventLease } from '../domain/order.js';
 import { isAbandoned, leaseAfter, nextLease } from '../domain/outbox-lease.js';
-import { guarded, insertOnce } from './mongo-errors.js';
+import { guarded, insertEach } from './mongo-errors.js';
 import { recordApplied, runOnce } from './schema-migrations.js';
-import { groupedOrderUpdates, ordersCollection, toOrder } from './order-documents.js';
+import { groupedOrderUpdates, ordersCollection, withCorrelationId } from './order-documents.js';
 import type { OutboxStore, WaitingEvent } from './outbox-store.js';
 
 export const EVENT_CLAIMS_COLLECTION = 'outbox_claims';
@@ -62,92 +62,165 @@ export async function recordOutboxMarkersReconciled(db: Db): Promise<void> {
 }
 
 /**
- * The outbox on MongoDB: events live in their orders (`event`, with the top-level `outbox`
- * marker while they wait), grants of lease generations in `outbox_claims`. Conditional
- * updates are not atomic on every MongoDB-protocol server, so a generation is granted by an
- * insert under `<message id>/<generation>`: exactly one caller gets each. Only then is the
- * lease written on the order, by its sole owner. The confirming run holds generation 1
- * through its settlement, without a claim.
+ * The outbox on MongoDB: events live in their orders (`event`), and a top-level marker says
+ * where each stands while it waits (OrderDocument.outbox): `leased` while a publisher holds
+ * its lease, `pending` once it is due. Grants of lease generations live in `outbox_claims`.
+ *
+ * Only top-level equalities reach FerretDB's storage (ADR 9), with a LIMIT when nothing else
+ * filters or sorts: so the relay reads due events as `{outbox: 'pending'}` with a limit, a
+ * batch's worth of rows whatever the backlog, and expired leases among the few `leased` ones.
+ * A relay's own claim is not written on the order (a write per event, the costliest step on
+ * FerretDB): while it publishes, the event stays `pending` and others' claims of the same
+ * generation are refused. Conditional updates are not atomic on every MongoDB-protocol
+ * server, so a generation is granted by an insert under `<message id>/<generation>`: exactly
+ * one caller gets each.
  */
 export function createMongoOutboxStore(db: Db, options: { leaseMs: number }): OutboxStore {
   const orders = ordersCollection(db);
   const claims = db.collection<EventClaimDocument>(EVENT_CLAIMS_COLLECTION);
   const updateOrder = groupedOrderUpdates(orders);
 
-  async function grant(orderId: string, messageId: string, lease: EventLease, now: Date) {
-    const granted = await insertOnce(() =>
-      claims.insertOne({
-        _id: `${messageId}/${String(lease.generation)}`,
-        message_id: messageId,
-        generation: lease.generation,
-        claimed_at: now,
-      }),
+  const claimId = (messageId: string, generation: number) => `${messageId}/${String(generation)}`;
+  const asClaim = (messageId: string, lease: EventLease, now: Date): EventClaimDocument => ({
+    _id: claimId(messageId, lease.generation),
+    message_id: messageId,
+    generation: lease.generation,
+    claimed_at: now,
+  });
+  const withLease = (waiting: WaitingEvent, lease: EventLease): WaitingEvent => ({
+    orderId: waiting.orderId,
+    event: { ...waiting.event, lease },
+  });
+
+  /** Inserts each proposed grant; the ones whose _id was free are the caller's. */
+  async function grant(proposed: readonly WaitingEvent[], now: Date): Promise<WaitingEvent[]> {
+    if (proposed.length === 0) return [];
+    const outcomes = await insertEach(
+      proposed.map(({ event }) => asClaim(event.message_id, event.lease, now)),
+      (documents) => claims.insertMany(documents, { ordered: false }),
     );
-    if (!granted) return null;
-    const result = await orders.updateOne(
-      { _id: orderId, 'event.message_id': messageId, 'event.published_at': null },
-      { $set: { 'event.lease': lease } },
-    );
-    if (result.matchedCount === 1) return lease;
-    // Published meanwhile: whatever still marks it as waiting is stale.
-    await orders.updateOne(
-      { _id: orderId, 'event.published_at': { $ne: null } },
-      { $unset: { outbox: '' } },
-    );
-    return null;
+    return proposed.filter((_, index) => outcomes[index] === true);
+  }
+
+  /**
+   * The next generation after the newest claim of each refused event whose holder left it
+   * unpublished for a whole lease: it died, or dropped the claim's publish without a word.
+   */
+  async function takeOvers(refused: readonly WaitingEvent[], now: Date): Promise<WaitingEvent[]> {
+    if (refused.length === 0) return [];
+    const newest = new Map<string, EventClaimDocument>();
+    const held = await claims
+      .find({ message_id: { $in: refused.map(({ event }) => event.message_id) } })
+      .toArray();
+    for (const claim of held) {
+      const known = newest.get(claim.message_id);
+      if (known === undefined || known.generation < claim.generation)
+        newest.set(claim.message_id, claim);
+    }
+    return refused.flatMap((waiting) => {
+      const claim = newest.get(waiting.event.message_id);
+      if (claim === undefined || !isAbandoned(claim, now, options.leaseMs)) return [];
+      return [withLease(waiting, leaseAfter(claim, now, options.leaseMs))];
+    });
+  }
+
+  /** Drops the claims of these events below `generation`: bookkeeping follows the in-flight. */
+  async function forgetClaims(events: readonly { messageId: string }[]): Promise<void> {
+    if (events.length === 0) return;
+    await claims.deleteMany({ message_id: { $in: events.map(({ messageId }) => messageId) } });
   }
 
   return {
     findDue: (now, limit) =>
       guarded(async () => {
-        const documents = await orders
-          .find({ outbox: 'pending', 'event.lease.expires_at': { $lte: now } })
-          .sort({ 'event.lease.expires_at': 1 })
+        // Only the event travels: the relay needs nothing else of its order.
+        const projection = { event: 1 };
+        const expired = await orders
+          .find({ outbox: 'leased', 'event.lease.expires_at': { $lte: now } }, { projection })
           .limit(limit)
           .toArray();
-        return documents.flatMap((document): WaitingEvent[] => {
-          const { id, event } = toOrder(document);
-          return event === null ? [] : [{ orderId: id, event }];
+        const pending =
+          expired.length < limit
+            ? await orders
+                .find({ outbox: 'pending' }, { projection })
+                .limit(limit - expired.length)
+                .toArray()
+            : [];
+        return [...expired, ...pending].flatMap(({ _id, event }): WaitingEvent[] =>
+          event === null ? [] : [{ orderId: _id, event: withCorrelationId(event) }],
+        );
+      }),
+
+    claim: (waiting, now) =>
+      guarded(async () => {
+        const proposed = waiting.map((due) =>
+          withLease(due, nextLease(due.event, now, options.leaseMs)),
+        );
+        const granted = await grant(proposed, now);
+        const refused = proposed.filter((due) => !granted.includes(due));
+        const takenOver = await grant(await takeOvers(refused, now), now);
+        return [...granted, ...takenOver];
+      }),
+
+    releaseClaims: (claimed) =>
+      guarded(async () => {
+        if (claimed.length === 0) return;
+        await claims.deleteMany({
+          _id: {
+            $in: claimed.map(({ event }) => claimId(event.message_id, event.lease.generation)),
+          },
         });
       }),
 
-    claim: ({ orderId, event }, now) =>
-      guarded(() => grant(orderId, event.message_id, nextLease(event, now, options.leaseMs), now)),
-
-    takeOver: ({ orderId, event }, now) =>
-      guarded(async () => {
-        const [latest] = await claims
-          .find({ message_id: event.message_id })
-          .sort({ generation: -1 })
-          .limit(1)
-          .toArray();
-        if (latest === undefined || !isAbandoned(latest, now, options.leaseMs)) return null;
-        return grant(orderId, event.message_id, leaseAfter(latest, now, options.leaseMs), now);
-      }),
-
-    release: (orderId, messageId, generation, now) =>
+    release: (orderId, messageId, generation) =>
       guarded(async () => {
         await orders.updateOne(
           {
             _id: orderId,
+            outbox: 'leased',
             'event.message_id': messageId,
             'event.published_at': null,
             'event.lease.generation': generation,
           },
-          { $set: { 'event.lease.expires_at': now } },
+          { $set: { outbox: 'pending' } },
         );
       }),
 
-    recordPublished: (orderId, messageId, generation, now) =>
+    holdUntilLeaseEnds: ({ orderId, event }) =>
       guarded(async () => {
         await updateOrder({
-          filter: { _id: orderId, 'event.message_id': messageId, 'event.published_at': null },
-          update: { $set: { 'event.published_at': now }, $unset: { outbox: '' } },
+          filter: {
+            _id: orderId,
+            'event.message_id': event.message_id,
+            'event.published_at': null,
+          },
+          update: { $set: { outbox: 'leased', 'event.lease': event.lease } },
         });
-        // Claims exist only for events a relay took over; their job is done.
-        if (generation > 1) await claims.deleteMany({ message_id: messageId });
+        // The lease on the order now tells when it is due; no claim needs to outlive it.
+        await forgetClaims([{ messageId: event.message_id }]);
       }),
 
-    countWaiting: () => guarded(() => orders.countDocuments({ outbox: 'pending' })),
+    recordPublished: (published, now) =>
+      guarded(async () => {
+        await Promise.all(
+          published.map(({ orderId, messageId }) =>
+            updateOrder({
+              filter: { _id: orderId, 'event.message_id': messageId, 'event.published_at': null },
+              update: { $set: { 'event.published_at': now }, $unset: { outbox: '' } },
+            }),
+          ),
+        );
+        // Claims exist only for events a relay published; their job is done.
+        await forgetClaims(published.filter(({ generation }) => generation > 1));
+      }),
+
+    countWaiting: () =>
+      guarded(async () => {
+        const [pending, leased] = await Promise.all([
+          orders.countDocuments({ outbox: 'pending' }),
+          orders.countDocuments({ outbox: 'leased' }),
+        ]);
+        return pending + leased;
+      }),
   };
 }

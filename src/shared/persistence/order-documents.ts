@@ -1,20 +1,23 @@
 import type { AnyBulkWriteOperation, Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { groupCommit } from '../batching/group-commit.js';
-import type { Order } from '../domain/order.js';
+import type { Order, OutboxEvent } from '../domain/order.js';
 import { itemErrors } from './mongo-errors.js';
 
 export const ORDERS_COLLECTION = 'orders';
 
 /**
- * An order as stored. `outbox: 'pending'` marks an order whose event waits for the broker,
- * from the settlement that stores the event until the publish is recorded. The relay and the
- * backlog count look for it alone: a top-level equality is the one filter every
+ * An order as stored. `outbox` marks an order whose event waits for the broker, from the
+ * settlement that stores the event until the publish is recorded: `leased` while a publisher
+ * holds the event's lease (the settling run first), `pending` once it is up for any relay. The
+ * relay and the backlog count look for it alone: a top-level equality is the one filter every
  * MongoDB-protocol server hands to its storage (FerretDB filters nested fields itself, after
  * reading every CONFIRMED order), so their cost follows the backlog, not the number of orders.
  */
+export type OutboxMarker = 'leased' | 'pending';
+
 export type OrderDocument = Omit<Order, 'id' | 'history' | 'generation' | 'redriven_at'> & {
   _id: string;
-  outbox?: 'pending';
+  outbox?: OutboxMarker;
 } & Partial<Pick<Order, 'history' | 'generation' | 'redriven_at'>>;
 
 export function ordersCollection(db: Db): Collection<OrderDocument> {
@@ -29,11 +32,13 @@ export function toDocument({ id, ...rest }: Order): OrderDocument {
  * Orders stored before request ids, histories or re-drives existed have none: no request id,
  * an empty history, the first generation.
  */
+/** An event stored before events carried the request id has none. */
+export function withCorrelationId(event: NonNullable<OrderDocument['event']>): OutboxEvent {
+  return { ...event, correlation_id: event.correlation_id ?? null };
+}
+
 export function toOrder({ _id, outbox: _outbox, ...rest }: OrderDocument): Order {
-  const event =
-    rest.event === null
-      ? null
-      : { ...rest.event, correlation_id: rest.event.correlation_id ?? null };
+  const event = rest.event === null ? null : withCorrelationId(rest.event);
   return {
     id: _id,
     ...rest,
@@ -60,6 +65,13 @@ export interface OrderUpdate {
 const UPDATES_PER_BULK = 16;
 
 /**
+ * What a grouped update can tell its caller. `matched`: every change of its bulk write found
+ * its order. `unknown`: at least one did not, and the server counts matches per command, not
+ * per statement, so the caller looks at its own order to learn whether its change applied.
+ */
+export type UpdateOutcome = 'matched' | 'unknown';
+
+/**
  * Applies each change with the concurrent ones in one unordered bulk write (see groupCommit).
  * Each goes out as an `updateMany`, which changes at most the one order either way: FerretDB
  * holds a PostgreSQL connection for every single-document update statement of a command until
@@ -69,17 +81,24 @@ const UPDATES_PER_BULK = 16;
  */
 export function groupedOrderUpdates(
   orders: Collection<OrderDocument>,
-): (change: OrderUpdate) => Promise<true> {
+  maxBatch = UPDATES_PER_BULK,
+): (change: OrderUpdate) => Promise<UpdateOutcome> {
   const asBulkOperation = (change: OrderUpdate): AnyBulkWriteOperation<OrderDocument> => ({
     updateMany: change,
   });
-  return groupCommit<OrderUpdate, true>(
+  return groupCommit<OrderUpdate, UpdateOutcome>(
     async (changes) => {
-      const refused = await itemErrors(changes.length, () =>
-        orders.bulkWrite(changes.map(asBulkOperation), { ordered: false }),
-      );
-      return refused.map((error) => error ?? true);
+      let matched = 0;
+      const refused = await itemErrors(changes.length, async () => {
+        ({ matchedCount: matched } = await orders.bulkWrite(changes.map(asBulkOperation), {
+          ordered: false,
+        }));
+      });
+      // Each filter names one _id, so the count reaches the number of changes only when every
+      // one of them matched.
+      const outcome: UpdateOutcome = matched === changes.length ? 'matched' : 'unknown';
+      return refused.map((error) => error ?? outcome);
     },
-    { maxBatch: UPDATES_PER_BULK },
+    { maxBatch },
   );
 }

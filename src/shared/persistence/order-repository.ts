@@ -48,16 +48,18 @@ export interface OrderRepository {
   /**
    * Moves a PENDING order to its final state, once: of several settlements of one order,
    * the first recorded wins (`won`), and every call returns the order as that one left it.
-   * The winner's event, if it has one, is stored in the same write, marked as waiting.
-   * Null when there is no such order. `pending`, the order as the caller has it while
-   * PENDING, spares the winner reading the settled order back.
+   * The winner's event, if it has one, is stored in the same write, marked as waiting: a
+   * settlement counts only once that write matched the stored order. `pending`, the order as
+   * the caller has it while PENDING, spares the winner reading the settled order back when
+   * the store says its write matched. Throws OrderMissingError when the store does not hold
+   * the order (it lost the write that accepted it): nothing is settled, nothing published.
    */
   settle(
     id: string,
     settlement: Settlement,
     now: Date,
     pending?: Order,
-  ): Promise<{ order: Order; won: boolean } | null>;
+  ): Promise<{ order: Order; won: boolean }>;
   /**
    * Removes the settlement records kept past their retention; returns how many. A record
    * decides between concurrent runs of one order, so it is kept well beyond any run's life.
@@ -89,5 +91,17 @@ export class StoreUnavailableError extends Error {
   constructor(cause: unknown) {
     super('the order store is unavailable', { cause });
     this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * The store does not hold an order that was accepted and queued: a store that lost an
+ * unjournaled write, or a hand that deleted it. Nothing can settle it, so nothing may announce
+ * it; an operator has to look.
+ */
+export class OrderMissingError extends Error {
+  constructor(readonly orderId: string) {
+    super(`order ${orderId} is not in the store; its settlement was not applied`);
+    this.name = 'OrderMissingError';
   }
 }

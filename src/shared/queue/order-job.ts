@@ -21,6 +21,11 @@ export interface OrderJobData {
    */
   accepted?: { user_id: string; product_code: string; created_at: string };
   known?: KnownLookups;
+  /**
+   * The calls of runs that only waited (they spend no attempt, so BullMQ keeps no record of
+   * them), for the order's history: an attempt record (see the worker's attempt-records).
+   */
+  waited?: string;
   /** The re-drive generation of the order the job runs (see Order.generation); 0 when absent. */
   generation?: number;
 }

@@ -2,11 +2,14 @@ import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import { LRUCache } from 'lru-cache';
 import {
+  answeredLately,
+  answeredLatelyHorizonMs,
   countsAgainstBreaker,
   countsAgainstService,
   describeFailure,
   type Dependency,
   type LookupFailure,
+  withRecentAnswers,
 } from '../../shared/domain/lookup-failure.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { LookupError } from './lookup-error.js';
@@ -34,6 +37,8 @@ interface Entry {
   dependency: Dependency;
   breaker: CircuitBreaker<[() => Promise<unknown>]>;
   lastFailure: string;
+  /** When a call through it last got a usable answer (epoch ms); resource breakers only. */
+  lastSuccessAt?: number;
 }
 
 function stateOf(breaker: CircuitBreaker): BreakerState {
@@ -46,6 +51,10 @@ function stateOf(breaker: CircuitBreaker): BreakerState {
  * must not stop classic-box orders, and a slow family-box must not either. The breakers live
  * in a bounded LRU so a stream of distinct ids cannot grow memory without limit; an open one
  * is set aside until it closes, so that stream cannot reset it either.
+ *
+ * Each also remembers when its resource last answered, and marks an error status or a refusal
+ * of a resource that answered lately as intermittent: the resource works, only not for this
+ * call, so the failure is no evidence against the order that made it (see lookup-failure).
  */
 export function createResourceBreakers(
   settings: BreakerSettings,
@@ -58,6 +67,10 @@ export function createResourceBreakers(
   rotation.setMaxListeners(0);
   const rotate = setInterval(() => rotation.emit('rotate'), BUCKET_MS);
   rotate.unref();
+  const horizonMs = answeredLatelyHorizonMs({
+    resetTimeoutMs: settings.resetTimeoutMs,
+    rollingWindowMs: ROLLING_WINDOW_MS,
+  });
 
   const entries = new LRUCache<string, Entry>({
     max: maxResources,
@@ -173,19 +186,24 @@ export function createResourceBreakers(
           });
         }
       };
+      let answer: T;
       try {
-        return (await entry.breaker.fire(throughService)) as T;
+        answer = (await entry.breaker.fire(throughService)) as T;
       } catch (error) {
-        if (isBreakerRejection(error)) {
-          throw new LookupError({
-            dependency,
-            resource,
-            cause: 'circuit-open',
-            lastFailure: entry.lastFailure,
-          });
-        }
-        throw error;
+        const failure: LookupFailure | undefined = isBreakerRejection(error)
+          ? { dependency, resource, cause: 'circuit-open', lastFailure: entry.lastFailure }
+          : error instanceof LookupError
+            ? error.failure
+            : undefined;
+        if (failure === undefined) throw error;
+        const lately = answeredLately(entry.lastSuccessAt, Date.now(), horizonMs);
+        const seen = withRecentAnswers(failure, lately);
+        throw seen === failure && error instanceof LookupError ? error : new LookupError(seen);
       }
+      // Counted here rather than on opossum's 'success', which also fires for what the
+      // breaker ignores (a 404, a short timeout, a refusal by the service's breaker).
+      entry.lastSuccessAt = Date.now();
+      return answer;
     },
     states() {
       const counts = new Map<string, { service: Dependency; state: BreakerState; count: number }>();

@@ -4,7 +4,10 @@ import {
   UnroutableEventError,
   type EventPublisher,
 } from '../../shared/messaging/event-publisher.js';
-import type { OrderRepository } from '../../shared/persistence/order-repository.js';
+import {
+  OrderMissingError,
+  type OrderRepository,
+} from '../../shared/persistence/order-repository.js';
 import { LookupError } from '../lookups/lookup-error.js';
 import type { ResourceReader } from '../lookups/resource-reader.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -42,31 +45,43 @@ export function countedPublisher(
   return {
     async publish(event) {
       try {
-        await publisher.publish(event);
+        const placement = await publisher.publish(event);
+        if (placement === 'parked') metrics.eventParked(event.routingKey);
+        else metrics.eventPublished();
+        return placement;
       } catch (error) {
         metrics.eventPublishFailed(error instanceof UnroutableEventError ? 'unroutable' : 'broker');
         throw error;
       }
-      metrics.eventPublished();
     },
     close: () => publisher.close(),
   };
 }
 
-/**
- * Calls `onSettled` once for each order a settlement of this process moved to its final
- * state (the winning one; a rerun that finds the order settled does not count again).
- */
+/** What a settlement of this process came to, for those who count or announce it. */
+export interface SettlementListener {
+  /** The winning settlement moved `order` to its final state (a rerun does not count again). */
+  settled(order: Order): void;
+  /** The store did not hold the order, so nothing was settled or published. */
+  missing(orderId: string): void;
+}
+
+/** Tells `listener` of each settlement this process wins, and of each that found no order. */
 export function withSettlementListener(
   orders: OrderRepository,
-  onSettled: (order: Order) => void,
+  listener: SettlementListener,
 ): OrderRepository {
   return {
     ...orders,
     async settle(id, settlement, now, pending) {
-      const result = await orders.settle(id, settlement, now, pending);
-      if (result?.won === true) onSettled(result.order);
-      return result;
+      try {
+        const result = await orders.settle(id, settlement, now, pending);
+        if (result.won) listener.settled(result.order);
+        return result;
+      } catch (error) {
+        if (error instanceof OrderMissingError) listener.missing(id);
+        throw error;
+      }
     },
   };
 }

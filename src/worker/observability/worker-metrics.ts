@@ -35,9 +35,17 @@ export interface WorkerMetrics {
   orderFinished(order: Order): void;
   dependencyCall(service: Dependency, outcome: string, seconds: number): void;
   eventPublished(): void;
-  /** `unroutable`: the broker took it but no queue was bound; `broker`: anything else. */
+  /** No queue was bound for `routingKey`: the broker keeps the event in the parking queue. */
+  eventParked(routingKey: string): void;
+  /** `unroutable`: not even the parking queue took it; `broker`: anything else. */
   eventPublishFailed(reason: PublishFailure): void;
+  /**
+   * What a recovery sweep pass did with the orders it read, by outcome (added, retried,
+   * expired); `error` counts the orders it could not repair, on their own counter.
+   */
   strandedOrders(outcome: string, count: number): void;
+  /** A settlement found no order to apply to: the store lost it; nothing was published. */
+  settlementUnmatched(): void;
   /** A worker took a job for its first run, this long after it was queued. */
   jobTaken(waitedSeconds: number): void;
 }
@@ -76,12 +84,20 @@ export function createWorkerMetrics(
   });
   const published = new Counter({
     name: 'events_published_total',
-    help: 'Order events (created_order, failed_order) confirmed by the broker.',
+    help: 'Order events (created_order, failed_order) the broker confirmed into a queue bound for them.',
     registers,
   });
+  const parked = new Counter({
+    name: 'events_parked_total',
+    help: "Order events no queue was bound for, kept in the exchange's parking queue (<exchange>.unrouted), by routing key.",
+    labelNames: ['routing_key'] as const,
+    registers,
+  });
+  for (const routingKey of ['created_order', 'failed_order'])
+    parked.inc({ routing_key: routingKey }, 0);
   const publishFailures = new Counter({
     name: 'event_publish_failures_total',
-    help: 'Publishes of order events that failed (the event stays in the outbox), by reason: unroutable (no queue bound) or broker.',
+    help: 'Publishes of order events that failed (the event stays in the outbox), by reason: unroutable (not even the parking queue took it) or broker.',
     labelNames: ['reason'] as const,
     registers,
   });
@@ -94,6 +110,16 @@ export function createWorkerMetrics(
   });
   // Shown as 0 from the start, so a dashboard or an alert sees the series before any repair.
   for (const outcome of ['added', 'retried', 'expired']) stranded.inc({ outcome }, 0);
+  const sweepErrors = new Counter({
+    name: 'recovery_sweep_order_errors_total',
+    help: 'PENDING orders the recovery sweep could not repair because of an error; the next pass tries them again.',
+    registers,
+  });
+  const unmatched = new Counter({
+    name: 'order_settlements_unmatched_total',
+    help: 'Settlements not applied because the store no longer holds their order (it lost the write that accepted it); no event is published and the job is left failed.',
+    registers,
+  });
   const queueWait = new Histogram({
     name: 'order_queue_wait_seconds',
     help: 'Time from an order being queued to a worker taking its job for the first time.',
@@ -169,11 +195,19 @@ export function createWorkerMetrics(
     eventPublished: () => {
       published.inc();
     },
+    eventParked: (routingKey) => {
+      parked.inc({ routing_key: routingKey });
+    },
     eventPublishFailed: (reason) => {
       publishFailures.inc({ reason });
     },
     strandedOrders(outcome, count) {
-      if (count > 0) stranded.inc({ outcome }, count);
+      if (count <= 0) return;
+      if (outcome === 'error') sweepErrors.inc(count);
+      else stranded.inc({ outcome }, count);
+    },
+    settlementUnmatched() {
+      unmatched.inc();
     },
     jobTaken(waitedSeconds) {
       queueWait.observe(Math.max(0, waitedSeconds));

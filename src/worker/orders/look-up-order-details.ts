@@ -1,4 +1,8 @@
-import type { Dependency, LookupFailure } from '../../shared/domain/lookup-failure.js';
+import {
+  isRefusal,
+  type Dependency,
+  type LookupFailure,
+} from '../../shared/domain/lookup-failure.js';
 import { lookupEntry, type LookupEntry } from '../../shared/domain/order-history.js';
 import {
   orderDetailsFrom,
@@ -16,7 +20,11 @@ export interface Readers {
   readProduct: ResourceReader<Product>;
 }
 
-export type LookupOutcome = { entries: LookupEntry[] } & (
+/**
+ * `entries` has one entry per lookup, `made` only those of calls that were made (not refused
+ * by a breaker or a bulkhead).
+ */
+export type LookupOutcome = { entries: LookupEntry[]; made: LookupEntry[] } & (
   | { found: true; details: OrderDetails }
   | { found: false; failures: [LookupFailure, ...LookupFailure[]]; known: KnownLookups }
 );
@@ -40,6 +48,7 @@ export async function lookUpOrderDetails(
   recording: LookupRecording,
 ): Promise<LookupOutcome> {
   const entries: LookupEntry[] = [];
+  const refused = new Set<LookupEntry>();
   /** Calls `read`, adding its entry; an answer an earlier attempt gave is not a call. */
   async function recorded<T>(dependency: Dependency, resource: string, read: () => Promise<T>) {
     const at = recording.clock();
@@ -55,7 +64,10 @@ export async function lookUpOrderDetails(
       entries.push(lookupEntry(call(), recording.attempt));
       return value;
     } catch (error) {
-      entries.push(lookupEntry(call(), recording.attempt, lookupFailureOf(error)));
+      const failure = lookupFailureOf(error);
+      const entry = lookupEntry(call(), recording.attempt, failure);
+      entries.push(entry);
+      if (isRefusal(failure)) refused.add(entry);
       throw error;
     }
   }
@@ -72,8 +84,9 @@ export async function lookUpOrderDetails(
   ]);
   // Oldest first: the entries of two concurrent calls by the time each began.
   entries.sort((a, b) => a.at.getTime() - b.at.getTime());
+  const made = entries.filter((entry) => !refused.has(entry));
   if (user.status === 'fulfilled' && product.status === 'fulfilled') {
-    return { found: true, details: orderDetailsFrom(user.value, product.value), entries };
+    return { found: true, details: orderDetailsFrom(user.value, product.value), entries, made };
   }
 
   const failures = [user, product]
@@ -87,6 +100,7 @@ export async function lookUpOrderDetails(
       ...(product.status === 'fulfilled' ? { product: product.value } : {}),
     },
     entries,
+    made,
   };
 }
 

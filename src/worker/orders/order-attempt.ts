@@ -16,10 +16,13 @@ export interface OrderAttempt {
   generation: number;
   /** Lookups that succeeded in earlier attempts. */
   known: KnownLookups;
-  /** What the earlier attempts of this job recorded, oldest first, for the order's history. */
+  /**
+   * What the earlier runs of this job recorded, oldest first, for the order's history: the
+   * attempts that ended in a retry, and the calls of runs that only waited.
+   */
   earlier: HistoryEntry[];
-  /** Keeps successful lookups for the next attempt. */
-  remember(known: KnownLookups): Promise<void>;
+  /** Keeps successful lookups, and the calls of a run that only waits, for the next run. */
+  remember(known: KnownLookups, waitedCalls?: readonly HistoryEntry[]): Promise<void>;
 }
 
 /**
@@ -39,8 +42,8 @@ export class RetryLaterError extends Error {
 
 /**
  * Thrown to hand the order back to the queue until a service that is down for everyone may
- * be back, or has room for another call: the wait spends none of the order's attempts and
- * holds no worker slot.
+ * be back, has room for another call, or a resource that answers some calls may answer this
+ * one: the wait spends none of the order's attempts and holds no worker slot.
  */
 export class WaitForDependencyError extends Error {
   constructor(

@@ -79,7 +79,6 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
       span.setAttributes({ 'order.id': order.id, 'order.status': settlement.status });
       return orders.settle(order.id, settlement, now, order);
     });
-    if (result === null) return { order, won: false };
     // A run that lost the race (a duplicate job) carries on from the winner's settlement.
     if (result.won) {
       logger.info(
@@ -148,8 +147,12 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
     const decision = decideAfterLookupFailures(outcome.failures, attempt);
     if (decision.action === 'fail') return fail(order, decision.failure, 'worker', now, run);
 
-    // Only what this attempt learned is worth a write (a bounced wait learns nothing).
-    if (learnedMore(attempt.known, outcome.known)) await attempt.remember(outcome.known);
+    // Only what this attempt learned is worth a write (a bounced wait learns nothing). A run
+    // that waits keeps the calls it made with the job, for the history; a retry's entries
+    // ride on the retry itself, and calls a breaker or a bulkhead refused are not kept.
+    const waitedCalls = decision.action === 'wait' ? outcome.made : [];
+    if (learnedMore(attempt.known, outcome.known) || waitedCalls.length > 0)
+      await attempt.remember(outcome.known, waitedCalls);
     const context = {
       orderId: order.id,
       requestId: order.request_id,
@@ -160,10 +163,13 @@ export function createProcessOrderUseCase(deps: ProcessOrderDependencies) {
       logger.info(context, 'lookup failed, will retry');
       throw new RetryLaterError(decision.reason, outcome.entries);
     }
-    // A wait spends no attempt and, under an outage, comes back many times a minute: its
-    // lookups (refused by a breaker or a full bulkhead, mostly) are not kept in the history.
+    // A wait spends no attempt and, under an outage, comes back many times a minute.
     if (decision.for === 'service') {
       logger.info(context, 'a service is down for everyone, waiting for it');
+    } else if (decision.for === 'resource') {
+      // Says nothing about the order: the resource answers other calls, or its breaker
+      // refused this one while it does. Can happen for many orders a second: debug only.
+      logger.debug(context, 'a resource that answers other calls failed this one, asking again');
     } else {
       // Can happen for every order each second under a hanging service: the metrics count it.
       logger.debug(context, 'a service has no room for another call, waiting for one');

@@ -30,6 +30,9 @@ export interface RecoveryDependencies {
 
 type Outcome = QueueRepair | 'expired';
 
+/** What a pass did, order by order; `error`: an order it could not repair this time. */
+export type SweepCounts = Record<Outcome | 'error', number>;
+
 /** With pages of 500, a pass checks up to 10,000 PENDING orders. */
 const DEFAULT_MAX_PAGES = 20;
 
@@ -44,6 +47,9 @@ const DEFAULT_MAX_PAGES = 20;
  * orders with live jobs must not hide a stranded one behind it. Past `maxPages` it stops,
  * and the next pass resumes after the last order it saw, starting over once it reaches the
  * end, so any backlog is covered within a few passes at a bounded cost each.
+ *
+ * One order's error is that order's alone: it is logged and counted as an `error`, and the
+ * pass goes on with the others; the next pass tries that order again.
  */
 export function createRecoverStrandedOrders(deps: RecoveryDependencies) {
   const { orders, queue, clock, logger } = deps;
@@ -72,7 +78,7 @@ export function createRecoverStrandedOrders(deps: RecoveryDependencies) {
       settledEntry(now, 'FAILED', 'deadline', { failure }),
     ]);
     const result = await orders.settle(order.id, settlement, now);
-    if (result?.won === true) {
+    if (result.won) {
       logger.warn(
         { orderId: order.id, requestId: order.request_id, from: 'PENDING', to: 'FAILED', failure },
         'order state changed',
@@ -81,18 +87,37 @@ export function createRecoverStrandedOrders(deps: RecoveryDependencies) {
     return 'expired';
   }
 
+  /** An error ends this order's repair only: it is logged, and the pass goes on. */
+  async function recoverOne(order: StalePendingOrder, now: Date): Promise<Outcome | 'error'> {
+    try {
+      return await recover(order, now);
+    } catch (error) {
+      logger.error(
+        {
+          err: error,
+          orderId: order.id,
+          requestId: order.request_id,
+          generation: order.generation,
+          pastDeadline: isPastDeadline(order, now, deps.deadlineMs),
+        },
+        'recovery sweep: order not repaired, the next pass tries it again',
+      );
+      return 'error';
+    }
+  }
+
   /** Where the last pass stopped when it had more to read; null: start from the oldest. */
   let resumeAfter: OrderPosition | null = null;
 
-  return async function recoverStrandedOrders(): Promise<Record<Outcome, number>> {
+  return async function recoverStrandedOrders(): Promise<SweepCounts> {
     const now = clock();
     const acceptedBefore = new Date(now.getTime() - deps.staleAfterMs);
-    const counts: Record<Outcome, number> = { added: 0, retried: 0, present: 0, expired: 0 };
+    const counts: SweepCounts = { added: 0, retried: 0, present: 0, expired: 0, error: 0 };
     let after = resumeAfter;
     resumeAfter = null;
     for (let page = 0; page < (deps.maxPages ?? DEFAULT_MAX_PAGES); page++) {
       const stale = await orders.findPendingAcceptedBefore(acceptedBefore, deps.batchSize, after);
-      for (const order of stale) counts[await recover(order, now)]++;
+      for (const order of stale) counts[await recoverOne(order, now)]++;
       const last = stale.at(-1);
       if (stale.length < deps.batchSize || last === undefined) {
         after = null;
