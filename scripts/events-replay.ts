@@ -10,12 +10,13 @@
  */
 import { connect, type ConfirmChannel, type ConsumeMessage, type Message } from 'amqplib';
 import { ConfigError, loadCommonConfig } from '../src/shared/config/config.js';
+import { takeReturn } from '../src/shared/messaging/amqp-event-publisher.js';
 import { PARKED_FROM, parkingQueueOf } from '../src/shared/messaging/event-publisher.js';
 
 /** Publishes and waits for the broker's confirm; false when it came back unroutable. */
 function sendConfirmed(
   channel: ConfirmChannel,
-  returned: Set<string>,
+  returned: Map<string, number>,
   target: { exchange: string; routingKey: string },
   message: ConsumeMessage,
 ): Promise<boolean> {
@@ -28,7 +29,7 @@ function sendConfirmed(
       { ...message.properties, mandatory: true, persistent: true },
       (error: unknown) => {
         if (error !== null && error !== undefined) reject(new Error('the broker refused'));
-        else resolve(!returned.delete(messageId));
+        else resolve(!takeReturn(returned, messageId));
       },
     );
   });
@@ -42,9 +43,10 @@ async function replay(url: string, exchange: string): Promise<void> {
   const connection = await connect(url);
   try {
     const channel = await connection.createConfirmChannel();
-    const returned = new Set<string>();
+    const returned = new Map<string, number>();
     channel.on('return', (message: Message) => {
-      returned.add(String(message.properties.messageId));
+      const id = String(message.properties.messageId);
+      returned.set(id, (returned.get(id) ?? 0) + 1);
     });
     const { messageCount } = await channel.checkQueue(parking);
     const counts: Record<string, { sent: number; parkedAgain: number }> = {};
@@ -61,7 +63,17 @@ async function replay(url: string, exchange: string): Promise<void> {
         (await sendConfirmed(channel, returned, { exchange, routingKey }, message));
       if (sent) count.sent++;
       else {
-        await sendConfirmed(channel, returned, { exchange: '', routingKey: parking }, message);
+        const parkedAgain = await sendConfirmed(
+          channel,
+          returned,
+          { exchange: '', routingKey: parking },
+          message,
+        );
+        // Not even the parking queue took the copy: keep the original where it is.
+        if (!parkedAgain) {
+          channel.nack(message, false, true);
+          return;
+        }
         count.parkedAgain++;
       }
       channel.ack(message);
@@ -77,18 +89,20 @@ async function replay(url: string, exchange: string): Promise<void> {
         resolve();
         return;
       }
-      channel
-        .consume(parking, (message) => {
-          if (message === null) return;
-          if (taken >= messageCount) {
-            channel.nack(message, false, true);
-            return;
-          }
-          taken++;
-          moves.push(move(message));
-          if (taken === messageCount) resolve();
-        })
-        .catch(reject);
+      const consuming = channel.consume(parking, (message) => {
+        // Deliveries past the count are left unacknowledged: the broker takes them back when
+        // the channel closes.
+        if (message === null || taken >= messageCount) return;
+        taken++;
+        moves.push(move(message).catch(reject));
+        if (taken === messageCount)
+          consuming
+            .then(({ consumerTag }) => channel.cancel(consumerTag))
+            .then(() => {
+              resolve();
+            }, reject);
+      });
+      consuming.catch(reject);
     });
     await Promise.all(moves);
     // Closing the channel waits for the broker to take every ack sent before it.

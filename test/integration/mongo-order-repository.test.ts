@@ -566,12 +566,12 @@ describe('order repository (real MongoDB-protocol server)', () => {
     expect(again?.event.lease.generation, 'given back: the same generation again').to.equal(2);
     const [takenOver] = await store.claim(waiting, new Date(now.getTime() + leaseMs));
     expect(takenOver?.event.lease.generation, 'abandoned: the next one').to.equal(3);
-    const claims = mongo.db.collection('outbox_claims');
     await store.recordPublished(
       [{ orderId: order.id, messageId: event.message_id, generation: 3 }],
       new Date(),
     );
-    expect(await claims.countDocuments({ message_id: event.message_id })).to.equal(0);
+    const stale = await store.claim(waiting, new Date(now.getTime() + leaseMs + 1));
+    expect(stale, 'a relay that read it before it was published').to.deep.equal([]);
   });
 
   it('when a lease is handed back, then the event is up for relay at once, and not after it is published', async () => {

@@ -586,8 +586,6 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     );
     const published = await orders.findById(order.id);
     expect(published?.event?.published_at).to.be.instanceOf(Date);
-    const claims = mongo.db.collection('outbox_claims');
-    expect(await claims.countDocuments({ message_id: published?.event?.message_id })).to.equal(0);
   });
 
   it('when a relay died holding its claim, then after a lease time another relay takes the event over', async () => {
@@ -612,10 +610,8 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       () => Promise.resolve(eventsFor(order.id)),
       (events) => events.length === 1,
     );
-    const claims = mongo.db.collection('outbox_claims');
-    expect(await claims.countDocuments({ message_id: event.message_id }), 'claims left').to.equal(
-      0,
-    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(eventsFor(order.id), 'published once').to.have.length(1);
   });
 
   it('when two relays run at once over the same backlog, then every event is published exactly once', async () => {

@@ -81,7 +81,21 @@ describe('outbox relay (real MongoDB-protocol server; the broker faulted at the 
     const sentFor = broker.delivered.map((event) => (event.body as OrderEventBody).payload.order);
     expect(sentFor.map((order) => order.order_id)).to.have.members(ids);
     expect(await outbox.countWaiting()).to.equal(0);
-    expect(await claims.countDocuments(), 'claims left behind').to.equal(0);
+    // Each keeps its last claim for two leases, then the next claim sweeps them.
+    expect(await claims.countDocuments(), 'claims kept').to.equal(95);
+    await outbox.claim([], new Date(Date.now() + 2 * LEASE_MS + 1));
+    expect(await claims.countDocuments(), 'claims after two leases').to.equal(0);
+  });
+
+  it('when a relay read an event just before another one published it, then its claim is refused and the event goes out once', async () => {
+    await storeWaitingEvents(mongo.db, 1);
+    const broker = brokerThat();
+    const { relay, outbox } = relayWith(broker.publisher, 20);
+    const readBefore = await outbox.findDue(new Date(), 20);
+
+    expect(await relay()).to.equal(1);
+    expect(await outbox.claim(readBefore, new Date()), 'the late claim').to.deep.equal([]);
+    expect(broker.delivered).to.have.length(1);
   });
 
   it('when the events first in line are unroutable, then the events behind them still go out in the same run, the run does not fail, and the refused ones keep no claim and wait out their lease', async () => {
@@ -97,7 +111,8 @@ describe('outbox relay (real MongoDB-protocol server; the broker faulted at the 
     expect(broker.delivered.map((event) => event.routingKey)).to.deep.equal(
       confirmed.map(() => 'created_order'),
     );
-    expect(await claims.countDocuments(), 'claims kept for refused events').to.equal(0);
+    // Only the delivered events keep a claim (for two leases); the refused ones keep none.
+    expect(await claims.countDocuments(), 'claims kept').to.equal(confirmed.length);
     const dueNow = (await outbox.findDue(new Date(), 1000)).map((waiting) => waiting.orderId);
     expect(dueNow, 'refused events due again before their lease ends').to.deep.equal([]);
     const dueLater = await outbox.findDue(new Date(Date.now() + LEASE_MS), 1000);
@@ -112,7 +127,7 @@ describe('outbox relay (real MongoDB-protocol server; the broker faulted at the 
       logger: testLogger,
     });
     expect(await later()).to.equal(0);
-    expect(await claims.countDocuments()).to.equal(0);
+    expect(await claims.countDocuments()).to.equal(confirmed.length);
   });
 
   it('when the broker is down, then the run fails (its caller backs off) and the events are due again at once', async () => {

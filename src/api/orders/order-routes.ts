@@ -77,7 +77,8 @@ export function acceptOutcomeUnknown(orderId: string): Problem {
     'Service unavailable',
     `The order store did not confirm the write in time, so the order may have been stored. ` +
       `GET /orders/${orderId} tells once the store is back: if it was stored it is processed ` +
-      `as usual; if that answers 404, send the order again.`,
+      `as usual; if that answers 404, send the order again. Orders sent with an ` +
+      `Idempotency-Key can simply be sent again.`,
     { order_id: orderId },
   );
 }

@@ -9,6 +9,18 @@ import {
 } from './event-publisher.js';
 
 /**
+ * Whether the broker returned `messageId` (a count per id: ids may repeat), forgetting one
+ * return of it. The broker sends a message's return before its confirm on the same channel.
+ */
+export function takeReturn(returned: Map<string, number>, messageId: string): boolean {
+  const count = returned.get(messageId) ?? 0;
+  if (count === 0) return false;
+  if (count === 1) returned.delete(messageId);
+  else returned.set(messageId, count - 1);
+  return true;
+}
+
+/**
  * Publishes to a durable topic exchange over a confirm channel: a publish resolves only once
  * the broker has put the message in a queue. A broker outage fails the publishes made during
  * it (the outbox keeps their events) and the link reconnects on the next one.
@@ -43,15 +55,6 @@ export function createAmqpEventPublisher(options: {
       returned = ids;
     }
     return returned;
-  }
-
-  /** Whether the broker returned `messageId`, forgetting one return of it. */
-  function takeReturn(returned: Map<string, number>, messageId: string): boolean {
-    const count = returned.get(messageId) ?? 0;
-    if (count === 0) return false;
-    if (count === 1) returned.delete(messageId);
-    else returned.set(messageId, count - 1);
-    return true;
   }
 
   /**

@@ -25,9 +25,9 @@ export async function ensureOutboxIndexes(db: Db): Promise<void> {
       { name: 'outbox_due' },
       {},
     );
-    await db
-      .collection<EventClaimDocument>(EVENT_CLAIMS_COLLECTION)
-      .createIndex({ message_id: 1, generation: -1 }, { name: 'message_generation' }, {});
+    const claims = db.collection<EventClaimDocument>(EVENT_CLAIMS_COLLECTION);
+    await claims.createIndex({ message_id: 1, generation: -1 }, { name: 'message_generation' }, {});
+    await claims.createIndex({ claimed_at: 1 }, { name: 'claimed_at' }, {});
   });
 }
 
@@ -124,10 +124,23 @@ export function createMongoOutboxStore(db: Db, options: { leaseMs: number }): Ou
     });
   }
 
-  /** Drops the claims of these events below `generation`: bookkeeping follows the in-flight. */
+  /** Drops every claim of these events. */
   async function forgetClaims(events: readonly { messageId: string }[]): Promise<void> {
     if (events.length === 0) return;
     await claims.deleteMany({ message_id: { $in: events.map(({ messageId }) => messageId) } });
+  }
+
+  /**
+   * A published event keeps its last claim for two leases: a relay that read the event just
+   * before it was published must find its generation taken, or it would publish it again.
+   * Older claims have no one left to refuse, so they go, at most once a lease: the claims kept
+   * are those of the events relayed within two leases, however long the service runs.
+   */
+  let claimsSweptAt = 0;
+  async function sweepOldClaims(now: Date): Promise<void> {
+    if (now.getTime() - claimsSweptAt < options.leaseMs) return;
+    claimsSweptAt = now.getTime();
+    await claims.deleteMany({ claimed_at: { $lt: new Date(now.getTime() - 2 * options.leaseMs) } });
   }
 
   return {
@@ -153,6 +166,7 @@ export function createMongoOutboxStore(db: Db, options: { leaseMs: number }): Ou
 
     claim: (waiting, now) =>
       guarded(async () => {
+        await sweepOldClaims(now);
         const proposed = waiting.map((due) =>
           withLease(due, nextLease(due.event, now, options.leaseMs)),
         );
@@ -210,8 +224,7 @@ export function createMongoOutboxStore(db: Db, options: { leaseMs: number }): Ou
             }),
           ),
         );
-        // Claims exist only for events a relay published; their job is done.
-        await forgetClaims(published.filter(({ generation }) => generation > 1));
+        // The claims stay until sweepOldClaims: they refuse relays that read the event before.
       }),
 
     countWaiting: () =>
