@@ -51,6 +51,7 @@ import {
 import { attemptOf, storePendingOrder, storeRedrivenOrder } from '../support/pending-orders.js';
 import { deleteParkingAndExchange, takeParkedEvents } from '../support/parking.js';
 import { services, uniqueName } from '../support/services.js';
+import type { Logger } from '../../src/shared/observability/logger.js';
 import { testLogger } from '../support/test-logger.js';
 
 const USERS = 'http://user-service.test';
@@ -187,16 +188,20 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     });
   }
 
-  function recoveryWith(deadlineMs = DEADLINE_MS) {
+  /** The recovery sweep on the real store; `faults` puts a faulty queue or a log to read in. */
+  function recoveryWith(
+    deadlineMs = DEADLINE_MS,
+    faults: { queue?: OrderQueue; logger?: Logger } = {},
+  ) {
     return createRecoverStrandedOrders({
       ...recoverySettings(config),
       staleAfterMs: 30_000,
       deadlineMs,
       batchSize: 100,
       orders,
-      queue,
+      queue: faults.queue ?? queue,
       clock: () => new Date(),
-      logger: testLogger,
+      logger: faults.logger ?? testLogger,
     });
   }
 
@@ -983,16 +988,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       }),
     );
     try {
-      const sweep = createRecoverStrandedOrders({
-        ...recoverySettings(config),
-        staleAfterMs: 30_000,
-        deadlineMs: 60_000,
-        batchSize: 100,
-        orders,
-        queue: refusing,
-        clock: () => new Date(),
-        logger,
-      });
+      const sweep = recoveryWith(60_000, { queue: refusing, logger });
 
       const counts = await sweep();
       expect(counts.error).to.equal(1);
