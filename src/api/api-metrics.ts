@@ -4,10 +4,12 @@ import { Counter, type Registry } from 'prom-client';
 export interface ApiMetrics {
   /** A new order was stored and answered 202 (replays of an Idempotency-Key are not new). */
   orderAccepted(): void;
-  /** A request was refused with 503 because too many were in flight (see shed-load). */
+  /** A request was refused with 503: past its budget of requests in flight (see shed-load). */
   requestShed(): void;
   /** An operator re-drove a FAILED order that had failed with `failureCode`. */
   orderRedriven(failureCode: string): void;
+  /** A fetch of the JWT signing keys (AUTH_JWKS_URL) failed; the keys held are kept. */
+  keyFetchFailed(): void;
 }
 
 export function createApiMetrics(registry: Registry): ApiMetrics {
@@ -18,7 +20,7 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
   });
   const shed = new Counter({
     name: 'http_requests_shed_total',
-    help: 'Requests answered 503 at once because HTTP_MAX_IN_FLIGHT requests were in flight.',
+    help: 'Requests answered 503 at once: past their share of HTTP_MAX_IN_FLIGHT, or reads on a connection past HTTP_MAX_CONNECTIONS.',
     registers: [registry],
   });
   const redriven = new Counter({
@@ -27,7 +29,15 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
     labelNames: ['failure_code'],
     registers: [registry],
   });
+  const keyFetchFailures = new Counter({
+    name: 'auth_key_fetch_failures_total',
+    help: 'Fetches of the JWT signing keys (AUTH_JWKS_URL) that failed; the keys held were kept.',
+    registers: [registry],
+  });
   return {
+    keyFetchFailed: () => {
+      keyFetchFailures.inc();
+    },
     orderRedriven: (failureCode) => {
       redriven.inc({ failure_code: failureCode });
     },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiConfig } from '../shared/config/config.js';
 import { listen } from '../shared/lifecycle/listening-port.js';
@@ -33,14 +33,14 @@ import {
 import { createOrderQueue } from '../shared/queue/order-queue.js';
 import { createRedisConnection } from '../shared/queue/redis-connection.js';
 import { adminSignIn } from './admin/admin-sign-in.js';
-import { createApiMetrics } from './api-metrics.js';
+import { createApiMetrics, type ApiMetrics } from './api-metrics.js';
 import { createApp } from './app.js';
 import { createApiKeyAuthenticator } from './auth/api-key-authenticator.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { createJwtAuthenticator } from './auth/jwt-authenticator.js';
 import { createOpsServer } from '../shared/observability/ops-http.js';
 import { createCreateOrderUseCase } from './orders/create-order-use-case.js';
-import { limitServer } from './http/server-limits.js';
+import { createLimitedServer } from './http/server-limits.js';
 import { shedLoad } from './http/shed-load.js';
 import { createGetOrderUseCase } from './orders/get-order-use-case.js';
 import { createListOrdersUseCase } from './orders/list-orders-use-case.js';
@@ -54,14 +54,19 @@ const KEY_SWEEP_INTERVAL_MS = 10 * 60_000;
 const LISTEN_BACKLOG = 4096;
 
 /** The authenticator AUTH_MODE asks for; null for none. */
-async function authenticatorFor(auth: ApiConfig['auth']): Promise<Authenticator | null> {
+async function authenticatorFor(
+  auth: ApiConfig['auth'],
+  metrics: ApiMetrics,
+): Promise<Authenticator | null> {
   switch (auth.mode) {
     case 'none':
       return null;
     case 'api-key':
       return createApiKeyAuthenticator(auth.keys);
     case 'jwt':
-      return createJwtAuthenticator(auth);
+      return createJwtAuthenticator(auth, () => {
+        metrics.keyFetchFailed();
+      });
   }
 }
 
@@ -154,8 +159,8 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
     maxWaiters: config.longPollMaxWaiters,
   });
   const listOrders = createListOrdersUseCase({ orders });
-  const authenticator = await authenticatorFor(config.auth);
   const apiMetrics = createApiMetrics(registry);
+  const authenticator = await authenticatorFor(config.auth, apiMetrics);
   const redriveOne = createRedriveOne({
     orders,
     queue,
@@ -220,8 +225,9 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
     isStopping,
   });
 
-  const server: Server = createServer();
-  const overConnectionCap = limitServer(server, { maxConnections: config.httpMaxConnections });
+  const { server, overConnectionCap } = createLimitedServer({
+    maxConnections: config.httpMaxConnections,
+  });
   server.on(
     'request',
     shedLoad(app.callback(), { maxInFlight: config.httpMaxInFlight, overConnectionCap }, () => {
@@ -249,6 +255,15 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
       logger,
       name: 'delete expired idempotency keys',
     });
+    const keyRefresh = authenticator?.background;
+    if (keyRefresh !== undefined) {
+      void runPeriodically(keyRefresh.run, {
+        intervalMs: keyRefresh.intervalMs,
+        signal: background.signal,
+        logger,
+        name: keyRefresh.name,
+      });
+    }
     return ports;
   }
 

@@ -190,6 +190,7 @@ export async function buildWorker(config: WorkerConfig, options: WorkerOptions =
       link: broker,
       exchange: config.rabbitmq.exchange,
       producer: config.producer,
+      confirmTimeoutMs: config.outbox.confirmTimeoutMs,
     }),
     metrics,
   );

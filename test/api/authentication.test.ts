@@ -10,9 +10,13 @@ import {
   type CryptoKey,
   type JWTPayload,
 } from 'jose';
+import { createdOrderEvent } from '../../src/shared/domain/created-order-message.js';
+import type { Order } from '../../src/shared/domain/order.js';
 import { createMongoOrderRepository } from '../../src/shared/persistence/mongo-order-repository.js';
 import { useApi } from '../support/api-fixture.js';
 import { apiKeyEnvironment, postOrder } from '../support/api-server.js';
+import { eventually } from '../support/eventually.js';
+import { metricValue } from '../support/metrics.js';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'order-service';
@@ -251,6 +255,136 @@ describe('authentication and scoped access (real app and services)', () => {
       expect(second.headers.get('idempotent-replayed')).to.equal(null);
       expect(c?.id, 'the replay').to.equal(a?.id);
       expect(replay.headers.get('idempotent-replayed')).to.equal('true');
+    });
+    it('when a write-only caller replays an order that has since CONFIRMED, then the replay shows only what the first answer had; with a read scope it shows the order', async () => {
+      const key = { 'idempotency-key': randomUUID() };
+      const writeOnly = await token({ sub: 'checkout', scope: 'orders:write:any' });
+      const first = await postOrder(fixture.api.url, order('ada'), {
+        ...bearer(writeOnly),
+        ...key,
+      });
+      const accepted = (await first.json()) as Record<string, unknown> & { id: string };
+      const details = {
+        customer_fullname: 'Ada Lovelace',
+        product_name: 'Classic Box',
+        total_amount: 39.9,
+      };
+      const orders = createMongoOrderRepository(fixture.mongo.db);
+      const stored = await orders.findById(accepted.id);
+      const now = new Date(Date.now() + 1000);
+      const event = createdOrderEvent(stored as Order, details, {
+        messageId: randomUUID(),
+        producer: 'order-service',
+        now,
+        leaseMs: 60_000,
+      });
+      await orders.settle(accepted.id, { status: 'CONFIRMED', details, event }, now);
+
+      const replay = await postOrder(fixture.api.url, order('ada'), {
+        ...bearer(writeOnly),
+        ...key,
+      });
+      expect(replay.status).to.equal(202);
+      expect(replay.headers.get('idempotent-replayed')).to.equal('true');
+      expect(replay.headers.get('location')).to.equal(`/orders/${accepted.id}`);
+      expect(await replay.json(), 'the replay').to.deep.equal(accepted);
+      const read = await fetch(`${fixture.api.url}/orders/${accepted.id}`, {
+        headers: bearer(writeOnly),
+      });
+      expect(read.status, 'GET with the same token').to.equal(403);
+
+      const writeAndRead = await token({
+        sub: 'checkout',
+        scope: 'orders:write:any orders:read:any',
+      });
+      const readable = await postOrder(fixture.api.url, order('ada'), {
+        ...bearer(writeAndRead),
+        ...key,
+      });
+      expect(await readable.json(), 'the replay with a read scope').to.include({
+        status: 'CONFIRMED',
+        ...details,
+      });
+    });
+
+    it("when an operator re-drove an order, then its owner's history says `by: operator` without the name, and orders:read:any sees the name", async () => {
+      const grace = await token({ sub: 'grace' });
+      const posted = await postOrder(fixture.api.url, order('grace'), bearer(grace));
+      const { id } = (await posted.json()) as { id: string };
+      const failure = { code: 'PRODUCT_SERVICE_ERROR', message: 'HTTP 500' };
+      await createMongoOrderRepository(fixture.mongo.db).settle(
+        id,
+        { status: 'FAILED', failure },
+        new Date(),
+      );
+      const operator = await token({ sub: 'on-call-ines', scope: 'orders:redrive' });
+      const redriven = await fetch(`${fixture.api.url}/admin/orders/${id}/retry`, {
+        method: 'POST',
+        headers: bearer(operator),
+      });
+      expect(redriven.status).to.equal(202);
+
+      const historyAs = async (credential: string) => {
+        const response = await fetch(`${fixture.api.url}/orders/${id}?include=history`, {
+          headers: bearer(credential),
+        });
+        expect(response.status).to.equal(200);
+        const { history } = (await response.json()) as { history: Record<string, unknown>[] };
+        return history.filter((entry) => entry.by === 'operator');
+      };
+      const [seenByOwner] = await historyAs(grace);
+      expect(seenByOwner).to.include({ from: 'FAILED', to: 'PENDING', generation: 1 });
+      expect(seenByOwner).not.to.have.property('operator');
+      expect(JSON.stringify(await historyAs(grace))).not.to.include('on-call-ines');
+      const reader = await token({ sub: 'ops', scope: 'orders:read:any' });
+      const [seenByOperators] = await historyAs(reader);
+      expect(seenByOperators).to.include({ by: 'operator', operator: 'on-call-ines' });
+    });
+  });
+
+  describe('AUTH_MODE=jwt, the key server goes away after the keys were fetched', () => {
+    let signingKey: CryptoKey;
+    let jwks: { url: URL; close(): Promise<void> };
+    const fixture = useApi('test_auth_jwks_outage', {
+      env: async () => {
+        const pair = await generateKeyPair('ES256');
+        signingKey = pair.privateKey;
+        jwks = await serveJwks(pair.publicKey);
+        // Refreshed every 200 ms: the outage below outlasts the keys' refresh many times over.
+        return { ...jwtEnvironment(jwks.url.href), AUTH_JWKS_REFRESH: '200ms' };
+      },
+    });
+
+    const signed = (key: CryptoKey, keyId: string) =>
+      new SignJWT({ scope: 'orders:read' })
+        .setProtectedHeader({ alg: 'ES256', kid: keyId })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setSubject('alice')
+        .setExpirationTime('5m')
+        .sign(key);
+    const list = (credential: string) =>
+      fetch(`${fixture.api.url}/orders`, { headers: bearer(credential) });
+
+    it('when the key server stops for longer than the refresh interval, then valid tokens keep working, a token naming a key not held gets 503 with Retry-After, and the failed fetches are counted', async () => {
+      const valid = await signed(signingKey, KEY_ID);
+      expect((await list(valid)).status, 'before the outage').to.equal(200);
+
+      await jwks.close();
+      const failures = () => metricValue(fixture.api.opsUrl, 'auth_key_fetch_failures_total');
+      // After a failed fetch the next waits 5 s: two failures mean an outage of 25 refreshes.
+      await eventually(failures, (count) => count >= 2, {
+        what: 'two failed fetches of the keys',
+      });
+
+      expect((await list(valid)).status, 'a valid token in the outage').to.equal(200);
+      const rotated = await signed((await generateKeyPair('ES256')).privateKey, 'signing-key-2');
+      const unknownKey = await list(rotated);
+      expect(unknownKey.status, 'a key the service does not hold').to.equal(503);
+      expect(unknownKey.headers.get('retry-after')).to.equal('5');
+      expect(await problemOf(unknownKey)).to.include({
+        type: '/problems/authentication-unavailable',
+      });
     });
   });
 

@@ -171,6 +171,36 @@ describe('operator re-drive of FAILED orders (real API, MongoDB-protocol server 
     expect((await orders.findById(order.id))?.status).to.equal('FAILED');
   });
 
+  it('when another site submits a form to the re-drive routes with the signed-in Basic credentials, then both answer 403 and the order stays FAILED', async () => {
+    const order = await failedOrder();
+    // What a browser sends for a page elsewhere that auto-submits a form.
+    const crossSiteForm = {
+      authorization: basic(),
+      'content-type': 'text/plain',
+      origin: 'https://evil.example',
+      'sec-fetch-site': 'cross-site',
+    };
+    const one = await fetch(`${fixture.api.url}/admin/orders/${order.id}/retry`, {
+      method: 'POST',
+      headers: crossSiteForm,
+      body: 'x=1',
+    });
+    const many = await fetch(`${fixture.api.url}/admin/orders/retry`, {
+      method: 'POST',
+      headers: { ...crossSiteForm, 'content-type': 'application/json' },
+      body: JSON.stringify({ failure_code: 'PRODUCT_SERVICE_ERROR' }),
+    });
+    // Browsers that send no Sec-Fetch-Site still send Origin on a cross-site POST.
+    const olderBrowser = await redrive(order.id, { origin: 'https://evil.example' });
+    expect([one.status, many.status, olderBrowser.status]).to.deep.equal([403, 403, 403]);
+    expect(await problemOf(one)).to.include({ type: '/problems/cross-site-request' });
+    expect((await orders.findById(order.id))?.status).to.equal('FAILED');
+
+    // The board's own page (same origin) still may.
+    const fromBoard = await redrive(order.id, { 'sec-fetch-site': 'same-origin' });
+    expect(fromBoard.status).to.equal(202);
+  });
+
   it('when the order is unknown, or the credentials are missing or wrong, then it answers 404 or 401', async () => {
     expect((await redrive(randomUUID())).status).to.equal(404);
     expect((await redrive('not-an-id')).status).to.equal(404);

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { activeJobs, dropQueue, waitingJobs } from '../support/queues.js';
 import { MongoClient } from 'mongodb';
+import { Client } from 'undici';
 import { parkingQueueOf } from '../../src/shared/messaging/event-publisher.js';
 import { listenDurably, type DurableListener } from '../support/durable-listener.js';
 import { eventually } from '../support/eventually.js';
@@ -43,6 +44,7 @@ export class ChaosStack {
       // Faster than the defaults so a scenario takes seconds, not minutes; same code paths.
       RECOVERY_SWEEP_INTERVAL_MS: '2000',
       OUTBOX_LEASE_MS: '5000',
+      EVENT_CONFIRM_TIMEOUT: '2500ms',
       MONGO_TIMEOUT_MS: '1000',
       SHUTDOWN_GRACE_MS: '10000',
       WORKER_PORT: '0',
@@ -276,19 +278,40 @@ export function postP99(sent: Sent): number {
   return Math.round(sorted[Math.ceil(sorted.length * 0.99) - 1] ?? Number.NaN);
 }
 
-async function postOne(apiUrl: string, into: Sent, body = FAST_ORDER): Promise<void> {
+/** One POST; on a connection of its own when `fresh` (as a client that just came would). */
+async function post(
+  apiUrl: string,
+  body: string,
+  fresh: boolean,
+): Promise<{ status: number; answer: { id?: string; order_id?: string } }> {
+  const headers = { 'content-type': 'application/json' };
+  if (fresh) {
+    // A client of its own: a pooled connection it closed would be one the others lose.
+    const client = new Client(apiUrl);
+    try {
+      const response = await client.request({ method: 'POST', path: '/orders', headers, body });
+      return { status: response.statusCode, answer: (await response.body.json()) as object };
+    } finally {
+      await client.close();
+    }
+  }
+  const response = await fetch(`${apiUrl}/orders`, { method: 'POST', headers, body });
+  return { status: response.status, answer: (await response.json()) as object };
+}
+
+async function postOne(
+  apiUrl: string,
+  into: Sent,
+  body = FAST_ORDER,
+  fresh = false,
+): Promise<void> {
   into.sent++;
   const started = performance.now();
   try {
-    const response = await fetch(`${apiUrl}/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    });
-    const answer = (await response.json()) as { id?: string; order_id?: string };
+    const { status, answer } = await post(apiUrl, body, fresh);
     into.latenciesMs.push(performance.now() - started);
-    if (response.status === 202 && typeof answer.id === 'string') into.accepted.push(answer.id);
-    else into.refused[String(response.status)] = (into.refused[String(response.status)] ?? 0) + 1;
+    if (status === 202 && typeof answer.id === 'string') into.accepted.push(answer.id);
+    else into.refused[String(status)] = (into.refused[String(status)] ?? 0) + 1;
     if (typeof answer.order_id === 'string') into.unconfirmed.push(answer.order_id);
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause;
@@ -298,12 +321,16 @@ async function postOne(apiUrl: string, into: Sent, body = FAST_ORDER): Promise<v
   }
 }
 
-/** Posts `count` orders (the fast one unless told), `concurrency` at a time. */
+/**
+ * Posts `count` orders (the fast one unless told), `concurrency` at a time; each on a new
+ * connection with `freshConnections`, else on kept-alive ones.
+ */
 export async function sendOrders(
   apiUrl: string,
   count: number,
   concurrency = 16,
   body = FAST_ORDER,
+  options: { freshConnections?: boolean } = {},
 ): Promise<Sent> {
   const result: Sent = { sent: 0, accepted: [], refused: {}, latenciesMs: [], unconfirmed: [] };
   let left = count;
@@ -311,7 +338,7 @@ export async function sendOrders(
     Array.from({ length: concurrency }, async () => {
       while (left > 0) {
         left--;
-        await postOne(apiUrl, result, body);
+        await postOne(apiUrl, result, body, options.freshConnections === true);
       }
     }),
   );

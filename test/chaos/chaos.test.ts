@@ -5,7 +5,7 @@ import { eventually } from '../support/eventually.js';
 import { peakRssMb, type RunningProcess } from '../support/processes.js';
 import { services } from '../support/services.js';
 import { resetScenarios } from '../support/wiremock.js';
-import { floodLongPolls } from '../support/long-poll-flood.js';
+import { prepareFlood } from '../support/long-poll-flood.js';
 import { metricValue } from '../support/metrics.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import {
@@ -492,7 +492,7 @@ describe('fault injection (real services, API and worker as processes)', functio
     expectNothingLost(tally);
   });
 
-  it('when 10,000 clients long-poll one order while orders are posted, then the API stays up within its heap cap, every poll gets an HTTP answer, and POST p99 stays within 2× unloaded', async () => {
+  it('when 10,000 clients long-poll one order while 1,000 orders are posted, then no POST is refused, POST p99 stays within 2× a warmed-up API without the flood, every poll gets an HTTP answer, and the API stays within its heap cap', async () => {
     // The build under `npm start`'s heap cap (160 MB): the cap is part of what is proved.
     stack = await new ChaosStack('flood', {}, { built: true }).start();
     const running = stack;
@@ -501,7 +501,6 @@ describe('fault injection (real services, API and worker as processes)', functio
     // A p99 over 1,000 POSTs is their 10th slowest: one GC pause or scheduler hiccup on a
     // shared two-core box cannot decide it alone, as it can the 2nd slowest of 200.
     const posts = 1000;
-    const unloaded = await sendOrders(stack.apiUrl, posts, 4);
     // family-box answers after 60 s, so its order stays PENDING through the flood.
     const family = await sendOrders(
       stack.apiUrl,
@@ -509,20 +508,37 @@ describe('fault injection (real services, API and worker as processes)', functio
       1,
       JSON.stringify({ user_id: '7c11e1ce2741', product_code: 'family-box' }),
     );
-    const { answers, whileHeld: during } = await floodLongPolls(
+    const flood = await prepareFlood(
       { url: stack.apiUrl, opsUrl: stack.apiOpsUrl },
       String(family.accepted[0]),
-      { polls, maxWaiters, waitSeconds: 20 },
-      () => sendOrders(running.apiUrl, posts, 4),
+      { polls, waitSeconds: 20 },
+    );
+    const warmUp = await sendOrders(stack.apiUrl, 200, 4);
+    const unloaded = await sendOrders(stack.apiUrl, posts, 4);
+    // The POSTs start as the polls go out, on the connections the unloaded ones used.
+    const {
+      answers,
+      beside: [during, newcomers],
+    } = await flood.run(() =>
+      Promise.all([
+        sendOrders(running.apiUrl, posts, 4),
+        // Clients that connect in the flood: reads on such connections may be refused,
+        // orders may not. They wait for the kernel to accept them behind the flood's
+        // connections, which the API cannot hurry: their latency is reported, not bounded.
+        sendOrders(running.apiUrl, 100, 2, FAST_ORDER, { freshConnections: true }),
+      ]),
     );
     const alive = stack.api.child.exitCode === null && stack.api.child.signalCode === null;
-    const sent = merge(unloaded, family, during);
+    const sent = merge(warmUp, unloaded, family, during, newcomers);
     const tally = await settle(stack, sent, 120_000);
     report('long-poll flood', tally, sent.refused);
     console.log(
-      `      chaos long-poll flood: ${polls} polls: ${answers.ok} answered 200 (${answers.waited} of them waited), ${answers.overloaded} answered 503, ${JSON.stringify(answers.errors)} without an answer; API peak heap ${answers.peakHeapMb} MB (cap 160); POST p99 ${postP99(during)} ms in the flood, ${postP99(unloaded)} ms unloaded`,
+      `      chaos long-poll flood: ${polls} polls beside ${posts} POSTs: ${answers.ok} answered 200 (${answers.waited} of them waited), ${answers.overloaded} answered 503, ${JSON.stringify(answers.errors)} without an answer; POSTs refused ${JSON.stringify(during.refused)}, on new connections ${JSON.stringify(newcomers.refused)} (p99 ${postP99(newcomers)} ms); API peak heap ${answers.peakHeapMb} MB (cap 160); POST p99 ${postP99(during)} ms in the flood, ${postP99(unloaded)} ms warmed up without it`,
     );
     expect(alive, 'API still running').to.equal(true);
+    expect(during.refused, 'POSTs refused in the flood').to.deep.equal({});
+    expect(during.accepted, 'POSTs accepted in the flood').to.have.length(posts);
+    expect(newcomers.refused, 'POSTs on new connections refused').to.deep.equal({});
     expect(answers.errors, 'polls without an HTTP answer').to.deep.equal({});
     expect(answers.ok + answers.overloaded, 'polls answered').to.equal(polls);
     expect(answers.waited, 'polls held waiting').to.be.within(1, maxWaiters);

@@ -56,6 +56,7 @@ describe('tracing (API and worker as processes, exporting OTLP to a receiver the
       OTEL_BSP_SCHEDULE_DELAY: '100',
       // The relay's lease on an event no queue received: short, so the second case is quick.
       OUTBOX_LEASE_MS: '2000',
+      EVENT_CONFIRM_TIMEOUT: '1s',
     };
     api = startProcess('api', { ...env, PORT: '0', OPS_PORT: '0' });
     worker = startProcess('worker', { ...env, WORKER_PORT: '0' });

@@ -85,7 +85,7 @@ describe('monitoring with a real Prometheus (Debian prometheus and promtool)', f
 
   it('when the alert rules are checked and their unit tests run with promtool, then both pass', async () => {
     const checked = await run('promtool', ['check', 'rules', join(MONITORING, 'alerts.yml')]);
-    expect(checked.stdout).to.include('SUCCESS: 8 rules found');
+    expect(checked.stdout).to.include('SUCCESS: 9 rules found');
     const tested = await run('promtool', ['test', 'rules', join(MONITORING, 'alerts.test.yml')]);
     expect(tested.stdout).to.include('SUCCESS');
     for (const config of ['prometheus.yml', 'prometheus.local.yml'])

@@ -1,4 +1,6 @@
-import { Pool } from 'undici';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { metricValue } from './metrics.js';
 
 export interface FloodAnswers {
@@ -13,72 +15,103 @@ export interface FloodAnswers {
   peakHeapMb: number;
 }
 
+type ClientMessage =
+  { ready: true } | { started: true } | { tally: Omit<FloodAnswers, 'polls' | 'peakHeapMb'> };
+
+const CLIENT = fileURLToPath(new URL('./long-poll-flood-client.ts', import.meta.url));
+
 async function heapUsedMb(opsUrl: string): Promise<number> {
   return (await metricValue(opsUrl, 'nodejs_heap_size_used_bytes')) / 1e6;
 }
 
+/** A flood's clients, loaded and waiting: `run` lets them go. */
+export interface PreparedFlood {
+  /**
+   * Sends the polls and starts `beside` as the first go out (orders posted while the flood
+   * arrives); reports how each poll was answered, what `beside` returned, and the API's peak
+   * heap, read from its metrics (operations port) every half second.
+   */
+  run<R>(beside: () => Promise<R>): Promise<{ answers: FloodAnswers; beside: R }>;
+  /** Stops the clients if they still run. */
+  dispose(): Promise<void>;
+}
+
 /**
- * `polls` clients long-poll one PENDING order at once (`Prefer: wait=<waitSeconds>`), each on
- * a connection of its own. Once every poll that is not held waiting has its answer (all but
- * `maxWaiters`), `whileHeld` runs, with the held ones still waiting. Reports how each poll
- * was answered and the API's peak heap, read from its metrics (operations port) every half
- * second.
+ * `polls` clients that will long-poll one PENDING order (`Prefer: wait=<waitSeconds>`), each
+ * on a connection of its own, as fast as the API accepts them, from a process of their own (as clients
+ * elsewhere would: their connections do not stall this process's requests). Resolves once the
+ * process is loaded, so what the test measures next is not held up by its start.
  */
+export async function prepareFlood(
+  api: { url: string; opsUrl: string },
+  orderId: string,
+  options: { polls: number; waitSeconds: number },
+): Promise<PreparedFlood> {
+  const { polls } = options;
+  const client = fork(CLIENT, [api.url, orderId, String(polls), String(options.waitSeconds)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const messages: ClientMessage[] = [];
+  const waiting: (() => void)[] = [];
+  client.on('message', (message: ClientMessage) => {
+    messages.push(message);
+    waiting.splice(0).forEach((wake) => {
+      wake();
+    });
+  });
+  const exited = new Promise<never>((_resolve, reject) => {
+    client.once('exit', (code) => {
+      reject(new Error(`the flood client exited (${String(code)}) early`));
+    });
+  });
+  exited.catch(() => undefined);
+  const next = async <M extends ClientMessage>(is: (message: ClientMessage) => message is M) => {
+    for (;;) {
+      const found = messages.find(is);
+      if (found !== undefined) return found;
+      await Promise.race([new Promise<void>((wake) => waiting.push(wake)), exited]);
+    }
+  };
+  await next((message): message is { ready: true } => 'ready' in message);
+
+  const dispose = async () => {
+    if (client.exitCode === null && client.signalCode === null) {
+      client.kill();
+      await once(client, 'exit');
+    }
+  };
+  return {
+    dispose,
+    async run(beside) {
+      let peakHeapMb = 0;
+      const watch = setInterval(() => {
+        heapUsedMb(api.opsUrl)
+          .then((mb) => (peakHeapMb = Math.max(peakHeapMb, Math.round(mb))))
+          .catch(() => undefined);
+      }, 500);
+      try {
+        client.send('go');
+        await next((message): message is { started: true } => 'started' in message);
+        const besideResult = await beside();
+        const { tally } = await next(
+          (message): message is Extract<ClientMessage, { tally: unknown }> => 'tally' in message,
+        );
+        return { answers: { polls, ...tally, peakHeapMb }, beside: besideResult };
+      } finally {
+        clearInterval(watch);
+        await dispose();
+      }
+    },
+  };
+}
+
+/** prepareFlood, then run at once. */
 export async function floodLongPolls<R>(
   api: { url: string; opsUrl: string },
   orderId: string,
-  options: { polls: number; maxWaiters: number; waitSeconds: number },
-  whileHeld: () => Promise<R>,
-): Promise<{ answers: FloodAnswers; whileHeld: R }> {
-  const { polls } = options;
-  const pool = new Pool(api.url, { connections: polls, pipelining: 0 });
-  const answers: FloodAnswers = {
-    polls,
-    ok: 0,
-    waited: 0,
-    overloaded: 0,
-    errors: {},
-    peakHeapMb: 0,
-  };
-  const answered = () =>
-    answers.ok +
-    answers.overloaded +
-    Object.values(answers.errors).reduce((sum, count) => sum + count, 0);
-  const watch = setInterval(() => {
-    heapUsedMb(api.opsUrl)
-      .then((mb) => (answers.peakHeapMb = Math.max(answers.peakHeapMb, Math.round(mb))))
-      .catch(() => undefined);
-  }, 500);
-  try {
-    const started = Date.now();
-    const all = Promise.all(
-      Array.from({ length: polls }, async () => {
-        try {
-          const response = await pool.request({
-            method: 'GET',
-            path: `/orders/${orderId}`,
-            headers: { prefer: `wait=${options.waitSeconds}` },
-            headersTimeout: 60_000,
-            bodyTimeout: 60_000,
-          });
-          await response.body.dump();
-          if (response.statusCode === 200) answers.ok++;
-          if (response.statusCode === 503) answers.overloaded++;
-          if (response.headers['preference-applied'] !== undefined) answers.waited++;
-        } catch (error) {
-          const code = (error as { code?: string }).code ?? 'error';
-          answers.errors[code] = (answers.errors[code] ?? 0) + 1;
-        }
-      }),
-    );
-    const holdMs = options.waitSeconds * 1000 * 2;
-    while (answered() < polls - options.maxWaiters && Date.now() - started < holdMs)
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    const result = await whileHeld();
-    await all;
-    return { answers, whileHeld: result };
-  } finally {
-    clearInterval(watch);
-    await pool.close();
-  }
+  options: { polls: number; waitSeconds: number },
+  beside: () => Promise<R>,
+): Promise<{ answers: FloodAnswers; beside: R }> {
+  const flood = await prepareFlood(api, orderId, options);
+  return flood.run(beside);
 }

@@ -15,14 +15,21 @@ const published = Object.entries(compose.services).flatMap(([name, service]) =>
   (service.ports ?? []).map((mapping) => ({ name, mapping })),
 );
 
+/** A port mapping as compose resolves it, `${NAME:-default}` taken from `env` or its default. */
+const resolved = (mapping: string, env: Record<string, string> = {}) =>
+  mapping.replace(
+    /\$\{(\w+):-([^}]*)\}/g,
+    (_whole, name: string, fallback: string) => env[name] ?? fallback,
+  );
+
 describe('what the compose file exposes', () => {
-  it('when its published ports are read, then the API is the only service on every interface and every admin surface is on 127.0.0.1', () => {
-    const everywhere = published.filter(({ mapping }) => !mapping.startsWith('127.0.0.1:'));
-    expect(everywhere.map(({ name }) => name)).to.deep.equal(['api']);
-    const loopback = new Set(
-      published.filter(({ mapping }) => mapping.startsWith('127.0.0.1:')).map(({ name }) => name),
+  it('when its published ports are read with nothing set, then every service, the API included, is on 127.0.0.1 only', () => {
+    const everywhere = published.filter(
+      ({ mapping }) => !resolved(mapping).startsWith('127.0.0.1:'),
     );
-    expect([...loopback]).to.have.members([
+    expect(everywhere.map(({ name }) => name)).to.deep.equal([]);
+    expect(new Set(published.map(({ name }) => name))).to.have.keys([
+      'api',
       'rabbitmq',
       'product-service',
       'user-service',
@@ -32,9 +39,13 @@ describe('what the compose file exposes', () => {
     ]);
   });
 
-  it("when the API's ports are read, then only its public port is published, not the operations port", () => {
+  it("when the API's ports are read, then only its public port is published, on every interface only when API_BIND says so, and AUTH_MODE comes from .env", () => {
     const api = published.filter(({ name }) => name === 'api').map(({ mapping }) => mapping);
-    expect(api).to.deep.equal(['${API_PORT:-3000}:3000']);
+    expect(api.map((mapping) => resolved(mapping))).to.deep.equal(['127.0.0.1:3000:3000']);
+    expect(api.map((mapping) => resolved(mapping, { API_BIND: '0.0.0.0' }))).to.deep.equal([
+      '0.0.0.0:3000:3000',
+    ]);
+    expect(compose.services.api?.environment?.AUTH_MODE).to.equal('${AUTH_MODE:-none}');
     expect(compose.services.api?.environment?.OPS_PORT).to.equal('3003');
     expect(compose.services.worker?.ports, 'the worker publishes nothing').to.equal(undefined);
   });

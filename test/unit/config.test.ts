@@ -56,6 +56,46 @@ describe('configuration', () => {
     }
   });
 
+  it('when a setting would weaken a protection, then start-up fails naming it and the bound', () => {
+    const refusals: [() => unknown, RegExp][] = [
+      [() => loadApiConfig({ AUTH_CLOCK_SKEW: '6m' }), /^AUTH_CLOCK_SKEW: must be at most 5m/],
+      [
+        () => loadApiConfig({ IDEMPOTENCY_KEY_TTL: '1ms' }),
+        /^IDEMPOTENCY_KEY_TTL: must be at least 1h/,
+      ],
+      [
+        () => loadApiConfig({ IDEMPOTENCY_KEY_TTL: '59m' }),
+        /^IDEMPOTENCY_KEY_TTL: must be at least 1h/,
+      ],
+      [
+        () => loadWorkerConfig({ OUTBOX_LEASE_MS: '19999' }),
+        /^OUTBOX_LEASE_MS: must be at least twice EVENT_CONFIRM_TIMEOUT \(20000 ms; got 19999\)/,
+      ],
+      [
+        () => loadWorkerConfig({ OUTBOX_LEASE_MS: '30000', EVENT_CONFIRM_TIMEOUT: '16s' }),
+        /^OUTBOX_LEASE_MS: must be at least twice EVENT_CONFIRM_TIMEOUT/,
+      ],
+    ];
+    for (const [load, problem] of refusals) {
+      try {
+        load();
+        expect.fail(`accepted, expected ${String(problem)}`);
+      } catch (error) {
+        expect(error).to.be.instanceOf(ConfigError);
+        expect((error as ConfigError).problems).to.satisfy((problems: string[]) =>
+          problems.some((text) => problem.test(text)),
+        );
+      }
+    }
+    // At the bounds themselves they are taken.
+    expect(
+      loadApiConfig({ AUTH_CLOCK_SKEW: '5m', IDEMPOTENCY_KEY_TTL: '1h' }).idempotencyKeyTtlMs,
+    ).to.equal(3_600_000);
+    expect(
+      loadWorkerConfig({ OUTBOX_LEASE_MS: '5000', EVENT_CONFIRM_TIMEOUT: '2500ms' }).outbox,
+    ).to.deep.equal({ leaseMs: 5000, relayIntervalMs: 1000, confirmTimeoutMs: 2500 });
+  });
+
   it('when an authentication mode lacks what it needs, then start-up fails naming it', () => {
     expect(loadApiConfig({}).auth).to.deep.equal({ mode: 'none' });
     expect(() => loadApiConfig({ AUTH_MODE: 'api-key' })).to.throw(ConfigError, /AUTH_API_KEYS/);

@@ -14,6 +14,7 @@ describe('JWT authenticator with one configured public key', () => {
       // Wider than the key: only its own algorithm (the first) may be accepted.
       algorithms: ['EdDSA', 'ES256', 'RS256'],
       clockSkewSeconds: 0,
+      keyRefreshMs: 300_000,
     });
     const claims = { iss: 'https://issuer.test', aud: 'order-service', sub: 'alice' };
     const good = await new SignJWT({ ...claims, scp: ['orders:read', 'orders:write'] })

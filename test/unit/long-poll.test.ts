@@ -142,9 +142,9 @@ describe('long-poll', () => {
       expect(store.reads).to.equal(2);
     });
 
-    it('when many waiters of one order are woken, then they share a single read of it', async () => {
+    it('when many waiters of one order start and are woken together, then they share one first read and one read after the wake-up', async () => {
       const subscriber = new FakeSubscriber();
-      const { store, orders } = storeSettlingAfter(100);
+      const { store, orders } = storeSettlingAfter(1);
       const getOrder = createGetOrderUseCase({
         orders,
         settlements: waiterWith(subscriber),
@@ -152,11 +152,45 @@ describe('long-poll', () => {
       });
       const answers = Array.from({ length: 100 }, () => getOrder('o-1', { waitMs: 5000 }));
       await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(store.reads, 'one first read each').to.equal(100);
+      expect(store.reads, 'one first read for all').to.equal(1);
       subscriber.announce('o-1');
       const read = await Promise.all(answers);
       expect(read.map(({ order }) => order?.status)).to.deep.equal(answers.map(() => 'FAILED'));
-      expect(store.reads, 'one read after the wake-up for all').to.equal(101);
+      expect(store.reads, 'one read after the wake-up for all').to.equal(2);
+    });
+
+    it('when a waiter starts while an earlier first read is under way, then it does not join that read but makes its own', async () => {
+      const subscriber = new FakeSubscriber();
+      const started: (() => void)[] = [];
+      const orders = {
+        findById: () =>
+          new Promise<Order>((resolve) => {
+            started.push(() => {
+              resolve(pending);
+            });
+          }),
+      } as unknown as OrderRepository;
+      const getOrder = createGetOrderUseCase({
+        orders,
+        settlements: waiterWith(subscriber),
+        maxWaiters: 10,
+      });
+      const first = getOrder('o-1', { waitMs: 50 });
+      while (started.length < 1) await new Promise((resolve) => setImmediate(resolve));
+      // The first read is under way; a settlement now might not be in what it returns.
+      const second = getOrder('o-1', { waitMs: 50 });
+      while (started.length < 2) await new Promise((resolve) => setImmediate(resolve));
+      expect(started, 'reads begun').to.have.length(2);
+      const answerReads = setInterval(() => {
+        started.splice(0).forEach((answer) => {
+          answer();
+        });
+      }, 5);
+      try {
+        await Promise.all([first, second]);
+      } finally {
+        clearInterval(answerReads);
+      }
     });
 
     it('when the cap on waiting requests is reached, then the next one is answered at once, without waiting', async () => {

@@ -60,6 +60,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     LOOKUP_TIMEOUT_MS: '200',
     LOOKUP_PATIENT_TIMEOUT_MS: '1000',
     OUTBOX_LEASE_MS: String(LEASE_MS),
+    EVENT_CONFIRM_TIMEOUT: `${String(LEASE_MS / 2)}ms`,
     ORDER_DEADLINE: `${String(DEADLINE_MS)}ms`,
   });
 

@@ -117,6 +117,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       // Each test counts its own calls: no product answer is shared between them.
       PRODUCT_CACHE_TTL: '0',
       OUTBOX_LEASE_MS: String(LEASE_MS),
+      EVENT_CONFIRM_TIMEOUT: `${String(LEASE_MS / 2)}ms`,
       ORDER_DEADLINE: `${String(DEADLINE_MS)}ms`,
       BREAKER_RESET_TIMEOUT_MS: '300',
       // The tests run the relay and the sweep themselves, when they mean to.

@@ -54,6 +54,11 @@ export function mayRead(principal: Principal, order: Pick<Order, 'user_id'>): bo
   return has(principal, SCOPES.read) && principal.subject === order.user_id;
 }
 
+/** Operators' names in an order's history are for operators: those who may read every order. */
+export function maySeeOperators(principal: Principal): boolean {
+  return has(principal, SCOPES.readAny);
+}
+
 /**
  * The `user_id` filter a listing runs with: the one asked for when the caller may read every
  * order; otherwise always the caller's own subject. Null when nothing asked for is visible

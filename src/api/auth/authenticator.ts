@@ -4,6 +4,8 @@ import type { Principal } from './access-rules.js';
 export interface Authenticator {
   /** Resolves to the caller; rejects with AuthenticationError when the credential is not good. */
   authenticate(credential: string): Promise<Principal>;
+  /** Work to repeat while the API runs (fetching signing keys again), when there is any. */
+  background?: { name: string; intervalMs: number; run: () => Promise<void> };
 }
 
 /** The credential is missing, malformed, expired, for someone else, or signed by a stranger. */

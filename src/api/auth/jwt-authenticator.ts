@@ -1,5 +1,6 @@
 import {
   createRemoteJWKSet,
+  customFetch,
   errors,
   importSPKI,
   jwtVerify,
@@ -19,7 +20,12 @@ export interface JwtSettings {
   /** Accepted `alg` values: asymmetric only, so `none` and HMAC tricks never pass. */
   algorithms: readonly string[];
   clockSkewSeconds: number;
+  /** How often the JWKS is fetched again in the background (AUTH_JWKS_REFRESH). */
+  keyRefreshMs: number;
 }
+
+/** After a failed fetch of the JWKS, requests that need it are answered 503 this long. */
+const KEY_FETCH_PAUSE_MS = 5000;
 
 /** OAuth puts scopes in `scope` (space-separated); some issuers use an `scp` list instead. */
 function scopesOf(payload: JWTPayload): Set<string> {
@@ -59,18 +65,69 @@ function reasonFor(error: errors.JOSEError): string {
   return 'the token is malformed';
 }
 
+/** The key server could not be asked: it failed a moment ago (see KEY_FETCH_PAUSE_MS). */
+class KeyFetchPausedError extends Error {
+  constructor() {
+    super('the JWKS could not be fetched a moment ago; not asking again yet');
+    this.name = 'KeyFetchPausedError';
+  }
+}
+
 /**
- * Bearer JWTs, verified by jose against a JWKS (fetched and cached; refetched when a token
- * names an unknown key) or one configured key. `iss`, `aud` and `exp` must hold, within the
- * clock skew, and `sub` must be there: it is whom the caller acts as.
+ * The JWKS through jose, holding the last keys it fetched for as long as no fetch succeeds:
+ * an outage of the key server must not fail tokens signed by keys it published before. A
+ * background refresh (every `keyRefreshMs`) brings rotations in and drops retired keys; a
+ * token naming a key not held makes jose fetch at once (unless a fetch just succeeded), and
+ * that fetch failing is a 503 for it. Each failed fetch is reported; for a moment after one,
+ * requests that need a fetch are answered 503 without asking the key server again.
  */
-export async function createJwtAuthenticator(settings: JwtSettings): Promise<Authenticator> {
+function keysFrom(
+  url: URL,
+  settings: Pick<JwtSettings, 'keyRefreshMs'>,
+  onKeyFetchFailed: () => void,
+): { keys: JWTVerifyGetKey; background: NonNullable<Authenticator['background']> } {
+  let pausedUntil = 0;
+  const failed = (error: unknown): never => {
+    onKeyFetchFailed();
+    pausedUntil = Date.now() + KEY_FETCH_PAUSE_MS;
+    throw error;
+  };
+  const fetchKeys = async (input: string, init: RequestInit): Promise<Response> => {
+    if (Date.now() < pausedUntil) throw new KeyFetchPausedError();
+    const response = await fetch(input, init).catch(failed);
+    if (response.status !== 200) failed(new Error(`the JWKS answered HTTP ${response.status}`));
+    return response;
+  };
+  const keys = createRemoteJWKSet(url, {
+    // Never stale by age: jose would then refetch on every request and fail each one the
+    // key server cannot answer. The background refresh keeps the set current instead.
+    cacheMaxAge: Infinity,
+    // After a good fetch, a key it did not hold is unknown, not worth another fetch, for this
+    // long (jose's 30 s, or the refresh interval when that is shorter).
+    cooldownDuration: Math.min(30_000, settings.keyRefreshMs),
+    [customFetch]: fetchKeys,
+  });
+  return {
+    keys,
+    background: { name: 'refresh the JWKS', intervalMs: settings.keyRefreshMs, run: keys.reload },
+  };
+}
+
+/**
+ * Bearer JWTs, verified by jose against a JWKS (see keysFrom) or one configured key. `iss`,
+ * `aud` and `exp` must hold, within the clock skew, and `sub` must be there: it is whom the
+ * caller acts as.
+ */
+export async function createJwtAuthenticator(
+  settings: JwtSettings,
+  onKeyFetchFailed: () => void = () => undefined,
+): Promise<Authenticator> {
   const [firstAlgorithm] = settings.algorithms;
   if (firstAlgorithm === undefined) throw new Error('no JWT algorithm configured');
+  const remote =
+    settings.jwksUrl === null ? null : keysFrom(settings.jwksUrl, settings, onKeyFetchFailed);
   const key: JWTVerifyGetKey | CryptoKey =
-    settings.jwksUrl !== null
-      ? createRemoteJWKSet(settings.jwksUrl)
-      : await importSPKI(settings.publicKeyPem ?? '', firstAlgorithm);
+    remote !== null ? remote.keys : await importSPKI(settings.publicKeyPem ?? '', firstAlgorithm);
   const options = {
     issuer: settings.issuer,
     audience: settings.audience,
@@ -80,6 +137,7 @@ export async function createJwtAuthenticator(settings: JwtSettings): Promise<Aut
     requiredClaims: ['sub', 'exp'],
   };
   return {
+    ...(remote === null ? {} : { background: remote.background }),
     async authenticate(credential) {
       try {
         const { payload } =

@@ -9,11 +9,19 @@ export const OVERLOADED = problem(
 );
 const OVERLOADED_BODY = JSON.stringify(OVERLOADED);
 
+/** Reads may take this share of the requests in flight; the rest is kept for writes. */
+const READ_SHARE = 0.75;
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
- * Answers requests past `maxInFlight`, and those on a connection opened past the server's
- * cap (`overConnectionCap`, see server-limits), at once with a 503 problem, before the
- * framework sees them: a refused request costs no context, no logger and no database read,
- * so a flood (10,000 long-polls arriving together) cannot take the heap past its cap.
+ * Answers requests past their budget at once with a 503 problem, before the framework sees
+ * them: a refused request costs no context, no logger and no database read, so a flood (10,000
+ * long-polls arriving together) cannot take the heap past its cap.
+ *
+ * Writes come first: reads (long-polls included) may hold at most three quarters of
+ * `maxInFlight`, and are also refused on a connection opened past the server's cap
+ * (`overConnectionCap`, see server-limits); writes may use all of `maxInFlight` and are not
+ * refused for the connection cap. A flood of polls is turned away before any order is.
  * Requests already in flight are not affected; `Retry-After: 1` and `Connection: close` send
  * clients elsewhere.
  */
@@ -22,9 +30,15 @@ export function shedLoad(
   limits: { maxInFlight: number; overConnectionCap?: (request: IncomingMessage) => boolean },
   onShed: () => void = () => undefined,
 ): RequestListener {
+  const maxReads = Math.max(1, Math.floor(limits.maxInFlight * READ_SHARE));
   let inFlight = 0;
   return (request: IncomingMessage, response: ServerResponse) => {
-    if (inFlight >= limits.maxInFlight || limits.overConnectionCap?.(request) === true) {
+    // Asked for every request: a connection counts against the cap from its first one.
+    const lateConnection = limits.overConnectionCap?.(request) === true;
+    const refused = READS.has(request.method ?? 'GET')
+      ? inFlight >= maxReads || lateConnection
+      : inFlight >= limits.maxInFlight;
+    if (refused) {
       onShed();
       response.writeHead(503, {
         'content-type': PROBLEM_CONTENT_TYPE,

@@ -10,6 +10,9 @@ export interface GetOrderDependencies {
   maxWaiters: number;
 }
 
+/** Why a wait's listening ended (a constant: abort() without a reason builds an exception). */
+const WAIT_OVER = new Error('the wait is over');
+
 /** The order, and whether the request was allowed to wait for it (the preference applied). */
 export interface OrderRead {
   order: Order | null;
@@ -30,20 +33,44 @@ function sharedReads(orders: OrderRepository): (id: string) => Promise<Order | n
 }
 
 /**
+ * Reads of one order asked for before the read starts share it (it starts on the next turn of
+ * the event loop). A read already started is never joined, so every caller's read began after
+ * it asked: a waiter listening before it asked misses no settlement.
+ */
+function batchedReads(orders: OrderRepository): (id: string) => Promise<Order | null> {
+  const gathering = new Map<string, Promise<Order | null>>();
+  return (id) => {
+    let read = gathering.get(id);
+    if (read === undefined) {
+      read = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        gathering.delete(id);
+        return orders.findById(id);
+      });
+      gathering.set(id, read);
+    }
+    return read;
+  };
+}
+
+/**
  * Reads an order; asked to wait, holds a PENDING order's answer until it is final or the
  * wait is over: listen for its settlement → read it → (still PENDING) wait → read it again.
  * Listening starts before the first read, so a settlement in between is not missed.
  *
  * Waiting is bounded: past `maxWaiters` held requests, a request is answered at once with
- * the order as stored. The waiters one settlement wakes share a single read of the order.
+ * the order as stored. Waiters that start together share their first read, and the waiters
+ * one settlement wakes share a single read of the order.
  */
 export function createGetOrderUseCase(deps: GetOrderDependencies) {
   const { orders, settlements } = deps;
   let waiters = 0;
   // Woken waiters share a read begun after a wake-up, so it sees the settlement; a read begun
-  // earlier (a poll past the cap, a wait that ran out) might not, so they never share it.
+  // earlier (a poll past the cap) might not, so they never share it.
   const readAfterWake = sharedReads(orders);
   const readPastCap = sharedReads(orders);
+  // Polls that begin waiting together (a flood on one order) share their first read, and
+  // those whose waits run out together their last.
+  const readFromNow = batchedReads(orders);
 
   return async function getOrder(
     id: string,
@@ -64,12 +91,12 @@ export function createGetOrderUseCase(deps: GetOrderDependencies) {
 
     const stopListening = new AbortController();
     const onClientGone = () => {
-      stopListening.abort();
+      stopListening.abort(WAIT_OVER);
     };
     options.signal?.addEventListener('abort', onClientGone, { once: true });
     try {
       const settled = settlements.waitFor(id, waitMs, stopListening.signal);
-      const order = shown(await orders.findById(id));
+      const order = shown(await readFromNow(id));
       if (order === null) return { order, waited: false };
       if (isFinal(order.status)) return { order, waited: true };
       const woken = await settled;
@@ -77,12 +104,12 @@ export function createGetOrderUseCase(deps: GetOrderDependencies) {
       // Read again even when the wait ran out: a notice lost while Redis was away must not
       // leave the client with a stale PENDING.
       return {
-        order: shown(await (woken ? readAfterWake(id) : orders.findById(id))),
+        order: shown(await (woken ? readAfterWake(id) : readFromNow(id))),
         waited: true,
       };
     } finally {
       waiters--;
-      stopListening.abort();
+      stopListening.abort(WAIT_OVER);
       options.signal?.removeEventListener('abort', onClientGone);
     }
   };

@@ -14,10 +14,19 @@ export const historySchema = z
 
 export type HistoryResource = z.infer<typeof historySchema>;
 
-/** The stored entries as the API shows them: only their documented fields. */
-export function historyResource(history: readonly HistoryEntry[]): HistoryResource {
+/**
+ * The stored entries as the API shows them: only their documented fields, and the operator's
+ * name only to callers who may see it (the owner of an order reads `by: operator` alone).
+ */
+export function historyResource(
+  history: readonly HistoryEntry[],
+  options: { operators: boolean },
+): HistoryResource {
   return history.flatMap((entry) => {
     const shown = historyEntrySchema.safeParse({ ...entry, at: entry.at.toISOString() });
-    return shown.success ? [shown.data] : [];
+    if (!shown.success) return [];
+    if (options.operators || shown.data.type !== 'state') return [shown.data];
+    const { operator: _hidden, ...withoutOperator } = shown.data;
+    return [withoutOperator];
   });
 }

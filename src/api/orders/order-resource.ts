@@ -74,9 +74,12 @@ export type OrderPageResource = z.infer<typeof orderPageSchema>;
 
 /**
  * The order as clients see it; storage-only fields (event, request id) stay inside, and its
- * history comes only when asked for.
+ * history comes only when asked for, naming operators only with `operators`.
  */
-export function orderResource(order: Order, options: { history?: boolean } = {}): OrderResource {
+export function orderResource(
+  order: Order,
+  options: { history?: boolean; operators?: boolean } = {},
+): OrderResource {
   return {
     id: order.id,
     user_id: order.user_id,
@@ -90,7 +93,29 @@ export function orderResource(order: Order, options: { history?: boolean } = {})
     ...(order.failure === null
       ? {}
       : { failure: { code: order.failure.code, message: order.failure.message } }),
-    ...(options.history === true ? { history: historyResource(order.history) } : {}),
+    ...(options.history === true
+      ? { history: historyResource(order.history, { operators: options.operators === true }) }
+      : {}),
+  };
+}
+
+/**
+ * The answer an order's POST first got: PENDING, nothing looked up yet. A replayed POST whose
+ * caller may not read the order gets this again, not the order as it is now: creating an
+ * order grants no read of what the worker found (a write-only key would otherwise read, by
+ * replaying, what GET refuses it).
+ */
+export function acceptedOrderResource(order: Order): OrderResource {
+  return {
+    id: order.id,
+    user_id: order.user_id,
+    product_code: order.product_code,
+    status: 'PENDING',
+    customer_fullname: null,
+    product_name: null,
+    total_amount: null,
+    created_at: order.created_at.toISOString(),
+    updated_at: order.created_at.toISOString(),
   };
 }
 

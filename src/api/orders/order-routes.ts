@@ -1,5 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
+import type { ServerResponse } from 'node:http';
 import type { ApiMetrics } from '../api-metrics.js';
 import {
   SCOPES,
@@ -7,6 +8,7 @@ import {
   mayCreateOrders,
   mayRead,
   mayReadOrders,
+  maySeeOperators,
   scopedIdempotencyKey,
   visibleUserFilter,
   type Principal,
@@ -30,6 +32,7 @@ import { parseOrderListQuery } from './order-list-query.js';
 import { parseOrderReadQuery } from './order-read-query.js';
 import { parseOrderRequest } from './order-request.js';
 import {
+  acceptedOrderResource,
   orderIdSchema,
   orderLocation,
   orderResource,
@@ -83,6 +86,20 @@ export function acceptOutcomeUnknown(orderId: string): Problem {
   );
 }
 
+const CLIENT_GONE = new Error('the client went away');
+
+/**
+ * Aborts when the response closes before it was written: the client went away, so a wait for
+ * it can stop. (A constant reason: abort() without one builds a DOMException each time.)
+ */
+function clientGoneSignal(response: ServerResponse): AbortSignal {
+  const clientGone = new AbortController();
+  response.once('close', () => {
+    if (!response.writableFinished) clientGone.abort(CLIENT_GONE);
+  });
+  return clientGone.signal;
+}
+
 export function orderRoutes(deps: OrderRoutesDependencies): Router<OrderRouteState> {
   const router = new Router<OrderRouteState>();
   router.use(authenticate(deps.authenticator));
@@ -115,7 +132,8 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<OrderRouteSta
     ctx.status = 202;
     if (replayed) ctx.set('Idempotent-Replayed', 'true');
     ctx.set('Location', orderLocation(order));
-    ctx.body = orderResource(order);
+    ctx.body =
+      replayed && !mayRead(principal, order) ? acceptedOrderResource(order) : orderResource(order);
   });
 
   router.get('/orders', async (ctx) => {
@@ -155,14 +173,9 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<OrderRouteSta
     // An id we could never have issued is as unknown as a missing one.
     if (!id.success) throw new ProblemError(ORDER_NOT_FOUND);
     const waitSeconds = preferredWaitSeconds(ctx.headers.prefer);
-    const clientGone = new AbortController();
-    // The response closes early only when the client went away: stop waiting for it then.
-    ctx.res.once('close', () => {
-      clientGone.abort();
-    });
     const { order, waited } = await deps.getOrder(id.data, {
       waitMs: (waitSeconds ?? 0) * 1000,
-      signal: clientGone.signal,
+      ...(waitSeconds === undefined ? {} : { signal: clientGoneSignal(ctx.res) }),
       // Someone else's order is as unknown as a missing one: 404, and no wait either.
       visible: (found) => mayRead(principal, found),
     });
@@ -171,7 +184,7 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<OrderRouteSta
     if (order === null) throw new ProblemError(ORDER_NOT_FOUND);
     // Past the instance's cap on waiting requests the answer comes at once, as RFC 7240 allows.
     if (waitSeconds !== undefined && waited) ctx.set('Preference-Applied', `wait=${waitSeconds}`);
-    ctx.body = orderResource(order, include);
+    ctx.body = orderResource(order, { ...include, operators: maySeeOperators(principal) });
   });
 
   return router;

@@ -1,6 +1,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
+import { sameOriginOnly } from '../admin/same-origin-only.js';
 import { ProblemError, problem } from '../http/problem.js';
 import { requireJson } from '../http/require-json.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from '../orders/idempotency-key.js';
@@ -58,6 +59,10 @@ const operatorKey = (operator: string, key: string) => `operator ${operator} ${k
 /** The operators' re-drives of FAILED orders, single and in bulk, behind `operator`. */
 export function redriveRoutes(deps: RedriveRoutesDependencies): Router<OperatorState> {
   const router = new Router<OperatorState>();
+  // A browser that signed in at the queue board sends its Basic credentials along with a form
+  // another site submits: re-drives are refused unless they come from this origin, as the
+  // board's own changes are, and before any sign-in is counted.
+  const fromHere = sameOriginOnly();
   const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: 4096, jsonStrict: true });
   const keyOf = (
     ctx: { headers: Record<string, string | string[] | undefined> },
@@ -67,18 +72,25 @@ export function redriveRoutes(deps: RedriveRoutesDependencies): Router<OperatorS
     return key === undefined ? undefined : operatorKey(operator, key);
   };
 
-  router.post('/admin/orders/retry', deps.operator, requireJson(), jsonBody, async (ctx) => {
-    const { operator } = ctx.state;
-    const idempotencyKey = keyOf(ctx, operator);
-    const query = parseBulkRedriveRequest(ctx.request.body);
-    const result = await deps.redriveFailedOrders(query, { operator, idempotencyKey });
-    if (result.outcome === 'key-reused') throw new ProblemError(REDRIVE_KEY_REUSED);
-    if (result.replayed) ctx.set('Idempotent-Replayed', 'true');
-    ctx.status = 200;
-    ctx.body = result.counts;
-  });
+  router.post(
+    '/admin/orders/retry',
+    fromHere,
+    deps.operator,
+    requireJson(),
+    jsonBody,
+    async (ctx) => {
+      const { operator } = ctx.state;
+      const idempotencyKey = keyOf(ctx, operator);
+      const query = parseBulkRedriveRequest(ctx.request.body);
+      const result = await deps.redriveFailedOrders(query, { operator, idempotencyKey });
+      if (result.outcome === 'key-reused') throw new ProblemError(REDRIVE_KEY_REUSED);
+      if (result.replayed) ctx.set('Idempotent-Replayed', 'true');
+      ctx.status = 200;
+      ctx.body = result.counts;
+    },
+  );
 
-  router.post('/admin/orders/:id/retry', deps.operator, async (ctx) => {
+  router.post('/admin/orders/:id/retry', fromHere, deps.operator, async (ctx) => {
     const { operator } = ctx.state;
     const idempotencyKey = keyOf(ctx, operator);
     const id = orderIdSchema.safeParse(ctx.params.id);

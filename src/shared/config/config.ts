@@ -151,14 +151,24 @@ const apiSchema = commonSchema.extend({
     .transform((text) => text.split(',').map((name) => name.trim()))
     .pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS)).min(1))
     .prefault('RS256,ES256,EdDSA'),
-  AUTH_CLOCK_SKEW: durationOrZero.prefault('30s'),
+  // Past five minutes a stolen token outlives its expiry by more than most tokens live.
+  AUTH_CLOCK_SKEW: durationOrZero
+    .refine((ms) => ms <= 300_000, 'must be at most 5m')
+    .prefault('30s'),
+  AUTH_JWKS_REFRESH: duration
+    .refine((ms) => ms <= 86_400_000, 'must be at most 24h')
+    .prefault('5m'),
   AUTH_API_KEYS: apiKeysJson.optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   BODY_LIMIT_BYTES: positiveInt.default(16_384),
   LONG_POLL_MAX_WAITERS: positiveInt.default(2000),
   HTTP_MAX_CONNECTIONS: positiveInt.default(5000),
   HTTP_MAX_IN_FLIGHT: positiveInt.default(3000),
-  IDEMPOTENCY_KEY_TTL: duration.prefault('24h'),
+  // Clients retry for minutes to hours (a mobile app offline, a queue that redelivers); a key
+  // forgotten sooner turns a retry into a second order.
+  IDEMPOTENCY_KEY_TTL: duration
+    .refine((ms) => ms >= 3_600_000, 'must be at least 1h')
+    .prefault('24h'),
   // RFC 7617: the user name ends at the first colon.
   ADMIN_USER: z
     .string()
@@ -187,6 +197,7 @@ const workerSchema = commonSchema.extend({
     .refine((ms) => ms >= 3_600_000, 'must be at least 1h')
     .prefault('24h'),
   OUTBOX_LEASE_MS: positiveInt.default(30_000),
+  EVENT_CONFIRM_TIMEOUT: duration.prefault('10s'),
   OUTBOX_RELAY_INTERVAL_MS: positiveInt.default(1000),
   // 0 turns the product cache (and its coalescing) off.
   PRODUCT_CACHE_TTL: durationOrZero.prefault('5s'),
@@ -305,6 +316,7 @@ function authentication(env: ApiEnv) {
         audience: env.AUTH_JWT_AUDIENCE ?? '',
         algorithms: env.AUTH_JWT_ALGORITHMS,
         clockSkewSeconds: Math.round(env.AUTH_CLOCK_SKEW / 1000),
+        keyRefreshMs: env.AUTH_JWKS_REFRESH,
       };
     }
   }
@@ -329,6 +341,26 @@ export function loadApiConfig(env: NodeJS.ProcessEnv) {
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;
 
+type WorkerEnv = z.output<typeof workerSchema>;
+
+/**
+ * A publisher waits up to the confirm timeout for the broker, then the event is left to the
+ * relay; a lease shorter than twice that lets the relay take over an event whose publish is
+ * still waiting, and both send it.
+ */
+function outboxSettings(env: WorkerEnv) {
+  if (env.OUTBOX_LEASE_MS < 2 * env.EVENT_CONFIRM_TIMEOUT) {
+    throw new ConfigError([
+      `OUTBOX_LEASE_MS: must be at least twice EVENT_CONFIRM_TIMEOUT (${String(2 * env.EVENT_CONFIRM_TIMEOUT)} ms; got ${String(env.OUTBOX_LEASE_MS)}), or a publish still waiting for its confirm overlaps with the relay's and the event is sent twice`,
+    ]);
+  }
+  return {
+    leaseMs: env.OUTBOX_LEASE_MS,
+    relayIntervalMs: env.OUTBOX_RELAY_INTERVAL_MS,
+    confirmTimeoutMs: env.EVENT_CONFIRM_TIMEOUT,
+  };
+}
+
 export function loadWorkerConfig(env: NodeJS.ProcessEnv) {
   const parsed = parse(workerSchema, env);
   return {
@@ -352,7 +384,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv) {
     recoverySweepIntervalMs: parsed.RECOVERY_SWEEP_INTERVAL_MS,
     orderDeadlineMs: parsed.ORDER_DEADLINE,
     settlementRetentionMs: parsed.SETTLEMENT_RETENTION,
-    outbox: { leaseMs: parsed.OUTBOX_LEASE_MS, relayIntervalMs: parsed.OUTBOX_RELAY_INTERVAL_MS },
+    outbox: outboxSettings(parsed),
     productCacheTtlMs: parsed.PRODUCT_CACHE_TTL,
   };
 }

@@ -42,7 +42,10 @@ export const stateEntrySchema = z
     }),
     attempt: attempt.optional(),
     failure_code: z.string().optional(),
-    operator: z.string().optional().meta({ description: 'Who re-drove the order.' }),
+    operator: z
+      .string()
+      .optional()
+      .meta({ description: `Who re-drove the order; shown only to callers with orders:read:any.` }),
     generation: z
       .number()
       .int()
