@@ -194,7 +194,7 @@ export async function listenForOrderEvents(rabbitmqUrl: string, exchange = 'orde
 export type OrderEventListeners = Awaited<ReturnType<typeof listenForOrderEvents>>;
 
 /**
- * Every order published exactly one event, with the schema the README gives: `created_order`
+ * Every order published exactly one event, with the schema docs/api.md gives: `created_order`
  * when it was CONFIRMED, `failed_order` with its failure when it was FAILED.
  */
 export async function expectOneEventPerOrder(

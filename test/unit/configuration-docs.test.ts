@@ -14,19 +14,15 @@ interface Documented {
   usedBy?: string;
 }
 
-/** Rows of the README's Configuration table. */
-function readmeTable(): Documented[] {
-  const section =
-    read('README.md')
-      .split(/^## Configuration$/m)[1]
-      ?.split(/^## /m)[0] ?? '';
-  return [...section.matchAll(/^\| `([A-Z0-9_]+)` +\| ([^|]+?) +\| (\w+) +\|/gm)].map(
-    ([, name = '', value = '', usedBy = '']) => ({
-      name,
-      value: value === '(unset)' ? undefined : value.replace(/^`(.*)`$/, '$1'),
-      usedBy,
-    }),
-  );
+/** Rows of the configuration table (docs/configuration.md). */
+function documentedTable(): Documented[] {
+  return [
+    ...read('docs/configuration.md').matchAll(/^\| `([A-Z0-9_]+)` +\| ([^|]+?) +\| (\w+) +\|/gm),
+  ].map(([, name = '', value = '', usedBy = '']) => ({
+    name,
+    value: value === '(unset)' ? undefined : value.replace(/^`(.*)`$/, '$1'),
+    usedBy,
+  }));
 }
 
 function envExample(): Documented[] {
@@ -56,8 +52,8 @@ function expectDefaultMatches({ name, value }: Documented): void {
 describe('configuration documentation', () => {
   const variables = [...new Set([...Object.keys(API_VARIABLES), ...Object.keys(WORKER_VARIABLES)])];
 
-  it("when the README's table is read, then it lists every variable once, with the code's default and the processes that read it", () => {
-    const rows = readmeTable();
+  it("when the configuration table is read, then it lists every variable once, with the code's default and the processes that read it", () => {
+    const rows = documentedTable();
     expect(rows.map((row) => row.name)).to.have.members(variables);
     for (const row of rows) {
       expectDefaultMatches(row);

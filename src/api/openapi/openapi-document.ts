@@ -36,7 +36,7 @@ per caller.
 
 Not described here: metrics and the detailed readiness (on the operations port, OPS_PORT),
 and what is for operators (the queue dashboard at \`/admin/queues\`, Bull Board, and the
-re-drives of FAILED orders under \`/admin/orders\`, see the README), served only when
+re-drives of FAILED orders under \`/admin/orders\`, see docs/operations.md), served only when
 administrator credentials or authentication are configured.
 `.trim();
 

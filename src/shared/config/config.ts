@@ -13,7 +13,7 @@ const MAX_DURATION_MS = 365 * DURATION_UNITS_MS.d;
 /**
  * A duration such as `90s`, `10m` or `24h` (a bare number is milliseconds), in milliseconds.
  * Written here rather than taken from a parsing library so the accepted form is exactly the
- * one the README documents, and a typo is refused instead of guessed at.
+ * one docs/configuration.md documents, and a typo is refused instead of guessed at.
  */
 const durationOrZero = z
   .string()

@@ -55,7 +55,7 @@ const SERVICE_LABEL: Record<Dependency, string> = {
   product: 'product-service',
 };
 
-/** The worker's metrics; names and labels are listed in the README's Metrics section. */
+/** The worker's metrics; names and labels are listed in docs/operations.md (Metrics). */
 export function createWorkerMetrics(
   registry: Registry,
   sources: WorkerGaugeSources,
