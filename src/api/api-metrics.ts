@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** What the API counts beyond its HTTP metrics (see http-metrics). */
 export interface ApiMetrics {
@@ -8,6 +8,8 @@ export interface ApiMetrics {
   requestShed(): void;
   /** An operator re-drove a FAILED order that had failed with `failureCode`. */
   orderRedriven(failureCode: string): void;
+  /** How many requests are held waiting (`Prefer: wait`) now. */
+  longPollsWaiting(count: number): void;
   /** A fetch of the JWT signing keys (AUTH_JWKS_URL) failed; the keys held are kept. */
   keyFetchFailed(): void;
 }
@@ -34,7 +36,15 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
     help: 'Fetches of the JWT signing keys (AUTH_JWKS_URL) that failed; the keys held were kept.',
     registers: [registry],
   });
+  const waiting = new Gauge({
+    name: 'http_long_polls_waiting',
+    help: 'Requests held waiting (Prefer: wait) on this instance; at most LONG_POLL_MAX_WAITERS.',
+    registers: [registry],
+  });
   return {
+    longPollsWaiting: (count) => {
+      waiting.set(count);
+    },
     keyFetchFailed: () => {
       keyFetchFailures.inc();
     },

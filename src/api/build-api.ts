@@ -153,13 +153,16 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
     clock: () => new Date(),
     logger,
   });
+  const apiMetrics = createApiMetrics(registry);
   const getOrder = createGetOrderUseCase({
     orders,
     settlements,
     maxWaiters: config.longPollMaxWaiters,
+    onWaitersChanged: (count) => {
+      apiMetrics.longPollsWaiting(count);
+    },
   });
   const listOrders = createListOrdersUseCase({ orders });
-  const apiMetrics = createApiMetrics(registry);
   const authenticator = await authenticatorFor(config.auth, apiMetrics);
   const redriveOne = createRedriveOne({
     orders,

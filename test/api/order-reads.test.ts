@@ -8,6 +8,7 @@ import { createMongoOrderRepository } from '../../src/shared/persistence/mongo-o
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { useApi } from '../support/api-fixture.js';
 import { postOrder } from '../support/api-server.js';
+import { whenHeld } from '../support/long-polls.js';
 import { services } from '../support/services.js';
 
 interface OrderBody {
@@ -125,10 +126,9 @@ describe('reading orders: listing, long-poll, request ids, metrics (real service
     it('when the order settles during the wait, then the answer comes at once with its final state', async () => {
       const order = await accept('waiter');
       const started = Date.now();
-      const answer = fetch(`${fixture.api.url}/orders/${order.id}`, {
-        headers: { prefer: 'wait=10' },
-      });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const { answer } = await whenHeld(fixture.api.opsUrl, () =>
+        fetch(`${fixture.api.url}/orders/${order.id}`, { headers: { prefer: 'wait=10' } }),
+      );
       await settleAndAnnounce(order.id);
       const response = await answer;
       const elapsed = Date.now() - started;
@@ -163,10 +163,9 @@ describe('reading orders: listing, long-poll, request ids, metrics (real service
 
     it('when more than 30 s is asked, then 30 s is what is applied', async () => {
       const order = await accept('greedy');
-      const answer = fetch(`${fixture.api.url}/orders/${order.id}`, {
-        headers: { prefer: 'wait=3600' },
-      });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      const { answer } = await whenHeld(fixture.api.opsUrl, () =>
+        fetch(`${fixture.api.url}/orders/${order.id}`, { headers: { prefer: 'wait=3600' } }),
+      );
       await settleAndAnnounce(order.id);
       expect((await answer).headers.get('preference-applied')).to.equal('wait=30');
     });
@@ -233,8 +232,9 @@ describe('GET /orders/{id} past the cap on waiting requests (real services)', ()
     ).json()) as {
       id: string;
     };
-    const held = fetch(`${fixture.api.url}/orders/${id}`, { headers: { prefer: 'wait=2' } });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { answer: held } = await whenHeld(fixture.api.opsUrl, () =>
+      fetch(`${fixture.api.url}/orders/${id}`, { headers: { prefer: 'wait=2' } }),
+    );
     const started = Date.now();
     const past = await fetch(`${fixture.api.url}/orders/${id}`, { headers: { prefer: 'wait=2' } });
     expect(Date.now() - started, 'answered without waiting').to.be.below(1000);

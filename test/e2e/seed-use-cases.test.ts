@@ -21,7 +21,6 @@ import {
 } from '../support/use-cases.js';
 import { addStub, removeStub, resetScenarios } from '../support/wiremock.js';
 import { eventually } from '../support/eventually.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 const OPERATOR = { user: 'ops-oncall', password: 'an operator password for the e2e test' };
 const operatorAuth = `Basic ${Buffer.from(`${OPERATOR.user}:${OPERATOR.password}`).toString('base64')}`;
@@ -202,7 +201,12 @@ describe('the six use cases of the assignment, end to end (API and worker proces
     expect(history.filter((entry) => entry.by === 'operator')).to.have.length(1);
     expect(history.at(-1)).to.deep.include({ from: 'PENDING', to: 'CONFIRMED', by: 'worker' });
 
-    await sleep(1000);
+    await eventually(
+      () => Promise.resolve(eventsAbout(listeners.created, failed.orderId)),
+      (events) => events.length >= 1,
+      { what: 'the created_order of the re-driven order' },
+    );
+    await Promise.all([listeners.created.fence(), listeners.failed.fence()]);
     expect(eventsAbout(listeners.created, failed.orderId), 'created_order').to.have.length(1);
     expect(eventsAbout(listeners.failed, failed.orderId), 'failed_order').to.have.length(1);
   });
@@ -228,7 +232,12 @@ describe('the six use cases of the assignment, end to end (API and worker proces
       skipped: 0,
       next_cursor: null,
     });
-    await sleep(1000);
+    await eventually(
+      () => Promise.resolve(eventsAbout(listeners.created, failed.orderId)),
+      (events) => events.length >= 1,
+      { what: 'the created_order of the re-driven order' },
+    );
+    await listeners.created.fence();
     expect(eventsAbout(listeners.created, failed.orderId), 'created_order').to.have.length(1);
   });
 

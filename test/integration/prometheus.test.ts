@@ -167,13 +167,20 @@ describe('monitoring with a real Prometheus (Debian prometheus and promtool)', f
         (status) => status === 202,
         { timeoutMs: 10_000, what: 'the re-drive to be taken' },
       );
-      // A few scrapes after the last change, so every rate has two samples to work with.
+      // Every rate needs two samples taken after the last change: both targets scraped three
+      // times since the moment of that change.
+      const changedAt = Date.now();
+      const scrapesSinceChange = () =>
+        prometheus.query(
+          `count_over_time(up{job=~"api|worker"}[${String(Math.max(1, Math.ceil((Date.now() - changedAt) / 1000)))}s])`,
+        );
       await eventually(
-        () => prometheus.query('up{job=~"api|worker"} == 1'),
-        (up) => up.length === 2,
-        { timeoutMs: 20_000, what: 'both targets to be scraped' },
+        scrapesSinceChange,
+        (counts) =>
+          counts.length === 2 &&
+          counts.every((count) => Number((count as { value: [number, string] }).value[1]) >= 3),
+        { timeoutMs: 20_000, what: 'both targets scraped three times since the last change' },
       );
-      await new Promise((resolve) => setTimeout(resolve, 5000));
 
       const dashboard = JSON.parse(
         await readFile(join(MONITORING, 'grafana/dashboards/order-service.json'), 'utf8'),

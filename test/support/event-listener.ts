@@ -1,8 +1,11 @@
 import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { randomUUID } from 'node:crypto';
 import { createAmqpEventPublisher } from '../../src/shared/messaging/amqp-event-publisher.js';
 import { createAmqpLink } from '../../src/shared/messaging/amqp-link.js';
 import { uniqueName } from './services.js';
 import { testLogger } from './test-logger.js';
+
+const FENCE_HEADER = 'x-test-fence';
 
 export interface ReceivedEvent {
   body: unknown;
@@ -24,16 +27,36 @@ export async function listenForEvents(options: {
   const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
   await channel.bindQueue(queue, options.exchange, options.routingKey);
   const received: ReceivedEvent[] = [];
+  const fences = new Map<string, () => void>();
   await channel.consume(
     queue,
     (message) => {
       if (message === null) return;
+      const fence = message.properties.headers?.[FENCE_HEADER] as string | undefined;
+      if (fence !== undefined) {
+        fences.get(fence)?.();
+        return;
+      }
       received.push({ body: JSON.parse(message.content.toString('utf8')) as unknown, message });
     },
     { noAck: true },
   );
   return {
     received,
+    /**
+     * Resolves once every message the broker took for this queue before the call has been
+     * received: a marker sent now comes after them, since a queue delivers in order. What a
+     * publisher had confirmed before is then in `received`, or was never sent.
+     */
+    fence: () =>
+      new Promise<void>((resolve) => {
+        const id = randomUUID();
+        fences.set(id, () => {
+          fences.delete(id);
+          resolve();
+        });
+        channel.sendToQueue(queue, Buffer.from('fence'), { headers: { [FENCE_HEADER]: id } });
+      }),
     close: () => connection.close(),
   };
 }

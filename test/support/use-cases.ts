@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from './eventually.js';
 import { eventsAbout, listenForEvents } from './event-listener.js';
 
@@ -201,7 +200,18 @@ export async function expectOneEventPerOrder(
   outcomes: readonly UseCaseOutcome[],
   listeners: OrderEventListeners,
 ): Promise<void> {
-  await sleep(1000);
+  const listenerOf = (final: { status: string }) =>
+    final.status === 'CONFIRMED' ? listeners.created : listeners.failed;
+  await eventually(
+    () =>
+      Promise.resolve(
+        outcomes.filter(({ final }) => eventsAbout(listenerOf(final), final.id).length === 0),
+      ),
+    (missing) => missing.length === 0,
+    { timeoutMs: 15_000, what: 'an event for every order' },
+  );
+  // A second event the worker sent before the first arrived is in by then too.
+  await Promise.all([listeners.created.fence(), listeners.failed.fence()]);
   for (const { useCase, final } of outcomes) {
     const created = eventsAbout(listeners.created, final.id);
     const failed = eventsAbout(listeners.failed, final.id);

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loadWorkerConfig } from '../../src/shared/config/config.js';
 import type { EventPublisher } from '../../src/shared/messaging/event-publisher.js';
 import {
@@ -129,7 +128,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
       (events) => events.length >= 1,
       { what: `the failed_order of ${orderId}` },
     );
-    await sleep(300);
+    await Promise.all([failures.fence(), confirmations.fence()]);
     const events = eventsAbout(failures, orderId);
     expect(events, 'failed_order messages').to.have.length(1);
     expect(eventsAbout(confirmations, orderId), 'created_order messages').to.deep.equal([]);
@@ -198,7 +197,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
 
     const run = await processOrderWith()(attemptOf(order.id)).catch((error: unknown) => error);
     expect(run).to.be.instanceOf(Error);
-    await sleep(300);
+    await failures.fence();
     expect((await orders.findById(order.id))?.event).to.equal(null);
     expect(eventsAbout(failures, order.id)).to.deep.equal([]);
   });
@@ -214,7 +213,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
       (events) => events.length === 1,
       { what: 'the created_order' },
     );
-    await sleep(300);
+    await failures.fence();
     expect(eventsAbout(failures, order.id)).to.deep.equal([]);
   });
 
@@ -291,7 +290,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
     expect(failed?.event?.published_at).to.equal(null);
     expect(failed?.event?.lease.expires_at.getTime()).to.be.at.most(Date.now());
-    await sleep(300);
+    await failures.fence();
     expect(eventsAbout(failures, stranded.id), 'published by the sweep').to.deep.equal([]);
 
     expect(await relayWith()()).to.equal(1);

@@ -8,6 +8,8 @@ export interface GetOrderDependencies {
   settlements: SettlementWaiter;
   /** Requests this instance holds waiting at once, at most (LONG_POLL_MAX_WAITERS). */
   maxWaiters: number;
+  /** Told the number of requests held waiting whenever it changes (a metric). */
+  onWaitersChanged?: (count: number) => void;
 }
 
 /** Why a wait's listening ended (a constant: abort() without a reason builds an exception). */
@@ -88,6 +90,7 @@ export function createGetOrderUseCase(deps: GetOrderDependencies) {
     // Past the cap, a flood of polls on one order costs one read at a time, not one each.
     if (waiters >= deps.maxWaiters) return { order: shown(await readPastCap(id)), waited: false };
     waiters++;
+    deps.onWaitersChanged?.(waiters);
 
     const stopListening = new AbortController();
     const onClientGone = () => {
@@ -109,6 +112,7 @@ export function createGetOrderUseCase(deps: GetOrderDependencies) {
       };
     } finally {
       waiters--;
+      deps.onWaitersChanged?.(waiters);
       stopListening.abort(WAIT_OVER);
       options.signal?.removeEventListener('abort', onClientGone);
     }
