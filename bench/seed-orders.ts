@@ -4,9 +4,7 @@ import { expiryBucket } from '../src/shared/persistence/expiry-buckets.js';
 import {
   DEFAULT_SETTLEMENT_RETENTION_MS,
   SETTLEMENTS_COLLECTION,
-  recordSettlementsBucketed,
 } from '../src/shared/persistence/mongo-order-repository.js';
-import { recordOutboxMarkersReconciled } from '../src/shared/persistence/mongo-outbox-store.js';
 import { ORDERS_COLLECTION } from '../src/shared/persistence/order-documents.js';
 
 const BATCH = 1000;
@@ -18,9 +16,6 @@ const BATCH = 1000;
  * database is the larger, costlier one. Written in bulk, before the measurement starts.
  */
 export async function seedStoredOrders(db: Db, count: number): Promise<void> {
-  // As in a database that always had the outbox marker and expiring settlements.
-  await recordOutboxMarkersReconciled(db);
-  await recordSettlementsBucketed(db);
   const orders = db.collection(ORDERS_COLLECTION);
   const settlements = db.collection(SETTLEMENTS_COLLECTION);
   const start = Date.now() - 30 * 24 * 3600_000;

@@ -121,12 +121,11 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
     prefix: config.queue.prefix,
     retry: config.queue,
   });
-  Promise.all([
-    ensureIdempotencyIndexes(mongo.db, config.idempotencyKeyTtlMs),
-    ensureOrderIndexes(mongo.db),
-  ]).catch((error: unknown) => {
-    logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
-  });
+  Promise.all([ensureIdempotencyIndexes(mongo.db), ensureOrderIndexes(mongo.db)]).catch(
+    (error: unknown) => {
+      logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
+    },
+  );
   const settlements = createSettlementWaiter(
     subscriber,
     settlementChannel(config.queue.name),

@@ -24,14 +24,12 @@ import { countMongoCommands } from '../shared/observability/mongo-command-metric
 import { watchEvictionPolicy } from '../shared/observability/redis-eviction-policy.js';
 import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
 import {
-  bucketLegacySettlements,
   createMongoOrderRepository,
   ensureOrderIndexes,
 } from '../shared/persistence/mongo-order-repository.js';
 import {
   createMongoOutboxStore,
   ensureOutboxIndexes,
-  reconcileOutboxMarkers,
 } from '../shared/persistence/mongo-outbox-store.js';
 import { createOrderQueue } from '../shared/queue/order-queue.js';
 import { closeRedis, createRedisConnection } from '../shared/queue/redis-connection.js';
@@ -134,14 +132,6 @@ export async function buildWorker(config: WorkerConfig, options: WorkerOptions =
   await Promise.all([ensureOrderIndexes(mongo.db), ensureOutboxIndexes(mongo.db)]).catch(
     (error: unknown) => {
       logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
-    },
-  );
-  await reconcileOutboxMarkers(mongo.db).catch((error: unknown) => {
-    logger.warn({ err: error }, 'could not reconcile outbox markers; the next start will');
-  });
-  await bucketLegacySettlements(mongo.db, new Date(), config.settlementRetentionMs).catch(
-    (error: unknown) => {
-      logger.warn({ err: error }, 'could not give old settlements an expiry; the next start will');
     },
   );
 

@@ -15,7 +15,6 @@ import {
 import {
   createMongoOutboxStore,
   ensureOutboxIndexes,
-  reconcileOutboxMarkers,
 } from '../../src/shared/persistence/mongo-outbox-store.js';
 import type { OutboxStore } from '../../src/shared/persistence/outbox-store.js';
 import type { OrderRepository } from '../../src/shared/persistence/order-repository.js';
@@ -503,34 +502,6 @@ describe('order repository (real MongoDB-protocol server)', () => {
     );
     const found = await orders.list({ userId: user_id, status: 'FAILED', after: null, limit: 10 });
     expect(found.map((order) => order.id)).to.deep.equal([failed!.id]);
-  });
-
-  it('when orders were stored before the outbox marker, then reconciling the markers flags the waiting event and clears published ones', async () => {
-    const { order: waiting } = await confirmedWithEvent(0);
-    const { order: published, now } = await confirmedWithEvent(0);
-    const stored = mongo.db.collection<{ _id: string; outbox?: string }>('orders');
-    // The shape older versions wrote: no marker on the waiting one, a stale one on the other.
-    await stored.updateOne({ _id: waiting.id }, { $unset: { outbox: '' } });
-    await stored.updateOne(
-      { _id: published.id },
-      { $set: { 'event.published_at': now, outbox: 'pending' } },
-    );
-    expect((await outbox.findDue(new Date(), 1000)).map((due) => due.orderId)).not.to.include(
-      waiting.id,
-    );
-
-    await reconcileOutboxMarkers(mongo.db);
-    const due = (await outbox.findDue(new Date(), 1000)).map((due) => due.orderId);
-    expect(due).to.include(waiting.id);
-    expect(due).not.to.include(published.id);
-    expect((await stored.findOne({ _id: published.id }))?.outbox).to.equal(undefined);
-
-    // Done once per database: a later start does not read every CONFIRMED order again.
-    const { order: later } = await confirmedWithEvent(0);
-    await stored.updateOne({ _id: later.id }, { $unset: { outbox: '' } });
-    await reconcileOutboxMarkers(mongo.db);
-    const dueLater = (await outbox.findDue(new Date(), 1000)).map((due) => due.orderId);
-    expect(dueLater).not.to.include(later.id);
   });
 
   it('when an order with the same id exists, then insert keeps the first and says so', async () => {

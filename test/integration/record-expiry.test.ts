@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { createdOrderEvent } from '../../src/shared/domain/created-order-message.js';
 import { newPendingOrder } from '../../src/shared/domain/order-lifecycle.js';
-import { EXPIRY_FIELD } from '../../src/shared/persistence/expiry-buckets.js';
 import {
   createMongoConnection,
   type MongoConnection,
@@ -14,7 +13,6 @@ import {
 } from '../../src/shared/persistence/mongo-idempotency-store.js';
 import {
   SETTLEMENTS_COLLECTION,
-  bucketLegacySettlements,
   createMongoOrderRepository,
   ensureOrderIndexes,
 } from '../../src/shared/persistence/mongo-order-repository.js';
@@ -125,24 +123,8 @@ describe('records that expire (real MongoDB-protocol server)', () => {
     expect((await orders.findById(order.id))?.event?.message_id).to.equal('first');
   });
 
-  it('when settlements were recorded before they expired, then the migration keeps each a full retention from then, once', async () => {
-    const settlements = mongo.db.collection<{ _id: string; status: string }>(
-      SETTLEMENTS_COLLECTION,
-    );
-    await settlements.insertOne({ _id: 'legacy', status: 'FAILED' });
-    await bucketLegacySettlements(mongo.db, at('2026-12-02T09:59:10Z'), RETENTION);
-    expect(await settlements.findOne({ _id: 'legacy' })).to.have.property(
-      EXPIRY_FIELD,
-      '2026-12-03T10:00',
-    );
-
-    await settlements.insertOne({ _id: 'later', status: 'FAILED' });
-    await bucketLegacySettlements(mongo.db, at('2026-12-05T00:00:00Z'), RETENTION);
-    expect(await settlements.findOne({ _id: 'later' })).not.to.have.property(EXPIRY_FIELD);
-  });
-
   it('when an idempotency key has expired, then the sweep deletes it and the key is free again', async () => {
-    await ensureIdempotencyIndexes(mongo.db, RETENTION);
+    await ensureIdempotencyIndexes(mongo.db);
     const keys = createMongoIdempotencyStore(mongo.db);
     const record = {
       key: 'key-1',

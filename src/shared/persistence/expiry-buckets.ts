@@ -79,19 +79,3 @@ export function createExpirySweep(db: Db, collection: Collection) {
     return deleted;
   };
 }
-
-/**
- * Gives records written before buckets existed one: kept a full `retentionMs` from now, the
- * longest any of them may still be needed. It reads the whole collection, so it runs once per
- * database (see `runOnce`).
- */
-export async function bucketLegacyRecords(
-  collection: Collection,
-  now: Date,
-  retentionMs: number,
-): Promise<void> {
-  await collection.updateMany(
-    { [EXPIRY_FIELD]: { $exists: false } },
-    { $set: { [EXPIRY_FIELD]: expiryBucket(new Date(now.getTime() + retentionMs)) } },
-  );
-}

@@ -1,35 +1,23 @@
 import type { Db } from 'mongodb';
 import {
   EXPIRY_FIELD,
-  bucketLegacyRecords,
   createExpirySweep,
   ensureExpiryIndex,
   expiryBucket,
 } from './expiry-buckets.js';
 import { guarded, insertOnce } from './mongo-errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from './idempotency-store.js';
-import { runOnce } from './schema-migrations.js';
 
 export const IDEMPOTENCY_KEYS_COLLECTION = 'idempotency_keys';
-
-const KEY_EXPIRY_MIGRATION = 'idempotency-key-expiry';
 
 type KeyDocument = Omit<IdempotencyRecord, 'key'> & { _id: string; [EXPIRY_FIELD]?: string };
 
 /**
  * Keys are expired by a sweep of expiry buckets rather than a TTL index, which not every
- * server supports. Keys stored before buckets existed get one, kept a full `ttlMs` from now,
- * once per database; the index on `expires_at` that the range sweep used goes with it.
+ * server supports; the sweep reads them by the bucket index made here.
  */
-export async function ensureIdempotencyIndexes(db: Db, ttlMs: number): Promise<void> {
-  const keys = db.collection(IDEMPOTENCY_KEYS_COLLECTION);
-  await guarded(async () => {
-    await ensureExpiryIndex(keys);
-    await runOnce(db, KEY_EXPIRY_MIGRATION, async () => {
-      await bucketLegacyRecords(keys, new Date(), ttlMs);
-      await keys.dropIndex('expires_at').catch(() => undefined); // gone already, or never made
-    });
-  });
+export async function ensureIdempotencyIndexes(db: Db): Promise<void> {
+  await guarded(() => ensureExpiryIndex(db.collection(IDEMPOTENCY_KEYS_COLLECTION)));
 }
 
 export function createMongoIdempotencyStore(db: Db): IdempotencyStore {

@@ -4,7 +4,6 @@ import { sourceStatesFor, type Settlement } from '../domain/order-lifecycle.js';
 import type { Order, OrderStatus } from '../domain/order.js';
 import {
   EXPIRY_FIELD,
-  bucketLegacyRecords,
   createExpirySweep,
   ensureExpiryIndex,
   expiryBucket,
@@ -18,13 +17,12 @@ import {
   type OrderDocument,
 } from './order-documents.js';
 import { OrderMissingError, type OrderPosition, type OrderRepository } from './order-repository.js';
-import { recordApplied, runOnce } from './schema-migrations.js';
 
 /**
  * The final state a generation of an order takes (see settlementKey), recorded once, with the
  * event it sends (and the outbox marker that says the event waits under the settling run's
  * first lease) and the history it leaves.
- * FAILED records made before FAILED orders had events, or made without one, carry neither.
+ * A FAILED settlement made without an event carries neither.
  */
 type SettlementDocument = {
   _id: string;
@@ -50,21 +48,18 @@ const INSERTS_PER_BULK = 100;
  */
 export const DEFAULT_SETTLEMENT_RETENTION_MS = 24 * 3_600_000;
 
-const SETTLEMENT_MIGRATION = 'settlement-expiry';
-
 /**
  * Where a generation's settlement is recorded: under the order's id for the order as accepted
- * (as before re-drives existed), under the id and generation for each re-drive, so a re-driven
+ * (generation 0), under the id and generation for each re-drive, so a re-driven
  * order settles again, once, and a late run of an earlier generation cannot decide it.
  */
 export function settlementKey(orderId: string, generation: number): string {
   return generation === 0 ? orderId : `${orderId}/${generation}`;
 }
 
-/** Orders of `generation`: orders stored before re-drives existed are of the first. */
+/** Orders of `generation`. */
 export function ofGeneration(generation: number): Pick<Filter<OrderDocument>, 'generation'> {
-  // `null` matches a missing field too, on MongoDB and FerretDB alike.
-  return { generation: generation === 0 ? { $in: [0, null as unknown as number] } : generation };
+  return { generation };
 }
 
 function settlementDocument(
@@ -126,24 +121,6 @@ export async function ensureOrderIndexes(db: Db): Promise<void> {
     );
     await ensureExpiryIndex(db.collection(SETTLEMENTS_COLLECTION));
   });
-}
-
-/** Gives settlements recorded before they expired a bucket, once per database. */
-export async function bucketLegacySettlements(
-  db: Db,
-  now: Date,
-  retentionMs = DEFAULT_SETTLEMENT_RETENTION_MS,
-): Promise<void> {
-  await guarded(() =>
-    runOnce(db, SETTLEMENT_MIGRATION, () =>
-      bucketLegacyRecords(db.collection(SETTLEMENTS_COLLECTION), now, retentionMs),
-    ),
-  );
-}
-
-/** Records that every settlement in `db` has a bucket (a database that began with them). */
-export async function recordSettlementsBucketed(db: Db): Promise<void> {
-  await recordApplied(db, SETTLEMENT_MIGRATION);
 }
 
 /**
@@ -317,10 +294,10 @@ export function createMongoOrderRepository(
           user_id: document.user_id,
           product_code: document.product_code,
           created_at: document.created_at,
-          request_id: document.request_id ?? null,
-          history: document.history ?? [],
-          generation: document.generation ?? 0,
-          redriven_at: document.redriven_at ?? null,
+          request_id: document.request_id,
+          history: document.history,
+          generation: document.generation,
+          redriven_at: document.redriven_at,
         }));
       }),
   };

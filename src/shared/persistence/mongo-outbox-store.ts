@@ -2,12 +2,10 @@ import type { Db } from 'mongodb';
 import type { EventLease } from '../domain/order.js';
 import { isAbandoned, leaseAfter, nextLease } from '../domain/outbox-lease.js';
 import { guarded, insertEach } from './mongo-errors.js';
-import { recordApplied, runOnce } from './schema-migrations.js';
-import { groupedOrderUpdates, ordersCollection, withCorrelationId } from './order-documents.js';
+import { groupedOrderUpdates, ordersCollection } from './order-documents.js';
 import type { OutboxStore, WaitingEvent } from './outbox-store.js';
 
 export const EVENT_CLAIMS_COLLECTION = 'outbox_claims';
-const OUTBOX_MARKER_MIGRATION = 'outbox-marker';
 
 /** One granted lease generation of one event, under `<message id>/<generation>`. */
 interface EventClaimDocument {
@@ -29,36 +27,6 @@ export async function ensureOutboxIndexes(db: Db): Promise<void> {
     await claims.createIndex({ message_id: 1, generation: -1 }, { name: 'message_generation' }, {});
     await claims.createIndex({ claimed_at: 1 }, { name: 'claimed_at' }, {});
   });
-}
-
-/**
- * Brings orders written before the `outbox` marker existed in line, so no waiting event is
- * missed and no published one is counted. It reads every CONFIRMED order, so it runs once
- * per database: a record in `schema_migrations` says it is done. Run by every worker at start
- * (the relay's owner; the API never reads the marker); two at once do no harm.
- */
-export async function reconcileOutboxMarkers(db: Db): Promise<void> {
-  await guarded(() =>
-    runOnce(db, OUTBOX_MARKER_MIGRATION, async () => {
-      const orders = ordersCollection(db);
-      // Only CONFIRMED orders had events before the marker: FAILED ones got theirs later,
-      // always written with it.
-      await orders.updateMany(
-        { status: 'CONFIRMED', 'event.published_at': null, outbox: { $exists: false } },
-        { $set: { outbox: 'pending' } },
-      );
-      await orders.updateMany(
-        { outbox: 'pending', 'event.published_at': { $ne: null } },
-        { $unset: { outbox: '' } },
-      );
-      await orders.dropIndex('outbox').catch(() => undefined); // gone already, or never made
-    }),
-  );
-}
-
-/** Records that the orders of `db` carry the outbox marker (a database that began with it). */
-export async function recordOutboxMarkersReconciled(db: Db): Promise<void> {
-  await recordApplied(db, OUTBOX_MARKER_MIGRATION);
 }
 
 /**
@@ -160,7 +128,7 @@ export function createMongoOutboxStore(db: Db, options: { leaseMs: number }): Ou
                 .toArray()
             : [];
         return [...expired, ...pending].flatMap(({ _id, event }): WaitingEvent[] =>
-          event === null ? [] : [{ orderId: _id, event: withCorrelationId(event) }],
+          event === null ? [] : [{ orderId: _id, event }],
         );
       }),
 

@@ -1,6 +1,6 @@
 import type { AnyBulkWriteOperation, Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { groupCommit } from '../batching/group-commit.js';
-import type { Order, OutboxEvent } from '../domain/order.js';
+import type { Order } from '../domain/order.js';
 import { itemErrors } from './mongo-errors.js';
 
 export const ORDERS_COLLECTION = 'orders';
@@ -15,10 +15,10 @@ export const ORDERS_COLLECTION = 'orders';
  */
 export type OutboxMarker = 'leased' | 'pending';
 
-export type OrderDocument = Omit<Order, 'id' | 'history' | 'generation' | 'redriven_at'> & {
+export type OrderDocument = Omit<Order, 'id'> & {
   _id: string;
   outbox?: OutboxMarker;
-} & Partial<Pick<Order, 'history' | 'generation' | 'redriven_at'>>;
+};
 
 export function ordersCollection(db: Db): Collection<OrderDocument> {
   return db.collection<OrderDocument>(ORDERS_COLLECTION);
@@ -28,26 +28,8 @@ export function toDocument({ id, ...rest }: Order): OrderDocument {
   return { _id: id, ...rest };
 }
 
-/**
- * Orders stored before request ids, histories or re-drives existed have none: no request id,
- * an empty history, the first generation.
- */
-/** An event stored before events carried the request id has none. */
-export function withCorrelationId(event: NonNullable<OrderDocument['event']>): OutboxEvent {
-  return { ...event, correlation_id: event.correlation_id ?? null };
-}
-
 export function toOrder({ _id, outbox: _outbox, ...rest }: OrderDocument): Order {
-  const event = rest.event === null ? null : withCorrelationId(rest.event);
-  return {
-    id: _id,
-    ...rest,
-    request_id: rest.request_id ?? null,
-    event,
-    history: rest.history ?? [],
-    generation: rest.generation ?? 0,
-    redriven_at: rest.redriven_at ?? null,
-  };
+  return { id: _id, ...rest };
 }
 
 /** A change to one order: its filter names the order's _id. */
