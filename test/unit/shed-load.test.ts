@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Client } from 'undici';
-import { createLimitedServer } from '../../src/api/http/server-limits.js';
+import { createLimitedServer, type ServerLimits } from '../../src/api/http/server-limits.js';
 import { shedLoad } from '../../src/api/http/shed-load.js';
 
 async function listening(server: Server): Promise<string> {
@@ -15,6 +15,22 @@ async function listening(server: Server): Promise<string> {
 async function closed(server: Server): Promise<void> {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
+}
+
+/** A limited server behind shedLoad (100 in flight) that answers every request at once. */
+async function answeringOk(limits: ServerLimits): Promise<{ server: Server; url: string }> {
+  const { server, overConnectionCap } = createLimitedServer(limits);
+  server.on(
+    'request',
+    shedLoad(
+      (_request, response) => {
+        response.end('ok');
+        return Promise.resolve();
+      },
+      { maxInFlight: 100, overConnectionCap },
+    ),
+  );
+  return { server, url: await listening(server) };
 }
 
 describe('load shedding before the framework', () => {
@@ -70,18 +86,7 @@ describe('load shedding before the framework', () => {
   });
 
   it('when a connection opens past the connection cap, then its reads get an HTTP answer, 503 with Connection: close, its writes are served, and connections under the cap keep working', async () => {
-    const { server, overConnectionCap } = createLimitedServer({ maxConnections: 1 });
-    server.on(
-      'request',
-      shedLoad(
-        (_request, response) => {
-          response.end('ok');
-          return Promise.resolve();
-        },
-        { maxInFlight: 100, overConnectionCap },
-      ),
-    );
-    const url = await listening(server);
+    const { server, url } = await answeringOk({ maxConnections: 1 });
     const first = new Client(url);
     const second = new Client(url);
     const third = new Client(url);
@@ -109,21 +114,7 @@ describe('load shedding before the framework', () => {
 
   it('when connections send nothing, then they take no place under the cap and are closed once the headers time is over', async () => {
     // Cap 2; Node itself would drop connections only past 6.
-    const { server, overConnectionCap } = createLimitedServer({
-      maxConnections: 2,
-      headersTimeoutMs: 500,
-    });
-    server.on(
-      'request',
-      shedLoad(
-        (_request, response) => {
-          response.end('ok');
-          return Promise.resolve();
-        },
-        { maxInFlight: 100, overConnectionCap },
-      ),
-    );
-    const url = await listening(server);
+    const { server, url } = await answeringOk({ maxConnections: 2, headersTimeoutMs: 500 });
     const { port } = server.address() as AddressInfo;
     const silent: Socket[] = [];
     for (let i = 0; i < 3; i++) {
