@@ -13,6 +13,8 @@ export interface FloodAnswers {
   /** Polls that got no HTTP answer, by error code. */
   errors: Record<string, number>;
   peakHeapMb: number;
+  /** The most polls the API held waiting at once (its `http_long_polls_waiting`, sampled). */
+  peakWaiting: number;
 }
 
 type ClientMessage =
@@ -29,7 +31,7 @@ export interface PreparedFlood {
   /**
    * Sends the polls and starts `beside` as the first go out (orders posted while the flood
    * arrives); reports how each poll was answered, what `beside` returned, and the API's peak
-   * heap, read from its metrics (operations port) every half second.
+   * heap and peak of polls held, read from its metrics (operations port) every half second.
    */
   run<R>(beside: () => Promise<R>): Promise<{ answers: FloodAnswers; beside: R }>;
   /** Stops the clients if they still run. */
@@ -84,9 +86,13 @@ export async function prepareFlood(
     dispose,
     async run(beside) {
       let peakHeapMb = 0;
+      let peakWaiting = 0;
       const watch = setInterval(() => {
         heapUsedMb(api.opsUrl)
           .then((mb) => (peakHeapMb = Math.max(peakHeapMb, Math.round(mb))))
+          .catch(() => undefined);
+        metricValue(api.opsUrl, 'http_long_polls_waiting')
+          .then((held) => (peakWaiting = Math.max(peakWaiting, held)))
           .catch(() => undefined);
       }, 500);
       try {
@@ -96,7 +102,7 @@ export async function prepareFlood(
         const { tally } = await next(
           (message): message is Extract<ClientMessage, { tally: unknown }> => 'tally' in message,
         );
-        return { answers: { polls, ...tally, peakHeapMb }, beside: besideResult };
+        return { answers: { polls, ...tally, peakHeapMb, peakWaiting }, beside: besideResult };
       } finally {
         clearInterval(watch);
         await dispose();
