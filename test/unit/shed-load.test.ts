@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { EventEmitter, once } from 'node:events';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Client } from 'undici';
 import { createLimitedServer, type ServerLimits } from '../../src/api/http/server-limits.js';
@@ -83,6 +83,28 @@ describe('load shedding before the framework', () => {
     } finally {
       await closed(server);
     }
+  });
+
+  it('when hundreds of reads arrive in one event-loop turn, then a write that arrives with them is handed to the app after at most 16 of them, and every read is handed over in later turns', async () => {
+    const handed: string[] = [];
+    const listener = shedLoad(
+      (request) => {
+        handed.push(request.method ?? '');
+        return Promise.resolve();
+      },
+      { maxInFlight: 1000 },
+    );
+    const arrive = (method: string) => {
+      const response = Object.assign(new EventEmitter(), { destroyed: false });
+      const request = Object.assign(new EventEmitter(), { method });
+      listener(request as unknown as IncomingMessage, response as unknown as ServerResponse);
+    };
+    for (let i = 0; i < 300; i++) arrive('GET');
+    arrive('POST');
+    while (handed.length < 301) await new Promise((resolve) => setImmediate(resolve));
+
+    expect(handed.indexOf('POST'), 'reads handed over before the write').to.equal(16);
+    expect(handed.filter((method) => method === 'GET')).to.have.length(300);
   });
 
   it('when a connection opens past the connection cap, then its reads get an HTTP answer, 503 with Connection: close, its writes are served, and connections under the cap keep working', async () => {
