@@ -16,7 +16,7 @@ import {
 } from '../src/shared/persistence/mongo-outbox-store.js';
 import type { OutboxStore } from '../src/shared/persistence/outbox-store.js';
 import { createRelayOutbox } from '../src/worker/outbox/relay-outbox.js';
-import { relaySettings } from '../src/worker/build-worker.js';
+import { RELAY_BATCH_SIZE } from '../src/worker/worker-use-cases.js';
 import { services, uniqueName } from '../test/support/services.js';
 import { testLogger } from '../test/support/test-logger.js';
 import { storeWaitingEvents } from '../test/support/waiting-events.js';
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const publisher = createAmqpEventPublisher({ link, exchange, producer: 'bench' });
   const outbox = timed(createMongoOutboxStore(mongo.db, { leaseMs: 30_000 }));
   const relay = createRelayOutbox({
-    ...relaySettings(),
+    batchSize: RELAY_BATCH_SIZE,
     outbox,
     publisher,
     clock: () => new Date(),

@@ -10,14 +10,14 @@ import { requestContext, type RequestState } from './http/request-context.js';
 import { methodNotAllowed } from './http/method-not-allowed.js';
 import { docsRoutes } from './openapi/docs-routes.js';
 import { createOpenApiDocument, servedMethods } from './openapi/openapi-document.js';
-import type { CreateOrder } from './orders/create-order-use-case.js';
+import type { AcceptOrder } from './orders/accept-order-use-case.js';
 import type { GetOrder } from './orders/get-order-use-case.js';
 import type { ListOrders } from './orders/list-orders-use-case.js';
 import { orderRoutes } from './orders/order-routes.js';
 import { redriveRoutes, type RedriveRoutesDependencies } from './redrive/redrive-routes.js';
 
 export interface AppDependencies {
-  createOrder: CreateOrder;
+  acceptOrder: AcceptOrder;
   getOrder: GetOrder;
   listOrders: ListOrders;
   bodyLimitBytes: number;

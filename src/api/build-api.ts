@@ -1,14 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiConfig } from '../shared/config/config.js';
 import { listen } from '../shared/lifecycle/listening-port.js';
-import { runPeriodically } from '../shared/lifecycle/run-periodically.js';
-import { createAmqpLink } from '../shared/messaging/amqp-link.js';
-import {
-  createSettlementWaiter,
-  settlementChannel,
-} from '../shared/notifications/settlement-notices.js';
+import { settlementChannel } from '../shared/long-poll/settlement-channel.js';
+import { createSettlementWaiter } from '../shared/long-poll/settlement-waiter.js';
 import {
   mongoCheck,
   rabbitmqCheck,
@@ -19,56 +12,21 @@ import { createProcessLogger } from '../shared/observability/log-metrics.js';
 import type { Logger } from '../shared/observability/logger.js';
 import { createMetricsRegistry } from '../shared/observability/metrics-registry.js';
 import { flushTraces } from '../shared/observability/trace-context.js';
-import { countMongoCommands } from '../shared/observability/mongo-command-metrics.js';
-import { watchEvictionPolicy } from '../shared/observability/redis-eviction-policy.js';
-import { createMongoConnection } from '../shared/persistence/mongo-connection.js';
-import {
-  createMongoIdempotencyStore,
-  ensureIdempotencyIndexes,
-} from '../shared/persistence/mongo-idempotency-store.js';
-import {
-  createMongoOrderRepository,
-  ensureOrderIndexes,
-} from '../shared/persistence/mongo-order-repository.js';
+import { createMongoIdempotencyStore } from '../shared/persistence/mongo-idempotency-store.js';
+import { createMongoOrderRepository } from '../shared/persistence/mongo-order-repository.js';
+import { prepareDatabase } from '../shared/persistence/prepare-database.js';
 import { createOrderQueue } from '../shared/queue/order-queue.js';
-import { createRedisConnection } from '../shared/queue/redis-connection.js';
 import { adminSignIn } from './admin/admin-sign-in.js';
-import { createApiMetrics, type ApiMetrics } from './api-metrics.js';
+import { loadQueueBoard } from './admin/load-queue-board.js';
+import { openApiConnections } from './api-connections.js';
+import { createApiMetrics } from './api-metrics.js';
+import { createApiUseCases } from './api-use-cases.js';
 import { createApp } from './app.js';
-import { createApiKeyAuthenticator } from './auth/api-key-authenticator.js';
-import type { Authenticator } from './auth/authenticator.js';
-import { createJwtAuthenticator } from './auth/jwt-authenticator.js';
+import { runBackgroundWork } from './background-work.js';
+import { authenticatorFor } from './auth/authenticator-for.js';
+import { createPublicServer } from './http/public-server.js';
 import { createOpsServer } from '../shared/observability/ops-http.js';
-import { createCreateOrderUseCase } from './orders/create-order-use-case.js';
-import { createLimitedServer } from './http/server-limits.js';
-import { shedLoad } from './http/shed-load.js';
-import { createGetOrderUseCase } from './orders/get-order-use-case.js';
-import { createListOrdersUseCase } from './orders/list-orders-use-case.js';
 import { authenticateOperator } from './redrive/authenticate-operator.js';
-import { createRedriveFailedOrdersUseCase } from './redrive/redrive-failed-orders-use-case.js';
-import { createRedriveOne } from './redrive/redrive-one.js';
-import { createRedriveOrderUseCase } from './redrive/redrive-order-use-case.js';
-
-const KEY_SWEEP_INTERVAL_MS = 10 * 60_000;
-/** Capped by the kernel's net.core.somaxconn (4096 on current Linux). */
-const LISTEN_BACKLOG = 4096;
-
-/** The authenticator AUTH_MODE asks for; null for none. */
-async function authenticatorFor(
-  auth: ApiConfig['auth'],
-  metrics: ApiMetrics,
-): Promise<Authenticator | null> {
-  switch (auth.mode) {
-    case 'none':
-      return null;
-    case 'api-key':
-      return createApiKeyAuthenticator(auth.keys);
-    case 'jwt':
-      return createJwtAuthenticator(auth, () => {
-        metrics.keyFetchFailed();
-      });
-  }
-}
 
 /** A built API: `start` listens and begins its background work, `stop` is SIGTERM's. */
 export interface BuiltApi {
@@ -95,25 +53,8 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
   const registry = createMetricsRegistry();
   const logger = options.logger ?? createProcessLogger('api', config.log, registry);
 
-  const mongo = createMongoConnection(config.mongo);
-  countMongoCommands(mongo.client, registry);
-  const redis = createRedisConnection(config.redis, 'producer');
-  watchEvictionPolicy(redis, registry, logger);
-  redis.on('error', (error) => {
-    logger.warn({ err: error }, 'redis connection error');
-  });
-  const subscriber = createRedisConnection(config.redis, 'subscriber');
-  subscriber.on('error', () => {
-    // Reported by the producer connection above; this one reconnects and resubscribes.
-  });
-  // The API publishes nothing; it keeps one idle broker connection so readiness can report it.
-  const broker = createAmqpLink({
-    url: config.rabbitmq.url,
-    exchange: config.rabbitmq.exchange,
-    connectionName: 'order-service api',
-    logger,
-  });
-  const orders = createMongoOrderRepository(mongo.db);
+  const connections = openApiConnections(config, registry, logger);
+  const { mongo, redis, broker } = connections;
   const idempotencyKeys = createMongoIdempotencyStore(mongo.db);
   const queue = createOrderQueue({
     name: config.queue.name,
@@ -121,78 +62,30 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
     prefix: config.queue.prefix,
     retry: config.queue,
   });
-  Promise.all([ensureIdempotencyIndexes(mongo.db), ensureOrderIndexes(mongo.db)]).catch(
-    (error: unknown) => {
-      logger.warn({ err: error }, 'could not ensure indexes yet; queries still work, only slower');
-    },
-  );
+  void prepareDatabase(mongo.db, ['idempotency', 'orders'], logger);
   const settlements = createSettlementWaiter(
-    subscriber,
+    connections.subscriber,
     settlementChannel(config.queue.name),
     logger,
   );
   const signIn = config.admin === null ? null : adminSignIn(config.admin);
-  // Loaded only when it is served: Bull Board and its UI weigh some 20 MB.
-  const board =
-    signIn === null
-      ? null
-      : (await import('./admin/queue-board.js')).queueBoard({
-          queueName: config.queue.name,
-          connection: redis,
-          prefix: config.queue.prefix,
-          signIn,
-        });
-
-  const createOrder = createCreateOrderUseCase({
-    orders,
-    queue,
-    idempotencyKeys,
-    idempotencyKeyTtlMs: config.idempotencyKeyTtlMs,
-    newId: randomUUID,
-    clock: () => new Date(),
-    logger,
-  });
+  const board = signIn === null ? null : await loadQueueBoard(config.queue, redis, signIn);
   const apiMetrics = createApiMetrics(registry);
-  const getOrder = createGetOrderUseCase({
-    orders,
-    settlements,
-    maxWaiters: config.longPollMaxWaiters,
-    onWaitersChanged: (count) => {
-      apiMetrics.longPollsWaiting(count);
-    },
-  });
-  const listOrders = createListOrdersUseCase({ orders });
-  const authenticator = await authenticatorFor(config.auth, apiMetrics);
-  const redriveOne = createRedriveOne({
-    orders,
-    queue,
-    clock: () => new Date(),
-    onRedriven: (failureCode) => {
-      apiMetrics.orderRedriven(failureCode);
+  const authenticator = await authenticatorFor(config.auth, {
+    onKeyFetchFailed: () => {
+      apiMetrics.keyFetchFailed();
     },
     logger,
   });
-  const redriveDependencies = {
-    orders,
-    redriveOne,
+  const { acceptOrder, getOrder, listOrders, redrive } = createApiUseCases(config, {
+    orders: createMongoOrderRepository(mongo.db),
     idempotencyKeys,
-    idempotencyKeyTtlMs: config.idempotencyKeyTtlMs,
-    clock: () => new Date(),
-  };
-  const operator = authenticateOperator({ admin: signIn, authenticator });
-  const redrive =
-    operator === null
-      ? null
-      : {
-          redriveOrder: createRedriveOrderUseCase(redriveDependencies),
-          redriveFailedOrders: createRedriveFailedOrdersUseCase(redriveDependencies),
-          operator,
-        };
-  if (authenticator === null) {
-    logger.warn(
-      'authentication is off (AUTH_MODE=none): anyone who reaches the API can create and read every order',
-    );
-  }
+    queue,
+    settlements,
+    operator: authenticateOperator({ admin: signIn, authenticator }),
+    metrics: apiMetrics,
+    logger,
+  });
   // The API takes orders as long as MongoDB answers: without Redis they are queued by the
   // worker's recovery sweep, and it never talks to the broker.
   const readinessChecks = [
@@ -205,7 +98,7 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
   // One histogram of request times for both servers of the process.
   const measureHttp = httpMetrics(registry);
   const app = createApp({
-    createOrder,
+    acceptOrder,
     getOrder,
     listOrders,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -220,52 +113,38 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
     logger,
   });
   // Metrics and detailed readiness: on their own port, which the compose file does not publish.
-  const opsServer: Server = createOpsServer({
+  const opsServer = createOpsServer({
     registry,
     measureHttp,
     readinessChecks,
     isStopping,
   });
 
-  const { server, overConnectionCap } = createLimitedServer({
-    maxConnections: config.httpMaxConnections,
-  });
-  server.on(
-    'request',
-    shedLoad(app.callback(), { maxInFlight: config.httpMaxInFlight, overConnectionCap }, () => {
-      apiMetrics.requestShed();
-    }),
+  const server = createPublicServer(
+    app.callback(),
+    {
+      maxConnections: config.httpMaxConnections,
+      maxInFlight: config.httpMaxInFlight,
+      shutdownGraceMs: config.shutdownGraceMs,
+    },
+    {
+      onShed: () => {
+        apiMetrics.requestShed();
+      },
+      logger,
+    },
   );
   const background = new AbortController();
 
   async function start() {
     const opsPort = await listen(opsServer, { port: config.opsPort, host: options.host });
-    // A deep accept queue: a burst of new connections waits in it instead of retrying its SYN.
-    const port = await listen(server, {
-      port: config.port,
-      host: options.host,
-      backlog: LISTEN_BACKLOG,
-    });
+    const port = await server.listen({ port: config.port, host: options.host });
     const ports = { port, opsPort };
     logger.info(
       { ...ports, queueBoard: config.admin !== null, auth: config.auth.mode },
       'api listening',
     );
-    void runPeriodically(() => idempotencyKeys.deleteExpired(new Date()), {
-      intervalMs: KEY_SWEEP_INTERVAL_MS,
-      signal: background.signal,
-      logger,
-      name: 'delete expired idempotency keys',
-    });
-    const keyRefresh = authenticator?.background;
-    if (keyRefresh !== undefined) {
-      void runPeriodically(keyRefresh.run, {
-        intervalMs: keyRefresh.intervalMs,
-        signal: background.signal,
-        logger,
-        name: keyRefresh.name,
-      });
-    }
+    runBackgroundWork({ idempotencyKeys, authenticator, signal: background.signal, logger });
     return ports;
   }
 
@@ -278,25 +157,10 @@ export async function buildApi(config: ApiConfig, options: ApiOptions = {}): Pro
     background.abort();
     // Long-polls answer now with the order as it is, instead of holding the shutdown.
     await settlements.close();
-    // close() stops accepting connections and resolves once in-flight requests are answered;
-    // a connection still busy when the grace period ends is cut.
-    const closed = new Promise<void>((resolve) => {
-      server.close(() => {
-        resolve();
-      });
-      server.closeIdleConnections();
-    });
-    const late = await Promise.race([
-      closed.then(() => false),
-      sleep(config.shutdownGraceMs, true, { ref: false }),
-    ]);
-    if (late) {
-      logger.warn('grace period over; closing the remaining connections');
-      server.closeAllConnections();
-    }
+    await server.close();
     opsServer.close();
-    await Promise.allSettled([queue.close(), board?.close(), broker.close(), mongo.client.close()]);
-    redis.disconnect();
+    await Promise.allSettled([queue.close(), board?.close()]);
+    await connections.close();
     await flushTraces();
     logger.info('stopped');
   };

@@ -150,6 +150,19 @@ export function createWorker(deps: WorkerDependencies): Worker<OrderJobData> {
  * are abandoned, not lost: their locks run out and any worker picks them up again as stalled,
  * and every step of an order's job is safe to repeat.
  */
+/** How long a job waits before it asks a dependency again, from the breakers' settings. */
+export function dependencyWaits(breaker: { resetTimeoutMs: number }): Record<WaitFor, number> {
+  return {
+    // A service's breaker lets a trial call through after its reset time: ask again then.
+    service: breaker.resetTimeoutMs,
+    // A bulkhead frees a place whenever one of its calls ends; a second is plenty.
+    capacity: 1000,
+    // A resource that answers some calls may answer the next: ask again after a short
+    // backoff, no later than its breaker's trial call.
+    resource: Math.min(2000, breaker.resetTimeoutMs),
+  };
+}
+
 export async function closeWithin(
   worker: Worker<OrderJobData>,
   graceMs: number,

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
-import { Queue } from 'bullmq';
 import {
   createMongoConnection,
   type MongoConnection,
 } from '../../src/shared/persistence/mongo-connection.js';
-import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { apiEnvironment, postOrder, startApi, type ApiUnderTest } from '../support/api-server.js';
+import { dropRunData } from '../support/run-data.js';
 import { services, uniqueName } from '../support/services.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
@@ -34,13 +33,8 @@ describe('an order whose insert the store does not answer (real MongoDB-protocol
     await proxy.restore();
     await api.close();
     await proxy.close();
-    const inspector = new Queue(queueName, {
-      connection: createRedisConnection(services.redisUrl, 'worker'),
-    });
-    await inspector.obliterate({ force: true });
-    await inspector.close();
-    await mongo.db.dropDatabase();
     await mongo.client.close();
+    await dropRunData({ database, queueName });
   });
 
   it('when the store applies the insert but its answer never comes, then the 503 names the order id, and GET finds the stored order once the store answers', async () => {

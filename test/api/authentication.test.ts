@@ -278,7 +278,7 @@ describe('authentication and scoped access (real app and services)', () => {
         now,
         leaseMs: 60_000,
       });
-      await orders.settle(accepted.id, { status: 'CONFIRMED', details, event }, now);
+      await orders.settle(accepted.id, { status: 'CONFIRMED', details, event }, { now });
 
       const replay = await postOrder(fixture.api.url, order('ada'), {
         ...bearer(writeOnly),
@@ -315,7 +315,7 @@ describe('authentication and scoped access (real app and services)', () => {
       await createMongoOrderRepository(fixture.mongo.db).settle(
         id,
         { status: 'FAILED', failure },
-        new Date(),
+        { now: new Date() },
       );
       const operator = await token({ sub: 'on-call-ines', scope: 'orders:redrive' });
       const redriven = await fetch(`${fixture.api.url}/admin/orders/${id}/retry`, {
@@ -460,7 +460,7 @@ describe('authentication and scoped access (real app and services)', () => {
       expect((await retry(operatorKey)).status).to.equal(409);
       const orders = createMongoOrderRepository(fixture.mongo.db);
       const failure = { code: 'PRODUCT_SERVICE_ERROR', message: 'HTTP 500' };
-      await orders.settle(id, { status: 'FAILED', failure }, new Date());
+      await orders.settle(id, { status: 'FAILED', failure }, { now: new Date() });
       const byOperator = await retry(operatorKey);
       expect(byOperator.status).to.equal(202);
       // The history names the key's client as the operator.

@@ -1,9 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import {
-  createSettlementAnnouncer,
-  settlementChannel,
-} from '../../src/shared/notifications/settlement-notices.js';
+import { createSettlementAnnouncer } from '../../src/shared/long-poll/settlement-announcer.js';
+import { settlementChannel } from '../../src/shared/long-poll/settlement-channel.js';
 import { createMongoOrderRepository } from '../../src/shared/persistence/mongo-order-repository.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { useApi } from '../support/api-fixture.js';
@@ -44,7 +42,7 @@ describe('reading orders: listing, long-poll, request ids, metrics (real service
     await orders.settle(
       orderId,
       { status: 'FAILED', failure: { code: 'TEST', message: 'settled by the test' } },
-      new Date(),
+      { now: new Date() },
     );
     await createSettlementAnnouncer(
       publisherConnection,
@@ -206,8 +204,9 @@ describe('reading orders: listing, long-poll, request ids, metrics (real service
   });
 
   describe('GET /metrics (operations port)', () => {
-    it('when orders were accepted, then the Prometheus text counts them and times requests by route', async () => {
-      await accept('counted');
+    it('when orders were accepted and read, then the Prometheus text counts them and times requests by route', async () => {
+      const { id } = await accept('counted');
+      expect((await fetch(`${fixture.api.url}/orders/${id}`)).status).to.equal(200);
       const response = await fetch(`${fixture.api.opsUrl}/metrics`);
       expect(response.status).to.equal(200);
       expect(response.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { MongoConnection } from '../../src/shared/persistence/mongo-connection.js';
-import { requestFingerprint } from '../../src/api/orders/idempotency-key.js';
+import { orderRequestFingerprint as requestFingerprint } from '../../src/api/idempotency/request-identity.js';
 import { postOrder as postJson, startApi, type ApiUnderTest } from '../support/api-server.js';
 import { useApi, withStoppingApi, withUnreachableStore } from '../support/api-fixture.js';
 import { request, type Dispatcher } from 'undici';

@@ -48,7 +48,7 @@ describe('operator re-drive of FAILED orders (real API, MongoDB-protocol server 
     await orders.settle(
       order.id,
       { status: 'FAILED', failure, ...(event === undefined ? {} : { event }) },
-      now,
+      { now },
     );
     return order;
   }
@@ -153,7 +153,7 @@ describe('operator re-drive of FAILED orders (real API, MongoDB-protocol server 
           },
         ),
       },
-      new Date(),
+      { now: new Date() },
     );
     for (const order of [pending, confirmed]) {
       const response = await redrive(order.id);
@@ -270,7 +270,7 @@ describe('operator re-drive of FAILED orders (real API, MongoDB-protocol server 
     await orders.settle(
       order.id,
       { status: 'FAILED', failure: { code, message: 'again' }, generation: 1 },
-      new Date(),
+      { now: new Date() },
     );
     const second = await bulk({ failure_code: code }, key);
     expect(second.headers.get('idempotent-replayed')).to.equal('true');

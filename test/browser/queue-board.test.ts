@@ -1,11 +1,9 @@
 import { expect } from 'chai';
-import { Queue } from 'bullmq';
-import { MongoClient } from 'mongodb';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { startProcess, type RunningProcess } from '../support/processes.js';
+import { dropRunData } from '../support/run-data.js';
 import { services, uniqueName } from '../support/services.js';
 
 const BOARD_PATH = '/admin/queues';
@@ -93,20 +91,7 @@ class ApiProcess {
 
   async stop(): Promise<void> {
     await this.process?.stop();
-    const mongo = new MongoClient(services.mongoUrl);
-    try {
-      await mongo.db(this.database).dropDatabase();
-    } finally {
-      await mongo.close();
-    }
-    const redis = createRedisConnection(services.redisUrl, 'worker');
-    const queue = new Queue(this.queueName, { connection: redis });
-    try {
-      await queue.obliterate({ force: true });
-    } finally {
-      await queue.close();
-      redis.disconnect();
-    }
+    await dropRunData({ database: this.database, queueName: this.queueName });
   }
 }
 

@@ -1,9 +1,6 @@
 import { connect } from 'amqplib';
 import { expect } from 'chai';
-import { Queue } from 'bullmq';
-import { MongoClient } from 'mongodb';
 import { parkingQueueOf } from '../../src/shared/messaging/event-publisher.js';
-import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { eventually } from '../support/eventually.js';
 import { listenForEvents, type EventListener } from '../support/event-listener.js';
 import {
@@ -12,6 +9,7 @@ import {
   type ReceivedSpan,
 } from '../support/otlp-receiver.js';
 import { startProcess, type RunningProcess } from '../support/processes.js';
+import { dropRunData } from '../support/run-data.js';
 import { isolatedEnvironment, services } from '../support/services.js';
 
 const SERVER = 2;
@@ -68,14 +66,7 @@ describe('tracing (API and worker as processes, exporting OTLP to a receiver the
   after(async () => {
     await Promise.all([api.stop(), worker.stop()]);
     await receiver.close();
-    const mongo = new MongoClient(services.mongoUrl);
-    await mongo.db(env.MONGO_DB).dropDatabase();
-    await mongo.close();
-    const redis = createRedisConnection(services.redisUrl, 'worker');
-    const queue = new Queue(env.QUEUE_NAME ?? '', { connection: redis });
-    await queue.obliterate({ force: true });
-    await queue.close();
-    redis.disconnect();
+    await dropRunData({ database: env.MONGO_DB ?? '', queueName: env.QUEUE_NAME ?? '' });
   });
 
   async function postOrder(): Promise<string> {

@@ -23,6 +23,7 @@ import {
   StoreUnavailableError,
 } from '../../src/shared/persistence/order-repository.js';
 import { storeRedrivenOrder } from '../support/pending-orders.js';
+import { dropDatabase } from '../support/run-data.js';
 import { services, uniqueName } from '../support/services.js';
 
 const details = {
@@ -48,8 +49,8 @@ describe('order repository (real MongoDB-protocol server)', () => {
     outbox = createMongoOutboxStore(mongo.db, { leaseMs: 60_000 });
   });
   after(async () => {
-    await mongo.db.dropDatabase();
     await mongo.client.close();
+    await dropDatabase(mongo.db.databaseName);
   });
 
   function pending(createdAt = new Date()) {
@@ -78,7 +79,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
       now,
       leaseMs,
     });
-    await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
+    await orders.settle(order.id, { status: 'CONFIRMED', details, event }, { now });
     return { order, event, now };
   }
 
@@ -102,7 +103,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
       now,
       leaseMs: 1000,
     });
-    const result = await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
+    const result = await orders.settle(order.id, { status: 'CONFIRMED', details, event }, { now });
     expect(result.won).to.be.true;
     expect(result.order).to.deep.include({
       status: 'CONFIRMED',
@@ -124,7 +125,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
       now,
       leaseMs: 0,
     });
-    const result = await orders.settle(order.id, { status: 'FAILED', failure, event }, now);
+    const result = await orders.settle(order.id, { status: 'FAILED', failure, event }, { now });
     expect(result.won).to.be.true;
     expect(result.order).to.deep.include({ status: 'FAILED', failure, event });
     const stored = await mongo.db.collection('orders').findOne({ _id: order.id as never });
@@ -139,7 +140,11 @@ describe('order repository (real MongoDB-protocol server)', () => {
     await mongo.db.collection('orders').deleteOne({ _id: order.id as never });
     const now = new Date();
     const event = eventFor(order);
-    const settling = orders.settle(order.id, { status: 'CONFIRMED', details, event }, now, order);
+    const settling = orders.settle(
+      order.id,
+      { status: 'CONFIRMED', details, event },
+      { now, pending: order },
+    );
     const error = await settling.then(
       () => null,
       (thrown: unknown) => thrown,
@@ -150,7 +155,11 @@ describe('order repository (real MongoDB-protocol server)', () => {
     expect(due.map((waiting) => waiting.orderId)).not.to.include(order.id);
     // A rerun of the job (the settlement already recorded) learns the same.
     const rerun = await orders
-      .settle(order.id, { status: 'CONFIRMED', details, event: eventFor(order) }, new Date(), order)
+      .settle(
+        order.id,
+        { status: 'CONFIRMED', details, event: eventFor(order) },
+        { now: new Date(), pending: order },
+      )
       .catch((thrown: unknown) => thrown);
     expect(rerun).to.be.instanceOf(OrderMissingError);
   });
@@ -162,8 +171,16 @@ describe('order repository (real MongoDB-protocol server)', () => {
     await mongo.db.collection('orders').deleteOne({ _id: lost.id as never });
     const now = new Date();
     const [keptResult, lostResult] = await Promise.allSettled([
-      orders.settle(kept.id, { status: 'CONFIRMED', details, event: eventFor(kept) }, now, kept),
-      orders.settle(lost.id, { status: 'CONFIRMED', details, event: eventFor(lost) }, now, lost),
+      orders.settle(
+        kept.id,
+        { status: 'CONFIRMED', details, event: eventFor(kept) },
+        { now, pending: kept },
+      ),
+      orders.settle(
+        lost.id,
+        { status: 'CONFIRMED', details, event: eventFor(lost) },
+        { now, pending: lost },
+      ),
     ]);
     expect(keptResult.status === 'fulfilled' && keptResult.value.won).to.equal(true);
     expect(lostResult.status === 'rejected' && lostResult.reason).to.be.instanceOf(
@@ -178,7 +195,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
     const failed = await orders.settle(
       order.id,
       { status: 'FAILED', failure: { code: 'X', message: 'x' } },
-      new Date(),
+      { now: new Date() },
     );
     expect(failed.order.status).to.equal('FAILED');
     const event = createdOrderEvent(order, details, {
@@ -190,7 +207,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
     const second = await orders.settle(
       order.id,
       { status: 'CONFIRMED', details, event },
-      new Date(),
+      { now: new Date() },
     );
     expect(second).to.deep.equal({ order: failed.order, won: false });
     expect(await orders.findById(order.id)).to.deep.equal(failed.order);
@@ -238,8 +255,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
           grouped.settle(
             order.id,
             { status: 'FAILED', failure: { code: `C${i}`, message: 'x' } },
-            now,
-            order,
+            { now, pending: order },
           ),
         ),
       );
@@ -258,7 +274,9 @@ describe('order repository (real MongoDB-protocol server)', () => {
       const now = new Date();
       const failure = { code: 'C', message: 'x' };
       const results = await Promise.all(
-        many.map((order) => grouped.settle(order.id, { status: 'FAILED', failure }, now, order)),
+        many.map((order) =>
+          grouped.settle(order.id, { status: 'FAILED', failure }, { now, pending: order }),
+        ),
       );
       expect(results.every((result) => result.won)).to.be.true;
       expect(commands.filter((command) => command === 'insert')).to.have.length(1);
@@ -273,10 +291,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
       const now = new Date();
       await Promise.all(
         confirmed.map(({ order, event }) =>
-          groupedOutbox.recordPublished(
-            [{ orderId: order.id, messageId: event.message_id, generation: 1 }],
-            now,
-          ),
+          groupedOutbox.recordPublished([{ orderId: order.id, event }], now),
         ),
       );
       expect(commands).to.deep.equal(['update']);
@@ -297,7 +312,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
           orders.settle(
             order.id,
             { status: 'FAILED', failure: { code: `C${i}`, message: 'x' } },
-            new Date(),
+            { now: new Date() },
           ),
         ),
       );
@@ -322,7 +337,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
     const result = await orders.settle(
       order.id,
       { status: 'FAILED', failure: { code: 'SECOND', message: 'x' } },
-      new Date(),
+      { now: new Date() },
     );
     expect(result.won).to.be.false;
     expect(await orders.findById(order.id)).to.deep.include({
@@ -341,7 +356,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
       const late = await orders.settle(
         order.id,
         { status: 'CONFIRMED', details, event: eventFor(order) },
-        new Date(),
+        { now: new Date() },
       );
       expect(late.won).to.equal(false);
       expect(await orders.findById(order.id)).to.deep.include({
@@ -356,8 +371,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
       const settled = await orders.settle(
         order.id,
         { status: 'CONFIRMED', details, event: eventFor(order), generation: 1 },
-        new Date(),
-        order,
+        { now: new Date(), pending: order },
       );
       expect(settled.won).to.equal(true);
       expect(await orders.findById(order.id)).to.deep.include({
@@ -394,7 +408,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
         await orders.settle(
           order.id,
           { status: 'FAILED', failure: { code: failureCode, message: 'x' } },
-          failedAt,
+          { now: failedAt },
         );
         return order;
       };
@@ -427,9 +441,9 @@ describe('order repository (real MongoDB-protocol server)', () => {
       now: new Date(),
       leaseMs: 1000,
     });
-    await orders.settle(order.id, { status: 'CONFIRMED', details, event }, new Date());
+    await orders.settle(order.id, { status: 'CONFIRMED', details, event }, { now: new Date() });
     const first = new Date('2026-02-01T00:00:00.000Z');
-    const published = [{ orderId: order.id, messageId: 'm-3', generation: 1 }];
+    const published = [{ orderId: order.id, event }];
     await outbox.recordPublished(published, first);
     await outbox.recordPublished(published, new Date('2026-03-01T00:00:00.000Z'));
     expect((await orders.findById(order.id))?.event?.published_at).to.deep.equal(first);
@@ -444,7 +458,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
     await orders.settle(
       settled.id,
       { status: 'FAILED', failure: { code: 'X', message: 'x' } },
-      new Date(),
+      { now: new Date() },
     );
     const found = await orders.findPendingAcceptedBefore(new Date('2001-01-01T00:00:00.000Z'), 10);
     const stale = {
@@ -498,7 +512,7 @@ describe('order repository (real MongoDB-protocol server)', () => {
     await orders.settle(
       failed!.id,
       { status: 'FAILED', failure: { code: 'X', message: 'x' } },
-      new Date(),
+      { now: new Date() },
     );
     const found = await orders.list({ userId: user_id, status: 'FAILED', after: null, limit: 10 });
     expect(found.map((order) => order.id)).to.deep.equal([failed!.id]);
@@ -532,15 +546,12 @@ describe('order repository (real MongoDB-protocol server)', () => {
     const [held] = await store.claim(waiting, now);
     expect(held?.event.lease.generation).to.equal(2);
     expect(await store.claim(waiting, new Date(now.getTime() + leaseMs - 1))).to.deep.equal([]);
-    await store.releaseClaims(held === undefined ? [] : [held]);
+    await store.giveBack(held === undefined ? [] : [held]);
     const [again] = await store.claim(waiting, now);
     expect(again?.event.lease.generation, 'given back: the same generation again').to.equal(2);
     const [takenOver] = await store.claim(waiting, new Date(now.getTime() + leaseMs));
     expect(takenOver?.event.lease.generation, 'abandoned: the next one').to.equal(3);
-    await store.recordPublished(
-      [{ orderId: order.id, messageId: event.message_id, generation: 3 }],
-      new Date(),
-    );
+    await store.recordPublished([takenOver!], new Date());
     const stale = await store.claim(waiting, new Date(now.getTime() + leaseMs + 1));
     expect(stale, 'a relay that read it before it was published').to.deep.equal([]);
   });
@@ -549,23 +560,20 @@ describe('order repository (real MongoDB-protocol server)', () => {
     const { order, event } = await confirmedWithEvent(60_000);
     const due = async () => (await outbox.findDue(new Date(), 1000)).map((due) => due.orderId);
     expect(await due()).not.to.include(order.id);
-    await outbox.release(order.id, event.message_id, 1, new Date());
+    await outbox.giveBackOwn({ orderId: order.id, event });
     expect(await due()).to.include(order.id);
-    await outbox.recordPublished(
-      [{ orderId: order.id, messageId: event.message_id, generation: 1 }],
-      new Date(),
-    );
+    await outbox.recordPublished([{ orderId: order.id, event }], new Date());
     expect(await due()).not.to.include(order.id);
   });
 
-  it('when an event is held until its lease ends, then it is not due before, it is after, and it keeps no claim', async () => {
+  it('when an event is set aside until its lease ends, then it is not due before, it is after, and it keeps no claim', async () => {
     const leaseMs = 60_000;
     const store = createMongoOutboxStore(mongo.db, { leaseMs });
     const { order, event } = await confirmedWithEvent(0);
     const now = new Date();
     const [claimed] = await store.claim([{ orderId: order.id, event }], now);
     if (claimed === undefined) throw new Error('the claim was refused');
-    await store.holdUntilLeaseEnds(claimed);
+    await store.setAside(claimed);
     const dueAt = async (at: Date) =>
       (await store.findDue(at, 100_000)).map((waiting) => waiting.orderId);
     expect(await dueAt(new Date(now.getTime() + leaseMs - 1000))).not.to.include(order.id);

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createOrderQueue, type OrderQueue } from '../../src/shared/queue/order-queue.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
+import { dropQueue } from '../support/queues.js';
 import { services, uniqueName } from '../support/services.js';
 
 describe('order queue (real Redis)', () => {
@@ -22,8 +23,8 @@ describe('order queue (real Redis)', () => {
     inspector = new Queue(name, { connection: createRedisConnection(services.redisUrl, 'worker') });
   });
   after(async () => {
-    await inspector.obliterate({ force: true });
     await inspector.close();
+    await dropQueue(name);
     await queue.close();
     redis.disconnect();
   });

@@ -16,6 +16,7 @@ import {
   createMongoOrderRepository,
   ensureOrderIndexes,
 } from '../../src/shared/persistence/mongo-order-repository.js';
+import { dropDatabase } from '../support/run-data.js';
 import { services, uniqueName } from '../support/services.js';
 
 const HOUR = 3_600_000;
@@ -39,8 +40,8 @@ describe('records that expire (real MongoDB-protocol server)', () => {
     await ensureOrderIndexes(mongo.db);
   });
   afterEach(async () => {
-    await mongo.db.dropDatabase();
     await mongo.client.close();
+    await dropDatabase(mongo.db.databaseName);
   });
 
   const at = (iso: string) => new Date(iso);
@@ -73,14 +74,12 @@ describe('records that expire (real MongoDB-protocol server)', () => {
     await orders.settle(
       old.id,
       { status: 'FAILED', failure: { code: 'X', message: 'x' } },
-      at('2026-12-01T10:00:30Z'),
-      old,
+      { now: at('2026-12-01T10:00:30Z'), pending: old },
     );
     await orders.settle(
       young.id,
       { status: 'FAILED', failure: { code: 'X', message: 'x' } },
-      at('2026-12-01T12:00:30Z'),
-      young,
+      { now: at('2026-12-01T12:00:30Z'), pending: young },
     );
 
     expect(await orders.deleteExpiredSettlements(at('2026-12-02T10:00:59Z'))).to.equal(0);
@@ -96,7 +95,11 @@ describe('records that expire (real MongoDB-protocol server)', () => {
     const { order, orders } = await storedPending(at('2026-12-01T10:00:00Z'));
     await orders.deleteExpiredSettlements(at('2026-12-01T10:00:00Z'));
     const failure = { code: 'X', message: 'x' };
-    await orders.settle(order.id, { status: 'FAILED', failure }, at('2026-12-01T10:00:30Z'), order);
+    await orders.settle(
+      order.id,
+      { status: 'FAILED', failure },
+      { now: at('2026-12-01T10:00:30Z'), pending: order },
+    );
     // Its bucket, 2026-12-02T10:01, is the 1,441st minute after the last pass.
     expect(await orders.deleteExpiredSettlements(at('2026-12-02T18:00:00Z'))).to.equal(0);
     expect(await orders.deleteExpiredSettlements(at('2026-12-02T18:00:00Z'))).to.equal(1);
@@ -108,8 +111,7 @@ describe('records that expire (real MongoDB-protocol server)', () => {
     const first = await orders.settle(
       order.id,
       confirmation(order, 'first', at('2026-12-01T10:00:30Z')),
-      at('2026-12-01T10:00:30Z'),
-      order,
+      { now: at('2026-12-01T10:00:30Z'), pending: order },
     );
     expect(first.won).to.equal(true);
     await orders.deleteExpiredSettlements(at('2026-12-02T11:00:00Z'));
@@ -117,7 +119,10 @@ describe('records that expire (real MongoDB-protocol server)', () => {
 
     // A run that stalled with the PENDING order in hand wakes up and settles it again.
     const now = at('2026-12-02T11:00:05Z');
-    const late = await orders.settle(order.id, confirmation(order, 'late', now), now, order);
+    const late = await orders.settle(order.id, confirmation(order, 'late', now), {
+      now,
+      pending: order,
+    });
     expect(late.won).to.equal(false);
     expect(late.order.event?.message_id).to.equal('first');
     expect((await orders.findById(order.id))?.event?.message_id).to.equal('first');

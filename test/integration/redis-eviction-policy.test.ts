@@ -6,7 +6,7 @@ import { redisCheck } from '../../src/shared/observability/dependency-checks.js'
 import { checkReadiness } from '../../src/shared/observability/readiness.js';
 import { watchEvictionPolicy } from '../../src/shared/observability/redis-eviction-policy.js';
 import { readEvictionPolicy } from '../../src/shared/queue/eviction-policy.js';
-import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
+import { createRedisConnection, whenReady } from '../../src/shared/queue/redis-connection.js';
 import { eventually } from '../support/eventually.js';
 import { services } from '../support/services.js';
 
@@ -15,6 +15,8 @@ describe('Redis eviction policy (real Redis)', () => {
   let original: string | null = null;
 
   before(async () => {
+    // The connection fails commands fast until it is up (as the service's does).
+    await whenReady(redis);
     original = await readEvictionPolicy(redis);
     expect(original, 'the local Redis runs as BullMQ needs').to.equal('noeviction');
   });

@@ -5,6 +5,7 @@ import {
 } from '../../src/shared/persistence/mongo-connection.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { apiEnvironment, startApi, type ApiUnderTest } from './api-server.js';
+import { dropRunData } from './run-data.js';
 import { services, uniqueName } from './services.js';
 
 export interface ApiFixture {
@@ -30,8 +31,8 @@ export function useApi(
   } = {},
 ): ApiFixture {
   const fixture = { queueName: uniqueName(name) } as ApiFixture;
+  const database = uniqueName(name);
   before(async () => {
-    const database = uniqueName(name);
     fixture.env = apiEnvironment(
       { database, queueName: fixture.queueName },
       (await options.env?.()) ?? {},
@@ -48,10 +49,9 @@ export function useApi(
   });
   after(async () => {
     await fixture.api.close();
-    await fixture.inspector.obliterate({ force: true });
     await fixture.inspector.close();
-    await fixture.mongo.db.dropDatabase();
     await fixture.mongo.client.close();
+    await dropRunData({ database, queueName: fixture.queueName });
   });
   return fixture;
 }

@@ -31,7 +31,7 @@ export async function storeRedrivenOrder(
 ): Promise<Order> {
   const order = await storePendingOrder(orders, user_id, product_code, createdAt);
   const failure = { code: 'PRODUCT_SERVICE_ERROR', message: 'HTTP 500' };
-  const failed = await orders.settle(order.id, { status: 'FAILED', failure }, new Date());
+  const failed = await orders.settle(order.id, { status: 'FAILED', failure }, { now: new Date() });
   const redriven = redrivenOrder(failed.order, new Date(), 'ops');
   if (!(await orders.saveRedriven(redriven))) throw new Error('the re-drive was not stored');
   return redriven;

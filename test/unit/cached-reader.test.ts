@@ -32,7 +32,9 @@ describe('product lookup cache', () => {
     await read('box', limit, null);
     state.version = 2;
     expect((await read('box', limit, null)).name, 'within the TTL').to.equal('box v1');
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    // The scenario: the answer grows older than its 30 ms TTL.
+    const ttlPassed = new Promise((resolve) => setTimeout(resolve, 40));
+    await ttlPassed;
     expect((await read('box', limit, null)).name, 'after the TTL').to.equal('box v2');
     expect(state.calls).to.equal(2);
   });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { parseIdempotencyKey, requestFingerprint } from '../../src/api/orders/idempotency-key.js';
+import { orderRequestFingerprint as requestFingerprint } from '../../src/api/idempotency/request-identity.js';
+import { parseIdempotencyKey } from '../../src/api/orders/idempotency-key.js';
 import { ProblemError } from '../../src/api/http/problem.js';
 
 describe('Idempotency-Key rules', () => {

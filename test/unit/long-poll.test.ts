@@ -4,8 +4,9 @@ import type { Redis } from 'ioredis';
 import { createGetOrderUseCase } from '../../src/api/orders/get-order-use-case.js';
 import { newPendingOrder } from '../../src/shared/domain/order-lifecycle.js';
 import type { Order } from '../../src/shared/domain/order.js';
-import { createSettlementWaiter } from '../../src/shared/notifications/settlement-notices.js';
+import { createSettlementWaiter } from '../../src/shared/long-poll/settlement-waiter.js';
 import type { OrderRepository } from '../../src/shared/persistence/order-repository.js';
+import { eventually } from '../support/eventually.js';
 import { testLogger } from '../support/test-logger.js';
 
 const CHANNEL = 'orders:order-settled';
@@ -112,9 +113,13 @@ describe('long-poll', () => {
         maxWaiters: 10,
       });
       const answer = getOrder('o-1', { waitMs: 5000 });
-      setTimeout(() => {
-        subscriber.announce('o-1');
-      }, 20);
+      // The order settles once the request, listening since before it read, has read it PENDING.
+      await eventually(
+        () => Promise.resolve(store.reads),
+        (reads) => reads === 1,
+        { what: 'the first read', intervalMs: 5 },
+      );
+      subscriber.announce('o-1');
       expect((await answer).order?.status).to.equal('FAILED');
       expect(store.reads).to.equal(2);
     });
@@ -145,13 +150,21 @@ describe('long-poll', () => {
     it('when many waiters of one order start and are woken together, then they share one first read and one read after the wake-up', async () => {
       const subscriber = new FakeSubscriber();
       const { store, orders } = storeSettlingAfter(1);
+      let waiting = 0;
       const getOrder = createGetOrderUseCase({
         orders,
         settlements: waiterWith(subscriber),
         maxWaiters: 1000,
+        onWaitersChanged: (count) => {
+          waiting = count;
+        },
       });
       const answers = Array.from({ length: 100 }, () => getOrder('o-1', { waitMs: 5000 }));
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await eventually(
+        () => Promise.resolve({ waiting, reads: store.reads }),
+        (now) => now.waiting === answers.length && now.reads > 0,
+        { what: 'every request to wait, its first read made', intervalMs: 5 },
+      );
       expect(store.reads, 'one first read for all').to.equal(1);
       subscriber.announce('o-1');
       const read = await Promise.all(answers);

@@ -65,7 +65,9 @@ describe('order history', () => {
 
   it('when an order settles, then the state entry names who settled it, the attempt and the code', () => {
     expect(
-      settledEntry(at, 'FAILED', 'deadline', {
+      settledEntry(at, {
+        to: 'FAILED',
+        by: 'deadline',
         attempt: 3,
         failure: { code: 'DEADLINE_EXCEEDED', message: 'late' },
       }),

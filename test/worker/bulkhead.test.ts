@@ -4,8 +4,8 @@ import { withBulkhead } from '../../src/worker/lookups/bulkhead.js';
 import { LookupError } from '../../src/worker/lookups/lookup-error.js';
 import { createUserReader } from '../../src/worker/lookups/services.js';
 import { useFencedBreakers } from '../support/fenced-breakers.js';
+import { USERS } from '../support/fenced-services.js';
 
-const USERS = 'http://user-service.test';
 const patient = { timeoutMs: 2000, patient: true };
 // Opens after 2 failures: if refused calls counted, the 5 refusals below would open it.
 const settings = { errorThresholdPercentage: 50, volumeThreshold: 2, resetTimeoutMs: 10_000 };

@@ -1,126 +1,62 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { loadWorkerConfig } from '../../src/shared/config/config.js';
-import type { EventPublisher } from '../../src/shared/messaging/event-publisher.js';
-import {
-  createMongoConnection,
-  type MongoConnection,
-} from '../../src/shared/persistence/mongo-connection.js';
-import { createMongoOrderRepository } from '../../src/shared/persistence/mongo-order-repository.js';
-import { createMongoOutboxStore } from '../../src/shared/persistence/mongo-outbox-store.js';
-import type { OrderRepository } from '../../src/shared/persistence/order-repository.js';
-import type { OrderQueue } from '../../src/shared/queue/order-queue.js';
-import { createProductReader, createUserReader } from '../../src/worker/lookups/services.js';
-import {
-  createProcessOrderUseCase,
-  type ProcessOrder,
-} from '../../src/worker/orders/process-order-use-case.js';
-import { createRelayOutbox } from '../../src/worker/outbox/relay-outbox.js';
-import { createRecoverStrandedOrders } from '../../src/worker/recovery/recover-stranded-orders.js';
-import {
-  processOrderSettings,
-  recoverySettings,
-  relaySettings,
-} from '../../src/worker/build-worker.js';
+import type { OrderAttempt } from '../../src/worker/orders/order-attempt.js';
 import { eventually } from '../support/eventually.js';
-import {
-  eventsAbout,
-  listenForEvents,
-  publisherOn,
-  type EventListener,
-} from '../support/event-listener.js';
-import { attemptOf, storePendingOrder } from '../support/pending-orders.js';
+import { eventsAbout, listenForEvents, type EventListener } from '../support/event-listener.js';
 import { useFencedBreakers } from '../support/fenced-breakers.js';
+import { ADA, CLASSIC, PRODUCTS, USERS, fencedReaders } from '../support/fenced-services.js';
 import { deleteParkingAndExchange, takeParkedEvents } from '../support/parking.js';
+import { attemptOf, storePendingOrder } from '../support/pending-orders.js';
 import { services, uniqueName } from '../support/services.js';
-import { testLogger } from '../support/test-logger.js';
+import { useWorker, withWorker } from '../support/worker-fixture.js';
 
-const USERS = 'http://user-service.test';
-const PRODUCTS = 'http://product-service.test';
-const ADA = { id: 'ada', firstName: 'Ada', lastName: 'Lovelace' };
-const CLASSIC = { code: 'classic-box', name: 'Classic Box', price: 9.99 };
 const DEADLINE_MS = 10 * 60_000;
 const LEASE_MS = 5000;
 
-describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fenced by nock)', () => {
+describe('failed_order event (worker built as its process builds it, its use cases run by the tests; real MongoDB-protocol server and RabbitMQ; HTTP fenced by nock)', () => {
   const fenced = useFencedBreakers({
     errorThresholdPercentage: 50,
     volumeThreshold: 100,
     resetTimeoutMs: 1000,
   });
-  const exchange = uniqueName('test_failures');
-  let mongo: MongoConnection;
-  let orders: OrderRepository;
-  let publisher: EventPublisher;
-  /** A consumer of failed orders, and one of confirmed orders, on the suite's own exchange. */
+  const fixture = useWorker('test_failures', {
+    env: () => ({
+      LOOKUP_TIMEOUT_MS: '200',
+      LOOKUP_PATIENT_TIMEOUT_MS: '1000',
+      OUTBOX_LEASE_MS: String(LEASE_MS),
+      EVENT_CONFIRM_TIMEOUT: `${String(LEASE_MS / 2)}ms`,
+      ORDER_DEADLINE: `${String(DEADLINE_MS)}ms`,
+    }),
+    // The services fenced by nock, on each test's own breakers.
+    readers: () => fencedReaders(() => fenced.breakers),
+    // It takes no jobs: the tests run its use cases themselves.
+    start: false,
+  });
+  /** A consumer of failed orders, and one of confirmed orders, on the worker's exchange. */
   let failures: EventListener;
   let confirmations: EventListener;
-  const config = loadWorkerConfig({
-    LOOKUP_TIMEOUT_MS: '200',
-    LOOKUP_PATIENT_TIMEOUT_MS: '1000',
-    OUTBOX_LEASE_MS: String(LEASE_MS),
-    EVENT_CONFIRM_TIMEOUT: `${String(LEASE_MS / 2)}ms`,
-    ORDER_DEADLINE: `${String(DEADLINE_MS)}ms`,
-  });
 
   before(async () => {
-    mongo = createMongoConnection({
-      url: services.mongoUrl,
-      database: uniqueName('test_failures'),
-      timeoutMs: 2000,
-    });
-    orders = createMongoOrderRepository(mongo.db);
     failures = await listenForEvents({
       url: services.rabbitmqUrl,
-      exchange,
+      exchange: fixture.exchange,
       routingKey: 'failed_order',
     });
     confirmations = await listenForEvents({
       url: services.rabbitmqUrl,
-      exchange,
+      exchange: fixture.exchange,
       routingKey: 'created_order',
     });
-    publisher = publisherOn(services.rabbitmqUrl, exchange);
   });
   after(async () => {
-    await publisher.close();
     await failures.close();
     await confirmations.close();
-    await mongo.db.dropDatabase();
-    await mongo.client.close();
   });
 
-  function outboxWith(leaseMs: number) {
-    return createMongoOutboxStore(mongo.db, { leaseMs });
-  }
-
-  /** The worker's use case as buildWorker wires it, on the real store and broker and the nock-fenced services. */
-  function processOrderWith(eventPublisher = publisher, leaseMs = LEASE_MS): ProcessOrder {
-    return createProcessOrderUseCase({
-      ...processOrderSettings(config),
-      eventLeaseMs: leaseMs,
-      orders,
-      outbox: outboxWith(leaseMs),
-      readUser: createUserReader(USERS, fenced.breakers),
-      readProduct: createProductReader(PRODUCTS, fenced.breakers),
-      publisher: eventPublisher,
-      clock: () => new Date(),
-      logger: testLogger,
-    });
-  }
-
-  function relayWith(eventPublisher = publisher, leaseMs = LEASE_MS) {
-    return createRelayOutbox({
-      ...relaySettings(),
-      outbox: outboxWith(leaseMs),
-      publisher: eventPublisher,
-      clock: () => new Date(),
-      logger: testLogger,
-    });
-  }
+  const processOrder = (attempt: OrderAttempt) => fixture.useCases.processOrder(attempt);
 
   const acceptOrder = (user_id: string, product_code: string, createdAt?: Date) =>
-    storePendingOrder(orders, user_id, product_code, createdAt);
+    storePendingOrder(fixture.orders, user_id, product_code, createdAt);
   /** The one failed_order of `orderId`, once it arrived; then a pause, so a second would show. */
   async function onlyFailedOrderOf(orderId: string) {
     await eventually(
@@ -142,10 +78,10 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
     const order = await acceptOrder('ghost', 'classic-box');
 
-    const failed = await processOrderWith()(attemptOf(order.id));
+    const failed = await processOrder(attemptOf(order.id));
     expect(failed?.status).to.equal('FAILED');
     const event = await onlyFailedOrderOf(order.id);
-    const stored = await orders.findById(order.id);
+    const stored = await fixture.orders.findById(order.id);
     expect(event.body).to.deep.equal({
       producer: 'order-service',
       sent_at: stored?.updated_at.toISOString(),
@@ -181,7 +117,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     nock(PRODUCTS).get('/products/veggie-box').once().reply(500);
     const order = await acceptOrder('ada', 'veggie-box');
 
-    await processOrderWith()(attemptOf(order.id, 3, true));
+    await processOrder(attemptOf(order.id, 3, true));
     const event = await onlyFailedOrderOf(order.id);
     expect((event.body as { payload: { order: unknown } }).payload.order).to.deep.include({
       failure_code: 'PRODUCT_SERVICE_ERROR',
@@ -195,10 +131,10 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     nock(PRODUCTS).get('/products/veggie-box').once().reply(500);
     const order = await acceptOrder('ada', 'veggie-box');
 
-    const run = await processOrderWith()(attemptOf(order.id)).catch((error: unknown) => error);
+    const run = await processOrder(attemptOf(order.id)).catch((error: unknown) => error);
     expect(run).to.be.instanceOf(Error);
     await failures.fence();
-    expect((await orders.findById(order.id))?.event).to.equal(null);
+    expect((await fixture.orders.findById(order.id))?.event).to.equal(null);
     expect(eventsAbout(failures, order.id)).to.deep.equal([]);
   });
 
@@ -207,7 +143,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
     const order = await acceptOrder('ada', 'classic-box');
 
-    expect((await processOrderWith()(attemptOf(order.id)))?.status).to.equal('CONFIRMED');
+    expect((await processOrder(attemptOf(order.id)))?.status).to.equal('CONFIRMED');
     await eventually(
       () => Promise.resolve(eventsAbout(confirmations, order.id)),
       (events) => events.length === 1,
@@ -221,7 +157,6 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     nock(USERS).get('/users/ghost').twice().reply(404, 'Request was not matched');
     nock(PRODUCTS).get('/products/classic-box').twice().reply(200, CLASSIC);
     const order = await acceptOrder('ghost', 'classic-box');
-    const processOrder = processOrderWith();
 
     const runs = await Promise.all([
       processOrder(attemptOf(order.id)),
@@ -230,14 +165,14 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
     expect(runs.map((run) => run?.status)).to.deep.equal(['FAILED', 'FAILED']);
     const event = await onlyFailedOrderOf(order.id);
     expect(event.message.properties.messageId).to.equal(
-      (await orders.findById(order.id))?.event?.message_id,
+      (await fixture.orders.findById(order.id))?.event?.message_id,
     );
   });
 
   it('when a job starts after its order deadline, then the order FAILS with DEADLINE_EXCEEDED and publishes one failed_order', async () => {
     const late = await acceptOrder('ada', 'classic-box', new Date(Date.now() - DEADLINE_MS - 1));
 
-    const failed = await processOrderWith()(attemptOf(late.id));
+    const failed = await processOrder(attemptOf(late.id));
     expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
     const event = await onlyFailedOrderOf(late.id);
     expect((event.body as { payload: { order: unknown } }).payload.order).to.deep.include({
@@ -255,7 +190,7 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
       new Date(Date.now() - DEADLINE_MS + 300),
     );
 
-    const settled = await processOrderWith()(attemptOf(nearlyLate.id, 2));
+    const settled = await processOrder(attemptOf(nearlyLate.id, 2));
     expect(settled?.failure?.code).to.equal('DEADLINE_EXCEEDED');
     const event = await onlyFailedOrderOf(nearlyLate.id);
     expect((event.body as { payload: { order: unknown } }).payload.order).to.deep.include({
@@ -265,35 +200,27 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
 
   it('when the recovery sweep fails a stranded order past its deadline, then it publishes nothing itself, the event is due at once, and the relay publishes one failed_order', async () => {
     const stranded = await acceptOrder('ada', 'classic-box', new Date(Date.now() - 120_000));
-    // The sweep queues no order it fails; any call would show here.
-    const queued: string[] = [];
-    const queue: Pick<OrderQueue, 'ensureQueued'> = {
-      ensureQueued: (order) => {
-        queued.push(order.id);
-        return Promise.resolve('added');
-      },
-    };
-    const sweep = createRecoverStrandedOrders({
-      ...recoverySettings(config),
-      staleAfterMs: 30_000,
-      deadlineMs: 60_000,
-      batchSize: 100,
-      orders,
-      queue: queue as OrderQueue,
-      clock: () => new Date(),
-      logger: testLogger,
-    });
+    // The sweep of a worker on the same store and queue that checks the orders PENDING for
+    // over 30 s, with a 60 s deadline.
+    const env = { RECOVERY_SWEEP_INTERVAL_MS: '30000', ORDER_DEADLINE: '60s' };
+    const counts = await withWorker(fixture, { env }, ({ useCases }) =>
+      useCases.recoverStrandedOrders(),
+    );
 
-    expect((await sweep()).expired).to.equal(1);
+    expect(counts.expired).to.equal(1);
+    // The sweep queues no order it fails; any job on the queue would show here.
+    const queued = (await fixture.inspector.getJobs()).map(
+      (job) => (job.data as { orderId: string }).orderId,
+    );
     expect(queued).to.deep.equal([]);
-    const failed = await orders.findById(stranded.id);
+    const failed = await fixture.orders.findById(stranded.id);
     expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
     expect(failed?.event?.published_at).to.equal(null);
     expect(failed?.event?.lease.expires_at.getTime()).to.be.at.most(Date.now());
     await failures.fence();
     expect(eventsAbout(failures, stranded.id), 'published by the sweep').to.deep.equal([]);
 
-    expect(await relayWith()()).to.equal(1);
+    expect(await fixture.useCases.relayOutbox()).to.equal(1);
     const event = await onlyFailedOrderOf(stranded.id);
     expect(event.message.properties.messageId).to.equal(failed?.event?.message_id);
     expect(event.body).to.deep.equal(failed?.event?.message);
@@ -302,7 +229,9 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
       product_code: 'classic-box',
       failure_code: 'DEADLINE_EXCEEDED',
     });
-    expect((await orders.findById(stranded.id))?.event?.published_at).to.be.instanceOf(Date);
+    expect((await fixture.orders.findById(stranded.id))?.event?.published_at).to.be.instanceOf(
+      Date,
+    );
   });
 
   it('when only created_order is bound, then the failed_order is parked with where it was going and leaves the outbox at once, and created_order consumers see none of it', async () => {
@@ -315,26 +244,25 @@ describe('failed_order event (real MongoDB-protocol server and RabbitMQ; HTTP fe
       exchange: createdOnly,
       routingKey: 'created_order',
     });
-    const publisherOfCreatedOnly = publisherOn(services.rabbitmqUrl, createdOnly);
     try {
       const order = await acceptOrder('ghost', 'classic-box');
-      const processOrder = processOrderWith(publisherOfCreatedOnly, LEASE_MS);
-      expect((await processOrder(attemptOf(order.id)))?.status).to.equal('FAILED');
-      const stored = await orders.findById(order.id);
-      expect(stored?.event?.published_at, 'the broker holds it').to.be.instanceOf(Date);
-      const relay = relayWith(publisherOfCreatedOnly, LEASE_MS);
-      expect(await relay(), 'nothing left to relay').to.equal(0);
-      expect(await takeParkedEvents(createdOnly)).to.deep.equal([
-        {
-          messageId: stored?.event?.message_id,
-          exchange: createdOnly,
-          routingKey: 'failed_order',
-          body: stored?.event?.message,
-        },
-      ]);
-      expect(confirmationsOnly.received, 'created_order consumers').to.deep.equal([]);
+      // A worker on the same store that publishes to that deployment's exchange.
+      await withWorker(fixture, { env: { ORDERS_EXCHANGE: createdOnly } }, async ({ useCases }) => {
+        expect((await useCases.processOrder(attemptOf(order.id)))?.status).to.equal('FAILED');
+        const stored = await fixture.orders.findById(order.id);
+        expect(stored?.event?.published_at, 'the broker holds it').to.be.instanceOf(Date);
+        expect(await useCases.relayOutbox(), 'nothing left to relay').to.equal(0);
+        expect(await takeParkedEvents(createdOnly)).to.deep.equal([
+          {
+            messageId: stored?.event?.message_id,
+            exchange: createdOnly,
+            routingKey: 'failed_order',
+            body: stored?.event?.message,
+          },
+        ]);
+        expect(confirmationsOnly.received, 'created_order consumers').to.deep.equal([]);
+      });
     } finally {
-      await publisherOfCreatedOnly.close();
       await confirmationsOnly.close();
       await deleteParkingAndExchange(createdOnly);
     }

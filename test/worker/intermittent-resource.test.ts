@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Queue, type Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import nock from 'nock';
 import { randomUUID } from 'node:crypto';
@@ -26,12 +26,12 @@ import { createProductReader, createUserReader } from '../../src/worker/lookups/
 import { createProcessOrderUseCase } from '../../src/worker/orders/process-order-use-case.js';
 import { eventually } from '../support/eventually.js';
 import { publisherWithListener } from '../support/event-listener.js';
+import { PRODUCTS, USERS } from '../support/fenced-services.js';
 import { storePendingOrder } from '../support/pending-orders.js';
+import { dropRunData } from '../support/run-data.js';
 import { services, uniqueName } from '../support/services.js';
 import { testLogger } from '../support/test-logger.js';
 
-const USERS = 'http://user-service.test';
-const PRODUCTS = 'http://product-service.test';
 const CLASSIC = { name: 'Classic Box', price: 9.99 };
 /** Few attempts, quickly spent: a refusal that cost one would fail orders here. */
 const retry = { attempts: 3, retryBaseDelayMs: 50 };
@@ -103,14 +103,11 @@ describe('a resource that answers some calls (real Redis and MongoDB-protocol se
     breakers.shutdown();
     nock.cleanAll();
     nock.enableNetConnect();
-    const inspector = new Queue(queueName, { connection: redis });
-    await inspector.obliterate({ force: true });
-    await inspector.close();
     await queue.close();
     await closeEvents();
-    await mongo.db.dropDatabase();
     await mongo.client.close();
     redis.disconnect();
+    await dropRunData({ database, queueName });
   });
 
   async function placeOrders(user: string, product: string, count: number): Promise<Order[]> {

@@ -8,17 +8,15 @@ import {
 } from '../../src/shared/persistence/mongo-connection.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { buildWorker, type BuiltWorker } from '../../src/worker/build-worker.js';
-import { createProductReader, createUserReader } from '../../src/worker/lookups/services.js';
 import { eventually } from '../support/eventually.js';
 import { eventsAbout, listenForEvents, type EventListener } from '../support/event-listener.js';
 import { useFencedBreakers } from '../support/fenced-breakers.js';
+import { ADA, CLASSIC, PRODUCTS, USERS, fencedReaders } from '../support/fenced-services.js';
 import { metricValue } from '../support/metrics.js';
 import { apiEnvironment, postOrder, startApi, type ApiUnderTest } from '../support/api-server.js';
+import { dropRunData } from '../support/run-data.js';
 import { services, uniqueName } from '../support/services.js';
 import { testLogger } from '../support/test-logger.js';
-
-const USERS = 'http://user-service.test';
-const PRODUCTS = 'http://product-service.test';
 
 /**
  * A store that lost orders it had acknowledged (an unjournaled write on a crashed server, a
@@ -59,15 +57,10 @@ describe('an order the store lost before the worker took it (API and worker buil
   after(async () => {
     await worker?.stop('test over');
     await api.close();
-    const inspector = new Queue(queueName, {
-      connection: createRedisConnection(services.redisUrl, 'worker'),
-    });
-    await inspector.obliterate({ force: true });
-    await inspector.close();
     await created.close();
     await failed.close();
-    await mongo.db.dropDatabase();
     await mongo.client.close();
+    await dropRunData({ database, queueName });
     nock.cleanAll();
   });
 
@@ -85,14 +78,8 @@ describe('an order the store lost before the worker took it (API and worker buil
     const kept = ids.slice(3);
     await mongo.db.collection('orders').deleteMany({ _id: { $in: lost as never[] } });
 
-    nock(USERS)
-      .persist()
-      .get('/users/ada')
-      .reply(200, { id: 'ada', firstName: 'Ada', lastName: 'Lovelace' });
-    nock(PRODUCTS)
-      .persist()
-      .get('/products/classic-box')
-      .reply(200, { code: 'classic-box', name: 'Classic Box', price: 9.99 });
+    nock(USERS).persist().get('/users/ada').reply(200, ADA);
+    nock(PRODUCTS).persist().get('/products/classic-box').reply(200, CLASSIC);
     const config = loadWorkerConfig({
       ...apiEnvironment({ database, queueName }),
       ORDERS_EXCHANGE: exchange,
@@ -105,10 +92,7 @@ describe('an order the store lost before the worker took it (API and worker buil
     worker = await buildWorker(config, {
       logger: testLogger,
       host: '127.0.0.1',
-      readers: {
-        readUser: createUserReader(USERS, fenced.breakers),
-        readProduct: createProductReader(PRODUCTS, fenced.breakers),
-      },
+      readers: fencedReaders(() => fenced.breakers),
     });
     const { port } = await worker.start();
     const opsUrl = `http://127.0.0.1:${String(port)}`;

@@ -1,209 +1,97 @@
 import { expect } from 'chai';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import nock from 'nock';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { createdOrderEvent } from '../../src/shared/domain/created-order-message.js';
 import type { Order } from '../../src/shared/domain/order.js';
-import type { EventPublisher } from '../../src/shared/messaging/event-publisher.js';
-import {
-  createMongoConnection,
-  type MongoConnection,
-} from '../../src/shared/persistence/mongo-connection.js';
-import { createMongoOrderRepository } from '../../src/shared/persistence/mongo-order-repository.js';
 import { createMongoOutboxStore } from '../../src/shared/persistence/mongo-outbox-store.js';
-import type { OrderRepository } from '../../src/shared/persistence/order-repository.js';
-import { createOrderQueue, type OrderQueue } from '../../src/shared/queue/order-queue.js';
+import type { OrderQueue } from '../../src/shared/queue/order-queue.js';
 import { createRedisConnection } from '../../src/shared/queue/redis-connection.js';
 import { createWorker } from '../../src/worker/create-worker.js';
-import {
-  buildWorker,
-  processOrderSettings,
-  recoverySettings,
-  relaySettings,
-  type BuiltWorker,
-} from '../../src/worker/build-worker.js';
-import { loadWorkerConfig, type WorkerConfig } from '../../src/shared/config/config.js';
-import {
-  createResourceBreakers,
-  type ResourceBreakers,
-} from '../../src/worker/lookups/resource-breakers.js';
-import { createProductReader, createUserReader } from '../../src/worker/lookups/services.js';
-import { withBulkhead } from '../../src/worker/lookups/bulkhead.js';
-import {
-  createProcessOrderUseCase,
-  type ProcessOrder,
-} from '../../src/worker/orders/process-order-use-case.js';
-import { createRelayOutbox } from '../../src/worker/outbox/relay-outbox.js';
+import { createResourceBreakers } from '../../src/worker/lookups/resource-breakers.js';
 import { createWorkerMetrics } from '../../src/worker/observability/worker-metrics.js';
 import { createRecoverStrandedOrders } from '../../src/worker/recovery/recover-stranded-orders.js';
-import { createdOrderEvent } from '../../src/shared/domain/created-order-message.js';
 import { eventually } from '../support/eventually.js';
-import {
-  eventsAbout,
-  listenForEvents,
-  publisherOn,
-  publisherWithListener,
-  type EventListener,
-} from '../support/event-listener.js';
-import { attemptOf, storePendingOrder, storeRedrivenOrder } from '../support/pending-orders.js';
+import { eventsAbout, listenForEvents, type EventListener } from '../support/event-listener.js';
+import { useFencedBreakers } from '../support/fenced-breakers.js';
+import { ADA, CLASSIC, PRODUCTS, USERS, fencedReaders } from '../support/fenced-services.js';
+import { metricValue } from '../support/metrics.js';
 import { deleteParkingAndExchange, takeParkedEvents } from '../support/parking.js';
+import { attemptOf, storePendingOrder, storeRedrivenOrder } from '../support/pending-orders.js';
 import { services, uniqueName } from '../support/services.js';
-import type { Logger } from '../../src/shared/observability/logger.js';
 import { testLogger } from '../support/test-logger.js';
+import { useWorker, withWorker, type OtherWorker } from '../support/worker-fixture.js';
 
-const USERS = 'http://user-service.test';
-const PRODUCTS = 'http://product-service.test';
-const ADA = { id: 'ada', firstName: 'Ada', lastName: 'Lovelace' };
-const CLASSIC = { code: 'classic-box', name: 'Classic Box', price: 9.99 };
 const retry = { attempts: 3, retryBaseDelayMs: 50 };
 const DEADLINE_MS = 10 * 60_000;
 const LEASE_MS = 5000;
+/** How long an order stays PENDING before the sweeps of these tests check it. */
+const STALE_AFTER_MS = 30_000;
 
-describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faulted by nock)', () => {
-  const queueName = uniqueName('test_worker');
-  let mongo: MongoConnection;
-  let orders: OrderRepository;
-  let redis: Redis;
-  let queue: OrderQueue;
-  let publisher: EventPublisher;
-  let listener: EventListener;
-  /** Bound so that FAILED orders' events are routed, not left in the outbox for the relays. */
-  let failedOrders: EventListener;
-  let closeEvents: () => Promise<void>;
-  let breakers: ResourceBreakers;
-  let processOrder: ProcessOrder;
-  let config: WorkerConfig;
-  let built: BuiltWorker;
-  const database = uniqueName('test_worker');
-
-  before(async () => {
-    nock.disableNetConnect();
-    mongo = createMongoConnection({
-      url: services.mongoUrl,
-      database,
-      timeoutMs: 2000,
-    });
-    orders = createMongoOrderRepository(mongo.db);
-    redis = createRedisConnection(services.redisUrl, 'worker');
-    queue = createOrderQueue({ name: queueName, connection: redis, retry });
-    const events = await publisherWithListener(services.rabbitmqUrl);
-    ({ publisher, listener } = events);
-    closeEvents = events.close;
-    failedOrders = await listenForEvents({
-      url: services.rabbitmqUrl,
-      exchange: events.exchange,
-      routingKey: 'failed_order',
-    });
-    breakers = createResourceBreakers(
-      { errorThresholdPercentage: 50, volumeThreshold: 100, resetTimeoutMs: 1000 },
-      testLogger,
-    );
-    config = loadWorkerConfig({
-      MONGO_URL: services.mongoUrl,
-      MONGO_DB: database,
-      REDIS_URL: services.redisUrl,
-      RABBITMQ_URL: services.rabbitmqUrl,
-      ORDERS_EXCHANGE: events.exchange,
-      QUEUE_NAME: queueName,
+describe('order worker (built as its process builds it; real Redis, MongoDB-protocol server, RabbitMQ; HTTP faulted by nock)', () => {
+  const fenced = useFencedBreakers({
+    errorThresholdPercentage: 50,
+    volumeThreshold: 100,
+    resetTimeoutMs: 1000,
+  });
+  const fixture = useWorker('test_worker', {
+    env: () => ({
       JOB_ATTEMPTS: String(retry.attempts),
       RETRY_BASE_DELAY_MS: String(retry.retryBaseDelayMs),
       WORKER_CONCURRENCY: '8',
-      WORKER_PORT: '0',
       LOOKUP_TIMEOUT_MS: '200',
       LOOKUP_PATIENT_TIMEOUT_MS: '1000',
-      // Each test counts its own calls: no product answer is shared between them.
-      PRODUCT_CACHE_TTL: '0',
       OUTBOX_LEASE_MS: String(LEASE_MS),
       EVENT_CONFIRM_TIMEOUT: `${String(LEASE_MS / 2)}ms`,
       ORDER_DEADLINE: `${String(DEADLINE_MS)}ms`,
       BREAKER_RESET_TIMEOUT_MS: '300',
-      // The tests run the relay and the sweep themselves, when they mean to.
-      OUTBOX_RELAY_INTERVAL_MS: '3600000',
-      RECOVERY_SWEEP_INTERVAL_MS: '3600000',
-      SHUTDOWN_GRACE_MS: '2000',
+    }),
+    // The services fenced by nock, on each test's own breakers.
+    readers: () => fencedReaders(() => fenced.breakers),
+  });
+  let listener: EventListener;
+  /** Bound so that FAILED orders' events are routed, not left in the outbox for the relays. */
+  let failedOrders: EventListener;
+
+  before(async () => {
+    // The fence is for the user and product services; the worker's own port is on this machine.
+    nock.enableNetConnect('127.0.0.1');
+    listener = await listenForEvents({
+      url: services.rabbitmqUrl,
+      exchange: fixture.exchange,
+      routingKey: 'created_order',
     });
-    // The worker as its process builds it; only the lookups are the test's (fenced by nock,
-    // which does not see the HTTP readers' own connection pools).
-    built = await buildWorker(config, {
-      logger: testLogger,
-      host: '127.0.0.1',
-      readers: {
-        readUser: createUserReader(USERS, breakers),
-        readProduct: createProductReader(PRODUCTS, breakers),
-      },
+    failedOrders = await listenForEvents({
+      url: services.rabbitmqUrl,
+      exchange: fixture.exchange,
+      routingKey: 'failed_order',
     });
-    await built.start();
-    processOrder = built.processOrder;
   });
   after(async () => {
-    nock.cleanAll();
-    nock.enableNetConnect();
-    await built.stop('test over');
-    breakers.shutdown();
-    const inspector = new Queue(queueName, { connection: redis });
-    await inspector.obliterate({ force: true });
-    await inspector.close();
-    await queue.close();
-    await closeEvents();
+    await listener.close();
     await failedOrders.close();
-    await mongo.db.dropDatabase();
-    await mongo.client.close();
-    redis.disconnect();
-  });
-  afterEach(() => {
-    nock.cleanAll();
   });
 
-  /** The worker's use case wired to the real store and the nock-fenced services. */
-  function processOrderWith(eventPublisher: EventPublisher): ProcessOrder {
-    return createProcessOrderUseCase(useCaseDependencies(eventPublisher));
-  }
+  const processOrder: (typeof fixture)['useCases']['processOrder'] = (attempt) =>
+    fixture.useCases.processOrder(attempt);
+  const relayOutbox = () => fixture.useCases.relayOutbox();
 
-  function useCaseDependencies(eventPublisher: EventPublisher) {
-    return {
-      orders,
-      outbox: outboxWith(LEASE_MS),
-      readUser: createUserReader(USERS, breakers),
-      readProduct: createProductReader(PRODUCTS, breakers),
-      publisher: eventPublisher,
-      ...processOrderSettings(config),
-      clock: () => new Date(),
-      logger: testLogger,
-    };
-  }
+  /** The outbox as the relays read it, for the test's own look at what is due. */
+  const outbox = () => createMongoOutboxStore(fixture.mongo.db, { leaseMs: LEASE_MS });
 
-  function outboxWith(leaseMs: number) {
-    return createMongoOutboxStore(mongo.db, { leaseMs });
-  }
-
-  function relayWith(eventPublisher: EventPublisher, leaseMs = LEASE_MS) {
-    return createRelayOutbox({
-      ...relaySettings(),
-      outbox: outboxWith(leaseMs),
-      publisher: eventPublisher,
-      clock: () => new Date(),
-      logger: testLogger,
-    });
-  }
-
-  /** The recovery sweep on the real store; `faults` puts a faulty queue or a log to read in. */
-  function recoveryWith(
-    deadlineMs = DEADLINE_MS,
-    faults: { queue?: OrderQueue; logger?: Logger } = {},
-  ) {
-    return createRecoverStrandedOrders({
-      ...recoverySettings(config),
-      staleAfterMs: 30_000,
-      deadlineMs,
-      batchSize: 100,
-      orders,
-      queue: faults.queue ?? queue,
-      clock: () => new Date(),
-      logger: faults.logger ?? testLogger,
-    });
+  /**
+   * One pass of the recovery sweep of a worker on this suite's store and queue that checks the
+   * orders PENDING for over 30 s (a worker checks those PENDING for longer than its sweep
+   * interval); `env` changes more of its configuration.
+   */
+  function sweepOnce(env: Record<string, string> = {}) {
+    return withWorker(
+      fixture,
+      { env: { RECOVERY_SWEEP_INTERVAL_MS: String(STALE_AFTER_MS), ...env } },
+      ({ useCases }) => useCases.recoverStrandedOrders(),
+    );
   }
 
   /** A CONFIRMED order whose event was never published, with its first lease ending at `leaseEnds`. */
@@ -221,16 +109,20 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       now,
       leaseMs: leaseEnds.getTime() - now.getTime(),
     });
-    const settled = await orders.settle(order.id, { status: 'CONFIRMED', details, event }, now);
+    const settled = await fixture.orders.settle(
+      order.id,
+      { status: 'CONFIRMED', details, event },
+      { now },
+    );
     return settled.order;
   }
 
   const acceptOrder = (user_id: string, product_code: string, createdAt?: Date) =>
-    storePendingOrder(orders, user_id, product_code, createdAt);
+    storePendingOrder(fixture.orders, user_id, product_code, createdAt);
 
   function finalState(orderId: string): Promise<Order | null> {
     return eventually(
-      () => orders.findById(orderId),
+      () => fixture.orders.findById(orderId),
       (order) => order !== null && order.status !== 'PENDING',
       { what: `order ${orderId} to settle`, timeoutMs: 8000 },
     );
@@ -247,7 +139,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     const product = nock(PRODUCTS, { reqheaders: { 'x-request-id': requestId } })
       .get('/products/classic-box')
       .reply(200, CLASSIC);
-    await queue.enqueue(order);
+    await fixture.queue.enqueue(order);
 
     const confirmed = await finalState(order.id);
     expect(confirmed).to.deep.include({
@@ -265,7 +157,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     expect(event?.body).to.deep.equal(confirmed?.event?.message);
     expect(user.isDone() && product.isDone(), 'both calls carried X-Request-Id').to.be.true;
     await eventually(
-      () => orders.findById(order.id),
+      () => fixture.orders.findById(order.id),
       (stored) => stored?.event?.published_at instanceof Date,
       { what: 'the event to be marked published' },
     );
@@ -279,7 +171,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       .get('/products/classic-box')
       .reply(200, CLASSIC);
     const order = await acceptOrder('ada', 'classic-box');
-    await queue.enqueue(order);
+    await fixture.queue.enqueue(order);
 
     expect((await finalState(order.id))?.status).to.equal('CONFIRMED');
     expect(user.isDone()).to.be.true;
@@ -288,13 +180,13 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
 
   describe('re-drive', () => {
     const redriven = (createdAt?: Date) =>
-      storeRedrivenOrder(orders, 'ada', 'classic-box', createdAt);
+      storeRedrivenOrder(fixture.orders, 'ada', 'classic-box', createdAt);
 
     it('when a re-driven order is queued, then its own job reads it back, confirms it under a settlement of its generation and publishes one created_order', async () => {
       const order = await redriven();
       nock(USERS).get('/users/ada').reply(200, ADA);
       nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
-      await queue.enqueue(order);
+      await fixture.queue.enqueue(order);
 
       const confirmed = await finalState(order.id);
       expect(confirmed).to.deep.include({ status: 'CONFIRMED', generation: 1, failure: null });
@@ -305,7 +197,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         false,
         'worker',
       ]);
-      const records = await mongo.db
+      const records = await fixture.mongo.db
         .collection<{ _id: string; status: string }>('order_settlements')
         .find({ _id: { $in: [order.id, `${order.id}/1`] } })
         .toArray();
@@ -323,7 +215,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     it('when a late job of the first generation runs after the re-drive, then it leaves the re-driven order alone', async () => {
       const order = await redriven();
       await processOrder(attemptOf(order.id)); // generation 0, read back
-      const stored = await orders.findById(order.id);
+      const stored = await fixture.orders.findById(order.id);
       expect(stored).to.deep.include({ status: 'PENDING', generation: 1 });
     });
 
@@ -332,17 +224,15 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       nock(USERS).get('/users/ada').reply(200, ADA);
       nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
       await processOrder({ ...attemptOf(order.id), generation: 1 });
-      expect((await orders.findById(order.id))?.status).to.equal('CONFIRMED');
+      expect((await fixture.orders.findById(order.id))?.status).to.equal('CONFIRMED');
     });
 
     it('when a re-driven order has no job, then the recovery sweep adds the job of its generation', async () => {
       const order = await redriven(new Date(Date.now() - 60_000));
       nock(USERS).get('/users/ada').reply(200, ADA);
       nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
-      expect((await recoveryWith()()).added).to.be.at.least(1);
-      const inspector = new Queue(queueName, { connection: redis });
-      const job = await inspector.getJob(`${order.id}-redrive-1`);
-      await inspector.close();
+      expect((await sweepOnce()).added).to.be.at.least(1);
+      const job = await fixture.inspector.getJob(`${order.id}-redrive-1`);
       expect(job?.data).to.deep.include({ orderId: order.id, generation: 1 });
       expect((await finalState(order.id))?.status).to.equal('CONFIRMED');
     });
@@ -369,7 +259,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       const order = await acceptOrder('grace', 'classic-box');
       nock(USERS).get('/users/grace').reply(500).get('/users/grace').reply(200, ADA);
       nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
-      await queue.enqueue(order);
+      await fixture.queue.enqueue(order);
 
       const confirmed = await finalState(order.id);
       expect(confirmed?.status).to.equal('CONFIRMED');
@@ -399,9 +289,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       expect(times, 'oldest first').to.deep.equal([...times].sort((a, b) => a - b));
       expect(confirmed?.history[1]).to.have.property('message').that.contains('HTTP 500');
       // Attempt 1's record rode on the retry's own write: the job's record of its failure.
-      const inspector = new Queue(queueName, { connection: redis });
-      const job = await inspector.getJob(order.id);
-      await inspector.close();
+      const job = await fixture.inspector.getJob(order.id);
       expect(job?.stacktrace).to.have.length(1);
       expect(JSON.parse(job?.stacktrace?.[0] ?? '{}')).to.have.nested.property(
         'history[0].http_status',
@@ -413,7 +301,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       const order = await acceptOrder('ada', 'veggie-box');
       nock(USERS).get('/users/ada').reply(200, ADA);
       nock(PRODUCTS).get('/products/veggie-box').times(retry.attempts).reply(500);
-      await queue.enqueue(order);
+      await fixture.queue.enqueue(order);
 
       const failed = await finalState(order.id);
       const products = untimed(failed).filter(
@@ -443,7 +331,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         new Date(Date.now() - DEADLINE_MS - 1000),
       );
       await processOrder(attemptOf(order.id));
-      const failed = await orders.findById(order.id);
+      const failed = await fixture.orders.findById(order.id);
       expect(untimed(failed).at(-1)).to.deep.equal({
         type: 'state',
         from: 'PENDING',
@@ -459,7 +347,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     nock(USERS).get('/users/ghost').once().reply(404, 'Request was not matched');
     nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
     const order = await acceptOrder('ghost', 'classic-box');
-    await queue.enqueue(order);
+    await fixture.queue.enqueue(order);
 
     const failed = await finalState(order.id);
     expect(failed?.status).to.equal('FAILED');
@@ -475,7 +363,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     nock(USERS).get('/users/ada').once().reply(200, ADA);
     const product = nock(PRODUCTS).get('/products/veggie-box').times(retry.attempts).reply(500);
     const order = await acceptOrder('ada', 'veggie-box');
-    await queue.enqueue(order);
+    await fixture.queue.enqueue(order);
 
     const failed = await finalState(order.id);
     expect(failed?.failure).to.deep.equal({
@@ -490,20 +378,15 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     nock(USERS).get('/users/ada').reply(200, ADA);
     nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
     const order = await acceptOrder('ada', 'classic-box');
-    let reads = 0;
-    const counted = createProcessOrderUseCase({
-      ...useCaseDependencies(publisher),
-      orders: {
-        ...orders,
-        findById: (id) => {
-          reads++;
-          return orders.findById(id);
-        },
-      },
-    });
-    const settled = await counted({ ...attemptOf(order.id), accepted: order });
+    // The worker's reads of the store: the finds it sent to MongoDB, as its /metrics counts them.
+    const finds = async () => {
+      const sent = await metricValue(fixture.opsUrl, 'mongodb_commands_total{command="find"}');
+      return Number.isNaN(sent) ? 0 : sent;
+    };
+    const findsBefore = await finds();
+    const settled = await processOrder({ ...attemptOf(order.id), accepted: order });
     expect(settled?.status).to.equal('CONFIRMED');
-    expect(reads).to.equal(0);
+    expect((await finds()) - findsBefore, 'reads').to.equal(0);
   });
 
   it('when a job runs again after its order settled, then nothing changes and no second event goes out', async () => {
@@ -512,57 +395,64 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     const order = await acceptOrder('ada', 'classic-box');
     const attempt = attemptOf(order.id);
     await processOrder(attempt);
-    const afterFirstRun = await orders.findById(order.id);
+    const afterFirstRun = await fixture.orders.findById(order.id);
     expect(afterFirstRun?.event?.published_at).to.be.instanceOf(Date);
     await processOrder(attempt);
-    expect(await orders.findById(order.id)).to.deep.equal(afterFirstRun);
+    expect(await fixture.orders.findById(order.id)).to.deep.equal(afterFirstRun);
     await eventually(
       () => Promise.resolve(eventsFor(order.id)),
       (events) => events.length === 1,
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Whatever the second run published has reached the listener once this fence has.
+    await listener.fence();
     expect(eventsFor(order.id)).to.have.length(1);
   });
 
   it('when the broker refuses the publish, then the order stays CONFIRMED, the job ends, and the relay sends the same message', async () => {
     nock(USERS).get('/users/ada').once().reply(200, ADA);
     nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
-    const downBroker: EventPublisher = {
-      publish: () => Promise.reject(new Error('broker unavailable')),
-      close: () => Promise.resolve(),
-    };
     const order = await acceptOrder('ada', 'classic-box');
 
-    const settled = await processOrderWith(downBroker)(attemptOf(order.id));
+    // A worker on the same store whose broker refuses every connection.
+    const settled = await withWorker(
+      fixture,
+      { env: { RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:1' } },
+      ({ useCases }) => useCases.processOrder(attemptOf(order.id)),
+    );
     expect(settled?.status).to.equal('CONFIRMED');
-    const stored = await orders.findById(order.id);
+    const stored = await fixture.orders.findById(order.id);
     expect(stored?.event?.published_at).to.equal(null);
     // The lease was handed back at once rather than left to run out.
-    const due = await outboxWith(LEASE_MS).findDue(new Date(), 100_000);
+    const due = await outbox().findDue(new Date(), 100_000);
     expect(due.map((waiting) => waiting.orderId)).to.include(order.id);
 
-    expect(await relayWith(publisher)()).to.be.at.least(1);
+    // This suite's worker, whose broker is up, relays it.
+    expect(await relayOutbox()).to.be.at.least(1);
     const [event] = await eventually(
       () => Promise.resolve(eventsFor(order.id)),
       (events) => events.length === 1,
     );
     expect(event?.message.properties.messageId).to.equal(stored?.event?.message_id);
     expect(event?.body).to.deep.equal(stored?.event?.message);
-    expect((await orders.findById(order.id))?.event?.published_at).to.be.instanceOf(Date);
+    expect((await fixture.orders.findById(order.id))?.event?.published_at).to.be.instanceOf(Date);
   });
 
   it('when no queue is bound for the event, then the broker keeps it in the parking queue with where it was going, and it leaves the outbox', async () => {
     nock(USERS).get('/users/ada').once().reply(200, ADA);
     nock(PRODUCTS).get('/products/classic-box').once().reply(200, CLASSIC);
     const exchange = uniqueName('test_unbound');
-    const unbound = publisherOn(services.rabbitmqUrl, exchange);
     try {
       const order = await acceptOrder('ada', 'classic-box');
-      const processNothingBound = createProcessOrderUseCase(useCaseDependencies(unbound));
-      expect((await processNothingBound(attemptOf(order.id)))?.status).to.equal('CONFIRMED');
-      const stored = await orders.findById(order.id);
+      // A worker on the same store that publishes to an exchange nothing is bound to.
+      const settled = await withWorker(
+        fixture,
+        { env: { ORDERS_EXCHANGE: exchange } },
+        ({ useCases }) => useCases.processOrder(attemptOf(order.id)),
+      );
+      expect(settled?.status).to.equal('CONFIRMED');
+      const stored = await fixture.orders.findById(order.id);
       expect(stored?.event?.published_at, 'the broker holds it').to.be.instanceOf(Date);
-      const due = await outboxWith(LEASE_MS).findDue(new Date(Date.now() + LEASE_MS), 100_000);
+      const due = await outbox().findDue(new Date(Date.now() + LEASE_MS), 100_000);
       expect(due.map((waiting) => waiting.orderId)).not.to.include(order.id);
       expect(await takeParkedEvents(exchange)).to.deep.equal([
         {
@@ -573,57 +463,76 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         },
       ]);
     } finally {
-      await unbound.close();
       await deleteParkingAndExchange(exchange);
     }
   });
 
   it('when the confirming run died holding its lease, then the relay waits for the lease to end and then publishes once', async () => {
     const order = await confirmedButUnpublished(new Date(Date.now() + 600));
-    const relay = relayWith(publisher);
 
-    await relay();
+    await relayOutbox();
     expect(eventsFor(order.id), 'published while the lease was held').to.deep.equal([]);
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    await relay();
+    // Relay runs follow each other until one finds the lease over and publishes the event.
+    await eventually(
+      async () => {
+        await relayOutbox();
+        return eventsFor(order.id);
+      },
+      (events) => events.length > 0,
+      { what: 'a relay run to publish the event once its lease ended' },
+    );
     await eventually(
       () => Promise.resolve(eventsFor(order.id)),
       (events) => events.length === 1,
     );
-    const published = await orders.findById(order.id);
+    const published = await fixture.orders.findById(order.id);
     expect(published?.event?.published_at).to.be.instanceOf(Date);
   });
 
   it('when a relay died holding its claim, then after a lease time another relay takes the event over', async () => {
     const leaseMs = 300;
-    const order = await confirmedButUnpublished(new Date());
-    const { event } = order;
-    if (event === null) throw new Error('the order has no event');
-    // A relay that claimed generation 2 and died before it published.
-    await mongo.db.collection('outbox_claims').insertOne({
-      _id: `${event.message_id}/2` as never,
-      message_id: event.message_id,
-      generation: 2,
-      claimed_at: new Date(),
-    });
-    const relay = relayWith(publisher, leaseMs);
+    // The relay of a worker on the same store whose leases last 300 ms.
+    const env = {
+      OUTBOX_LEASE_MS: String(leaseMs),
+      EVENT_CONFIRM_TIMEOUT: `${String(leaseMs / 2)}ms`,
+    };
+    await withWorker(fixture, { env }, async ({ useCases: { relayOutbox: relay } }) => {
+      const order = await confirmedButUnpublished(new Date());
+      const { event } = order;
+      if (event === null) throw new Error('the order has no event');
+      // A relay that claimed generation 2 and died before it published.
+      await fixture.mongo.db.collection('outbox_claims').insertOne({
+        _id: `${event.message_id}/2` as never,
+        message_id: event.message_id,
+        generation: 2,
+        claimed_at: new Date(),
+      });
 
-    expect(await relay(), 'the claim is still within its lease').to.equal(0);
-    expect(eventsFor(order.id)).to.deep.equal([]);
-    await new Promise((resolve) => setTimeout(resolve, leaseMs + 50));
-    expect(await relay(), 'the abandoned claim is taken over').to.equal(1);
-    await eventually(
-      () => Promise.resolve(eventsFor(order.id)),
-      (events) => events.length === 1,
-    );
-    expect(await relay(), 'nothing left for another run').to.equal(0);
+      expect(await relay(), 'the claim is still within its lease').to.equal(0);
+      expect(eventsFor(order.id)).to.deep.equal([]);
+      // Relay runs follow each other until the claim's lease is over and one takes it over.
+      const takenOver = await eventually(
+        () => relay(),
+        (published) => published > 0,
+        { what: 'a relay run to take the abandoned claim over' },
+      );
+      expect(takenOver, 'the abandoned claim is taken over').to.equal(1);
+      await eventually(
+        () => Promise.resolve(eventsFor(order.id)),
+        (events) => events.length === 1,
+      );
+      expect(await relay(), 'nothing left for another run').to.equal(0);
+    });
   });
 
   it('when two relays run at once over the same backlog, then every event is published exactly once', async () => {
     const backlog = await Promise.all(
       Array.from({ length: 30 }, () => confirmedButUnpublished(new Date())),
     );
-    const [first, second] = await Promise.all([relayWith(publisher)(), relayWith(publisher)()]);
+    // This suite's worker and another one on the same store.
+    const [first, second] = await withWorker(fixture, {}, ({ useCases }) =>
+      Promise.all([relayOutbox(), useCases.relayOutbox()]),
+    );
     expect(first + second).to.equal(backlog.length);
     for (const order of backlog) {
       await eventually(
@@ -631,7 +540,8 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         (events) => events.length >= 1,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Whatever either relay published has reached the listener once this fence has.
+    await listener.fence();
     const duplicates = backlog.filter((order) => eventsFor(order.id).length > 1);
     expect(duplicates.map((order) => order.id)).to.deep.equal([]);
   });
@@ -643,7 +553,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       .once()
       .reply(200, '<html><body>Oops</body></html>', { 'content-type': 'text/html' });
     const order = await acceptOrder('ada', 'classic-box');
-    await queue.enqueue(order);
+    await fixture.queue.enqueue(order);
 
     const failed = await finalState(order.id);
     expect(failed?.failure?.code).to.equal('PRODUCT_SERVICE_INVALID_RESPONSE');
@@ -655,26 +565,11 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
   });
 
   it('when the user service cannot be reached for everyone, then orders wait for it without spending their attempts and confirm once it is back', async () => {
-    const waitQueueName = uniqueName('test_outage');
-    const waitQueue = createOrderQueue({ name: waitQueueName, connection: redis, retry });
+    // Breakers that open after three calls and let a trial call through after 300 ms.
     const strict = createResourceBreakers(
       { errorThresholdPercentage: 50, volumeThreshold: 3, resetTimeoutMs: 300 },
       testLogger,
     );
-    const outageWorker = createWorker({
-      queueName: waitQueueName,
-      connection: redis,
-      concurrency: 8,
-      processOrder: createProcessOrderUseCase({
-        ...useCaseDependencies(publisher),
-        readUser: createUserReader(USERS, strict),
-        readProduct: createProductReader(PRODUCTS, strict),
-      }),
-      dependencyWaitMs: { service: 300, capacity: 100, resource: 100 },
-      onFirstRun: () => undefined,
-      logger: testLogger,
-    });
-    const inspector = new Queue(waitQueueName, { connection: redis });
     let userServiceDown = true;
     nock(USERS)
       .persist()
@@ -686,60 +581,52 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       });
     nock(PRODUCTS).persist().get('/products/classic-box').reply(200, CLASSIC);
     try {
-      void outageWorker.run();
-      const accepted = await Promise.all(
-        ['u1', 'u2', 'u3', 'u4', 'u5'].map((user) => acceptOrder(user, 'classic-box')),
-      );
-      await Promise.all(accepted.map((order) => waitQueue.enqueue(order)));
-      // Three attempts with 50 ms backoffs would all be spent in this outage.
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      expect(
-        (await Promise.all(accepted.map((order) => orders.findById(order.id)))).map(
-          (order) => order?.status,
-        ),
-        'still waiting',
-      ).to.deep.equal(accepted.map(() => 'PENDING'));
-      userServiceDown = false;
+      // A worker taking jobs from a queue of its own, its lookups on those breakers.
+      const outageWorker = {
+        env: { QUEUE_NAME: uniqueName('test_outage') },
+        readers: fencedReaders(() => strict),
+        start: true,
+      };
+      await withWorker(fixture, outageWorker, async ({ queue, inspector }) => {
+        const accepted = await Promise.all(
+          ['u1', 'u2', 'u3', 'u4', 'u5'].map((user) => acceptOrder(user, 'classic-box')),
+        );
+        await Promise.all(accepted.map((order) => queue.enqueue(order)));
+        // The outage lasts until every job has run more times than it has attempts: three
+        // attempts with 50 ms backoffs would all have been spent in it.
+        await eventually(
+          () => Promise.all(accepted.map((order) => inspector.getJob(order.id))),
+          (jobs) => jobs.every((job) => (job?.attemptsStarted ?? 0) > retry.attempts),
+          { what: 'every job to run more times than it has attempts' },
+        );
+        expect(
+          (await Promise.all(accepted.map((order) => fixture.orders.findById(order.id)))).map(
+            (order) => order?.status,
+          ),
+          'still waiting',
+        ).to.deep.equal(accepted.map(() => 'PENDING'));
+        userServiceDown = false;
 
-      const settled = await Promise.all(accepted.map((order) => finalState(order.id)));
-      expect(settled.map((order) => order?.status)).to.deep.equal(accepted.map(() => 'CONFIRMED'));
-      const jobs = await Promise.all(accepted.map((order) => inspector.getJob(order.id)));
-      for (const job of jobs) {
-        // One failed attempt before the breaker opened, then the one that confirmed; the
-        // runs in between waited.
-        expect(job?.attemptsMade, 'attempts spent').to.be.at.most(2);
-        expect(job?.attemptsStarted, 'runs').to.be.above(job?.attemptsMade ?? Infinity);
-      }
+        const settled = await Promise.all(accepted.map((order) => finalState(order.id)));
+        expect(settled.map((order) => order?.status)).to.deep.equal(
+          accepted.map(() => 'CONFIRMED'),
+        );
+        const jobs = await Promise.all(accepted.map((order) => inspector.getJob(order.id)));
+        for (const job of jobs) {
+          // One failed attempt before the breaker opened, then the one that confirmed; the
+          // runs in between waited.
+          expect(job?.attemptsMade, 'attempts spent').to.be.at.most(2);
+          expect(job?.attemptsStarted, 'runs').to.be.above(job?.attemptsMade ?? Infinity);
+        }
+      });
     } finally {
-      await outageWorker.close();
       strict.shutdown();
-      await inspector.obliterate({ force: true });
-      await inspector.close();
-      await waitQueue.close();
       nock.cleanAll();
     }
   });
 
   it('when the user service is slow for everyone and its bulkhead is full, then the other orders wait for a place without spending attempts, and all confirm', async () => {
-    const busyQueueName = uniqueName('test_bulkhead');
-    const busyQueue = createOrderQueue({ name: busyQueueName, connection: redis, retry });
     const maxInFlight = 2;
-    const busyWorker = createWorker({
-      queueName: busyQueueName,
-      connection: redis,
-      concurrency: 8,
-      processOrder: createProcessOrderUseCase({
-        ...useCaseDependencies(publisher),
-        readUser: withBulkhead(createUserReader(USERS, breakers), {
-          dependency: 'user',
-          maxInFlight,
-        }).read,
-      }),
-      dependencyWaitMs: { service: 300, capacity: 100, resource: 100 },
-      onFirstRun: () => undefined,
-      logger: testLogger,
-    });
-    const inspector = new Queue(busyQueueName, { connection: redis });
     let inFlight = 0;
     let mostInFlight = 0;
     nock(USERS)
@@ -751,29 +638,41 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         setTimeout(() => {
           inFlight--;
           callback(null, [200, { id: path.split('/').pop(), firstName: 'A', lastName: 'B' }]);
-        }, 150);
+          // Slow enough to keep the bulkhead full, well inside the first attempt's 200 ms
+          // limit: a timeout would rightly spend an attempt.
+        }, 50);
       });
     nock(PRODUCTS).persist().get('/products/classic-box').reply(200, CLASSIC);
     try {
-      void busyWorker.run();
-      const accepted = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => acceptOrder(`busy-${i}`, 'classic-box')),
-      );
-      await Promise.all(accepted.map((order) => busyQueue.enqueue(order)));
+      // A worker taking jobs from a queue of its own, with two user calls in flight at most.
+      const busyWorker = {
+        env: { QUEUE_NAME: uniqueName('test_bulkhead'), LOOKUP_MAX_IN_FLIGHT: String(maxInFlight) },
+        readers: fencedReaders(() => fenced.breakers),
+        start: true,
+      };
+      await withWorker(fixture, busyWorker, async ({ queue, inspector }) => {
+        const accepted = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => acceptOrder(`busy-${i}`, 'classic-box')),
+        );
+        await Promise.all(accepted.map((order) => queue.enqueue(order)));
 
-      const settled = await Promise.all(accepted.map((order) => finalState(order.id)));
-      expect(settled.map((order) => order?.status)).to.deep.equal(accepted.map(() => 'CONFIRMED'));
-      expect(mostInFlight, 'user calls in flight at once').to.equal(maxInFlight);
-      const jobs = await Promise.all(accepted.map((order) => inspector.getJob(order.id)));
-      // Only the confirming run counts as an attempt; the runs refused by the bulkhead waited.
-      expect(jobs.map((job) => job?.attemptsMade)).to.deep.equal(accepted.map(() => 1));
-      const runs = jobs.reduce((sum, job) => sum + (job?.attemptsStarted ?? 0), 0);
-      expect(runs, 'runs, with the waits').to.be.above(accepted.length);
+        const settled = await Promise.all(accepted.map((order) => finalState(order.id)));
+        expect(settled.map((order) => order?.status)).to.deep.equal(
+          accepted.map(() => 'CONFIRMED'),
+        );
+        expect(mostInFlight, 'user calls in flight at once').to.equal(maxInFlight);
+        // The order is final before its job is: wait until BullMQ has completed every job.
+        const jobs = await eventually(
+          () => Promise.all(accepted.map((order) => inspector.getJob(order.id))),
+          (found) => found.every((job) => job?.finishedOn !== undefined),
+          { what: 'every job completed' },
+        );
+        // Only the confirming run counts as an attempt; the runs refused by the bulkhead waited.
+        expect(jobs.map((job) => job?.attemptsMade)).to.deep.equal(accepted.map(() => 1));
+        const runs = jobs.reduce((sum, job) => sum + (job?.attemptsStarted ?? 0), 0);
+        expect(runs, 'runs, with the waits').to.be.above(accepted.length);
+      });
     } finally {
-      await busyWorker.close();
-      await inspector.obliterate({ force: true });
-      await inspector.close();
-      await busyQueue.close();
       nock.cleanAll();
     }
   });
@@ -802,7 +701,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     expect(settled?.status).to.equal('FAILED');
     expect(settled?.failure?.code).to.equal('DEADLINE_EXCEEDED');
     expect(Date.now() - started).to.be.below(600);
-    expect((await orders.findById(nearlyLate.id))?.status).to.equal('FAILED');
+    expect((await fixture.orders.findById(nearlyLate.id))?.status).to.equal('FAILED');
   });
 
   it('when an order was stored but never queued, then the recovery sweep queues it and it settles', async () => {
@@ -810,133 +709,122 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     nock(PRODUCTS).get('/products/classic-box').reply(200, CLASSIC);
     const stranded = await acceptOrder('ada', 'classic-box', new Date(Date.now() - 60_000));
 
-    expect((await recoveryWith()()).added).to.be.at.least(1);
+    expect((await sweepOnce()).added).to.be.at.least(1);
     expect((await finalState(stranded.id))?.status).to.equal('CONFIRMED');
   });
 
   it('when the job of an order failed for good while the order is PENDING, then the sweep runs it again with fresh attempts', async () => {
     const stranded = await acceptOrder('ada', 'classic-box', new Date(Date.now() - 60_000));
-    const brokenQueueName = `${queueName}_broken`;
-    const brokenQueue = createOrderQueue({
-      name: brokenQueueName,
-      connection: redis,
-      retry: { attempts: 1, retryBaseDelayMs: 50 },
-    });
-    const inspector = new Queue(brokenQueueName, { connection: redis });
-    const brokenWorker = createWorker({
-      queueName: brokenQueueName,
-      connection: redis,
-      concurrency: 1,
-      processOrder: () => Promise.reject(new Error('the store went away')),
-      dependencyWaitMs: { service: 300, capacity: 100, resource: 100 },
-      onFirstRun: () => undefined,
-      logger: testLogger,
-    });
+    const brokenQueueName = uniqueName('test_broken');
+    // A worker on the same store with one attempt per job, on a queue of its own.
+    const env = {
+      QUEUE_NAME: brokenQueueName,
+      JOB_ATTEMPTS: '1',
+      RECOVERY_SWEEP_INTERVAL_MS: String(STALE_AFTER_MS),
+    };
+    const redis = createRedisConnection(services.redisUrl, 'worker');
     try {
-      void brokenWorker.run();
-      await brokenQueue.enqueue(stranded);
-      await eventually(
-        () => inspector.getJobState(stranded.id),
-        (state) => state === 'failed',
-      );
-      await brokenWorker.close();
+      await withWorker(fixture, { env }, async ({ queue, inspector, useCases }) => {
+        // Its jobs are taken where the store went away.
+        const brokenWorker = createWorker({
+          queueName: brokenQueueName,
+          connection: redis,
+          concurrency: 1,
+          processOrder: () => Promise.reject(new Error('the store went away')),
+          dependencyWaitMs: { service: 300, capacity: 100, resource: 100 },
+          onFirstRun: () => undefined,
+          logger: testLogger,
+        });
+        try {
+          void brokenWorker.run();
+          await queue.enqueue(stranded);
+          await eventually(
+            () => inspector.getJobState(stranded.id),
+            (state) => state === 'failed',
+          );
+        } finally {
+          await brokenWorker.close();
+        }
 
-      const recover = createRecoverStrandedOrders({
-        orders,
-        queue: brokenQueue,
-        staleAfterMs: 30_000,
-        deadlineMs: DEADLINE_MS,
-        batchSize: 100,
-        producer: 'order-service',
-        newMessageId: randomUUID,
-        clock: () => new Date(),
-        logger: testLogger,
+        const recover = useCases.recoverStrandedOrders;
+        expect((await recover()).retried).to.equal(1);
+        const job = await inspector.getJob(stranded.id);
+        expect(await job?.getState()).to.equal('waiting');
+        expect(job?.attemptsMade).to.equal(0);
+        expect((await recover()).present, 'a live job is left alone').to.equal(1);
       });
-      expect((await recover()).retried).to.equal(1);
-      const job = await inspector.getJob(stranded.id);
-      expect(await job?.getState()).to.equal('waiting');
-      expect(job?.attemptsMade).to.equal(0);
-      expect((await recover()).present, 'a live job is left alone').to.equal(1);
     } finally {
-      await brokenWorker.close();
-      await inspector.obliterate({ force: true });
-      await inspector.close();
-      await brokenQueue.close();
-      await orders.settle(
+      redis.disconnect();
+      await fixture.orders.settle(
         stranded.id,
         { status: 'FAILED', failure: { code: 'TEST', message: 'cleanup' } },
-        new Date(),
+        { now: new Date() },
       );
     }
   });
 
   /**
    * `live` PENDING orders with waiting jobs on a queue no worker takes from, and `stranded`
-   * newer ones with no job (stored while Redis was away); then `check` with a sweep over it.
+   * newer ones with no job (stored while Redis was away); then `check` with a worker on the
+   * same store and that queue, not taking jobs, whose sweep checks orders PENDING for over 50 s.
    */
   async function withBacklog(
     live: number,
     stranded: number,
-    check: (
-      sweepWith: (maxPages?: number) => ReturnType<typeof createRecoverStrandedOrders>,
-      stranded: Order[],
-      idle: OrderQueue,
-    ) => Promise<void>,
+    check: (idle: OtherWorker, stranded: Order[]) => Promise<void>,
   ) {
-    const idleName = uniqueName('test_idle');
-    const idle = createOrderQueue({ name: idleName, connection: redis, retry });
-    try {
+    const env = { QUEUE_NAME: uniqueName('test_idle'), RECOVERY_SWEEP_INTERVAL_MS: '50000' };
+    await withWorker(fixture, { env }, async (idle) => {
       const older = await Promise.all(
         Array.from({ length: live }, () =>
           acceptOrder('ada', 'family-box', new Date(Date.now() - 120_000)),
         ),
       );
-      await Promise.all(older.map((order) => idle.enqueue(order)));
+      await Promise.all(older.map((order) => idle.queue.enqueue(order)));
       const newer = await Promise.all(
         Array.from({ length: stranded }, () =>
           acceptOrder('ada', 'classic-box', new Date(Date.now() - 60_000)),
         ),
       );
-      const sweepWith = (maxPages?: number) =>
-        createRecoverStrandedOrders({
-          orders,
-          queue: idle,
-          staleAfterMs: 50_000,
-          deadlineMs: DEADLINE_MS,
-          batchSize: 500,
-          maxPages,
-          producer: 'order-service',
-          newMessageId: randomUUID,
-          clock: () => new Date(),
-          logger: testLogger,
-        });
-      await check(sweepWith, newer, idle);
+      await check(idle, newer);
       // Settled, so later sweeps in this file do not meet them.
       const failure = { code: 'TEST', message: 'backlog of a sweep test' };
       await Promise.all(
         [...older, ...newer].map((order) =>
-          orders.settle(order.id, { status: 'FAILED', failure }, new Date()),
+          fixture.orders.settle(order.id, { status: 'FAILED', failure }, { now: new Date() }),
         ),
       );
-    } finally {
-      const inspector = new Queue(idleName, { connection: redis });
-      await inspector.obliterate({ force: true });
-      await inspector.close();
-      await idle.close();
-    }
+    });
   }
 
   it('when 600 older PENDING orders have live jobs, then one sweep still queues the 20 stored while Redis was away', async () => {
-    await withBacklog(600, 20, async (sweepWith, stranded, idle) => {
-      expect(await sweepWith()()).to.deep.include({ added: 20, present: 600, expired: 0 });
-      const queued = await Promise.all(stranded.map((order) => idle.ensureQueued(order)));
+    await withBacklog(600, 20, async (idle, stranded) => {
+      expect(await idle.useCases.recoverStrandedOrders()).to.deep.include({
+        added: 20,
+        present: 600,
+        expired: 0,
+      });
+      const queued = await Promise.all(stranded.map((order) => idle.queue.ensureQueued(order)));
       expect(queued).to.deep.equal(stranded.map(() => 'present'));
     });
   });
 
   it('when a pass reaches its page limit, then the next pass goes on after the last order it saw', async () => {
-    await withBacklog(600, 20, async (sweepWith) => {
-      const sweep = sweepWith(1);
+    await withBacklog(600, 20, async (idle) => {
+      // The worker's sweep reads up to 20 pages a pass, a number it takes from no setting: a
+      // sweep of one page a pass is wired here, as the worker wires its own.
+      const sweep = createRecoverStrandedOrders({
+        orders: fixture.orders,
+        queue: idle.queue,
+        staleAfterMs: 50_000,
+        deadlineMs: DEADLINE_MS,
+        batchSize: 500,
+        maxPages: 1,
+        producer: 'order-service',
+        newMessageId: randomUUID,
+        clock: () => new Date(),
+        logger: testLogger,
+      });
       expect(await sweep()).to.deep.include({ added: 0, present: 500 });
       expect(await sweep()).to.deep.include({ added: 20, present: 100 });
       // At the end it starts over from the oldest.
@@ -947,8 +835,8 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
   it('when a stranded order is past its deadline, then the sweep FAILS it with DEADLINE_EXCEEDED', async () => {
     const expired = await acceptOrder('ada', 'classic-box', new Date(Date.now() - 120_000));
 
-    expect((await recoveryWith(60_000)()).expired).to.be.at.least(1);
-    const failed = await orders.findById(expired.id);
+    expect((await sweepOnce({ ORDER_DEADLINE: '60s' })).expired).to.be.at.least(1);
+    const failed = await fixture.orders.findById(expired.id);
     expect(failed?.status).to.equal('FAILED');
     expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
   });
@@ -958,7 +846,7 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
     // Oldest first, so the sweep meets the order it cannot queue before the others. Its
     // re-drive restarted its deadline: the sweep queues it rather than failing it.
     const unqueueable = await storeRedrivenOrder(
-      orders,
+      fixture.orders,
       'ada',
       'classic-box',
       new Date(now - 180_000),
@@ -968,16 +856,6 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
       await acceptOrder('ada', 'classic-box', new Date(now - 100_000)),
     ];
     const stranded = await acceptOrder('ada', 'classic-box', new Date(now - 40_000));
-    const idleName = uniqueName('test_idle');
-    const idle = createOrderQueue({ name: idleName, connection: redis, retry });
-    // Redis refuses this one order's job, as it refuses every job while it is away.
-    const refusing: OrderQueue = {
-      ...idle,
-      ensureQueued: (order) =>
-        order.id === unqueueable.id
-          ? Promise.reject(new Error('Connection is closed.'))
-          : idle.ensureQueued(order),
-    };
     const logged: { level: number; msg: string; orderId?: string; err?: { message: string } }[] =
       [];
     const logger = pino(
@@ -988,35 +866,55 @@ describe('order worker (real Redis, MongoDB-protocol server, RabbitMQ; HTTP faul
         },
       }),
     );
+    // A queue no worker takes from.
+    const env = { QUEUE_NAME: uniqueName('test_idle') };
     try {
-      const sweep = recoveryWith(60_000, { queue: refusing, logger });
+      await withWorker(fixture, { env }, async ({ queue: idle }) => {
+        // Redis refuses this one order's job, as it refuses every job while it is away. The
+        // worker's sweep is on the worker's own queue, so the sweep on this one is wired
+        // here, as the worker wires its own (orders PENDING for over 30 s, a 60 s deadline).
+        const refusing: OrderQueue = {
+          ...idle,
+          ensureQueued: (order) =>
+            order.id === unqueueable.id
+              ? Promise.reject(new Error('Connection is closed.'))
+              : idle.ensureQueued(order),
+        };
+        const sweep = createRecoverStrandedOrders({
+          orders: fixture.orders,
+          queue: refusing,
+          staleAfterMs: STALE_AFTER_MS,
+          deadlineMs: 60_000,
+          batchSize: 100,
+          producer: 'order-service',
+          newMessageId: randomUUID,
+          clock: () => new Date(),
+          logger,
+        });
 
-      const counts = await sweep();
-      expect(counts.error).to.equal(1);
-      expect(counts.expired).to.be.at.least(2);
-      expect(counts.added).to.be.at.least(1);
-      for (const order of expired) {
-        const failed = await orders.findById(order.id);
-        expect(failed?.status, `${order.id} after the one that threw`).to.equal('FAILED');
-        expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
-      }
-      expect(await idle.ensureQueued(stranded), 'the job the sweep added').to.equal('present');
-      expect((await orders.findById(unqueueable.id))?.status).to.equal('PENDING');
-      const errors = logged.filter((line) => line.orderId === unqueueable.id && line.level >= 40);
-      expect(errors).to.have.length(1);
-      expect(errors[0]?.err?.message).to.equal('Connection is closed.');
+        const counts = await sweep();
+        expect(counts.error).to.equal(1);
+        expect(counts.expired).to.be.at.least(2);
+        expect(counts.added).to.be.at.least(1);
+        for (const order of expired) {
+          const failed = await fixture.orders.findById(order.id);
+          expect(failed?.status, `${order.id} after the one that threw`).to.equal('FAILED');
+          expect(failed?.failure?.code).to.equal('DEADLINE_EXCEEDED');
+        }
+        expect(await idle.ensureQueued(stranded), 'the job the sweep added').to.equal('present');
+        expect((await fixture.orders.findById(unqueueable.id))?.status).to.equal('PENDING');
+        const errors = logged.filter((line) => line.orderId === unqueueable.id && line.level >= 40);
+        expect(errors).to.have.length(1);
+        expect(errors[0]?.err?.message).to.equal('Connection is closed.');
+      });
     } finally {
       // Settled in their own generation, so later sweeps in this file do not meet them.
       const failure = { code: 'TEST', message: 'cleanup' };
       await Promise.all(
         [unqueueable, stranded].map(({ id, generation }) =>
-          orders.settle(id, { status: 'FAILED', failure, generation }, new Date()),
+          fixture.orders.settle(id, { status: 'FAILED', failure, generation }, { now: new Date() }),
         ),
       );
-      const inspector = new Queue(idleName, { connection: redis });
-      await inspector.obliterate({ force: true });
-      await inspector.close();
-      await idle.close();
     }
   });
 

@@ -15,6 +15,7 @@ import {
   ensureOutboxIndexes,
 } from '../../src/shared/persistence/mongo-outbox-store.js';
 import { createRelayOutbox } from '../../src/worker/outbox/relay-outbox.js';
+import { dropDatabase } from '../support/run-data.js';
 import { services, uniqueName } from '../support/services.js';
 import { testLogger } from '../support/test-logger.js';
 import { storeWaitingEvents } from '../support/waiting-events.js';
@@ -54,8 +55,8 @@ describe('outbox relay (real MongoDB-protocol server; the broker faulted at the 
     claims = mongo.db.collection(EVENT_CLAIMS_COLLECTION);
   });
   afterEach(async () => {
-    await mongo.db.dropDatabase();
     await mongo.client.close();
+    await dropDatabase(mongo.db.databaseName);
   });
 
   function relayWith(publisher: EventPublisher, batchSize: number) {

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import nock from 'nock';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LookupError } from '../../src/worker/lookups/lookup-error.js';
 import { createResourceBreakers } from '../../src/worker/lookups/resource-breakers.js';
 import { createProductReader } from '../../src/worker/lookups/services.js';
+import { eventually } from '../support/eventually.js';
 import { useFencedBreakers } from '../support/fenced-breakers.js';
+import { PRODUCTS } from '../support/fenced-services.js';
 import { testLogger } from '../support/test-logger.js';
 
-const PRODUCTS = 'http://product-service.test';
 const limit = { timeoutMs: 200, patient: true };
 const settings = { errorThresholdPercentage: 50, volumeThreshold: 3, resetTimeoutMs: 300 };
 
@@ -23,6 +23,16 @@ async function causeOf(lookup: Promise<unknown>): Promise<string> {
 
 describe('per-resource circuit fenced.breakers (HTTP fenced by nock)', () => {
   const fenced = useFencedBreakers(settings);
+
+  /** Once the product's open breaker has waited out its reset time and lets a trial call through. */
+  function halfOpen() {
+    return eventually(
+      () => Promise.resolve(fenced.breakers.states()),
+      (states) =>
+        states.some(({ service, state }) => service === 'product' && state === 'half_open'),
+      { what: 'the product breaker to be half-open', timeoutMs: 10 * settings.resetTimeoutMs },
+    );
+  }
 
   it('when a product keeps failing, then its breaker opens and later calls fail fast without a request', async () => {
     nock(PRODUCTS).get('/products/veggie-box').times(3).reply(500);
@@ -82,7 +92,7 @@ describe('per-resource circuit fenced.breakers (HTTP fenced by nock)', () => {
     for (let i = 0; i < 3; i++) await causeOf(read('veggie-box', limit, null));
     expect(await causeOf(read('veggie-box', limit, null))).to.equal('circuit-open');
 
-    await sleep(settings.resetTimeoutMs + 50);
+    await halfOpen();
     nock(PRODUCTS)
       .get('/products/veggie-box')
       .times(2)
@@ -95,7 +105,7 @@ describe('per-resource circuit fenced.breakers (HTTP fenced by nock)', () => {
     nock(PRODUCTS).get('/products/veggie-box').times(4).reply(500);
     const read = createProductReader(PRODUCTS, fenced.breakers);
     for (let i = 0; i < 3; i++) await causeOf(read('veggie-box', limit, null));
-    await sleep(settings.resetTimeoutMs + 50);
+    await halfOpen();
     expect(await causeOf(read('veggie-box', limit, null)), 'half-open trial').to.equal(
       'http-error',
     );

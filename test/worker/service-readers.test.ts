@@ -6,10 +6,9 @@ import type { LookupFailure } from '../../src/shared/domain/lookup-failure.js';
 import { LookupError } from '../../src/worker/lookups/lookup-error.js';
 import { createResourceBreakers } from '../../src/worker/lookups/resource-breakers.js';
 import { createProductReader, createUserReader } from '../../src/worker/lookups/services.js';
+import { PRODUCTS, USERS } from '../support/fenced-services.js';
 import { testLogger } from '../support/test-logger.js';
 
-const USERS = 'http://user-service.test';
-const PRODUCTS = 'http://product-service.test';
 const quick = { timeoutMs: 300, patient: false };
 const patient = { timeoutMs: 300, patient: true };
 const relaxedBreakers = {

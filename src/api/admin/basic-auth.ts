@@ -7,12 +7,12 @@ export interface Credentials {
   password: string;
 }
 
-const UNAUTHORIZED = problem(
-  401,
-  'unauthorized',
-  'Unauthorized',
-  'This page needs the administrator user name and password.',
-);
+const UNAUTHORIZED = problem({
+  status: 401,
+  slug: 'unauthorized',
+  title: 'Unauthorized',
+  detail: 'This page needs the administrator user name and password.',
+});
 
 /** Compares digests, so the time taken says nothing about how much of a secret matched. */
 function sameSecret(given: string, expected: string): boolean {

@@ -7,12 +7,12 @@ import type { RequestState } from '../http/request-context.js';
 export const MAX_FAILED_LOGINS = 10;
 const WINDOW_SECONDS = 15 * 60;
 
-const TOO_MANY_FAILED_LOGINS = problem(
-  429,
-  'too-many-failed-logins',
-  'Too many failed sign-ins',
-  'This address sent wrong administrator credentials too often; wait before trying again.',
-);
+const TOO_MANY_FAILED_LOGINS = problem({
+  status: 429,
+  slug: 'too-many-failed-logins',
+  title: 'Too many failed sign-ins',
+  detail: 'This address sent wrong administrator credentials too often; wait before trying again.',
+});
 
 /**
  * Wraps an authenticating middleware: each sign-in that carries credentials (a request

@@ -1,12 +1,12 @@
 import type { Middleware } from 'koa';
 import { ProblemError, problem } from '../http/problem.js';
 
-const CROSS_SITE = problem(
-  403,
-  'cross-site-request',
-  'Cross-site request refused',
-  'Changes through the administration pages must come from those pages.',
-);
+const CROSS_SITE = problem({
+  status: 403,
+  slug: 'cross-site-request',
+  title: 'Cross-site request refused',
+  detail: 'Changes through the administration pages must come from those pages.',
+});
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

@@ -74,11 +74,3 @@ export function visibleUserFilter(
   if (askedUserId !== undefined && askedUserId !== principal.subject) return null;
   return { userId: principal.subject };
 }
-
-/**
- * The key an Idempotency-Key is stored under: per client, so one client can never meet
- * another's order through a key (a key has no spaces, so the space keeps the two apart).
- */
-export function scopedIdempotencyKey(clientId: string | null, key: string): string {
-  return clientId === null ? key : `${clientId} ${key}`;
-}

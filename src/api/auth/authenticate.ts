@@ -6,19 +6,19 @@ import { AuthenticationError, type Authenticator } from './authenticator.js';
 
 const REALM = 'orders';
 
-export const UNAUTHENTICATED = problem(
-  401,
-  'unauthenticated',
-  'Authentication required',
-  'Send a valid bearer token: Authorization: Bearer <token>.',
-);
+export const UNAUTHENTICATED = problem({
+  status: 401,
+  slug: 'unauthenticated',
+  title: 'Authentication required',
+  detail: 'Send a valid bearer token: Authorization: Bearer <token>.',
+});
 
-export const AUTHENTICATION_UNAVAILABLE = problem(
-  503,
-  'authentication-unavailable',
-  'Authentication unavailable',
-  'The keys that verify tokens cannot be fetched right now; try again shortly.',
-);
+export const AUTHENTICATION_UNAVAILABLE = problem({
+  status: 503,
+  slug: 'authentication-unavailable',
+  title: 'Authentication unavailable',
+  detail: 'The keys that verify tokens cannot be fetched right now; try again shortly.',
+});
 
 const BEARER = /^Bearer +([\x21-\x7e]+)$/i;
 
@@ -72,7 +72,12 @@ export function authenticate(
 /** 403 for a caller without the scope an operation needs (RFC 6750's insufficient_scope). */
 export function insufficientScope(needed: string): ProblemError {
   return new ProblemError(
-    problem(403, 'insufficient-scope', 'Insufficient scope', `This needs the ${needed} scope.`),
+    problem({
+      status: 403,
+      slug: 'insufficient-scope',
+      title: 'Insufficient scope',
+      detail: `This needs the ${needed} scope.`,
+    }),
     challenge('insufficient_scope'),
   );
 }

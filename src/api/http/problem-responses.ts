@@ -17,49 +17,54 @@ function isHttpError(error: unknown): error is HttpError {
 
 /** The problems the API answers with on its own or on behalf of Koa's helpers. */
 export const PROBLEMS = {
-  malformedRequest: problem(
-    400,
-    'malformed-request',
-    'Malformed request',
-    'The request body could not be read as JSON.',
-  ),
-  notFound: problem(404, 'not-found', 'Not found', 'Nothing is served at this path.'),
-  methodNotAllowed: problem(
-    405,
-    'method-not-allowed',
-    'Method not allowed',
-    'This resource does not support that method; see the Allow header.',
-  ),
-  payloadTooLarge: problem(
-    413,
-    'payload-too-large',
-    'Payload too large',
-    'The request body is larger than allowed.',
-  ),
-  unsupportedMediaType: problem(
-    415,
-    'unsupported-media-type',
-    'Unsupported media type',
-    'Send the body as application/json (UTF-8, no content encoding).',
-  ),
-  notImplemented: problem(
-    501,
-    'not-implemented',
-    'Not implemented',
-    'This server does not support that method.',
-  ),
-  storeUnavailable: problem(
-    503,
-    'store-unavailable',
-    'Service unavailable',
-    'Orders cannot be stored or read right now. Try again shortly.',
-  ),
-  internal: problem(
-    500,
-    'internal-error',
-    'Internal server error',
-    'Something went wrong on our side.',
-  ),
+  malformedRequest: problem({
+    status: 400,
+    slug: 'malformed-request',
+    title: 'Malformed request',
+    detail: 'The request body could not be read as JSON.',
+  }),
+  notFound: problem({
+    status: 404,
+    slug: 'not-found',
+    title: 'Not found',
+    detail: 'Nothing is served at this path.',
+  }),
+  methodNotAllowed: problem({
+    status: 405,
+    slug: 'method-not-allowed',
+    title: 'Method not allowed',
+    detail: 'This resource does not support that method; see the Allow header.',
+  }),
+  payloadTooLarge: problem({
+    status: 413,
+    slug: 'payload-too-large',
+    title: 'Payload too large',
+    detail: 'The request body is larger than allowed.',
+  }),
+  unsupportedMediaType: problem({
+    status: 415,
+    slug: 'unsupported-media-type',
+    title: 'Unsupported media type',
+    detail: 'Send the body as application/json (UTF-8, no content encoding).',
+  }),
+  notImplemented: problem({
+    status: 501,
+    slug: 'not-implemented',
+    title: 'Not implemented',
+    detail: 'This server does not support that method.',
+  }),
+  storeUnavailable: problem({
+    status: 503,
+    slug: 'store-unavailable',
+    title: 'Service unavailable',
+    detail: 'Orders cannot be stored or read right now. Try again shortly.',
+  }),
+  internal: problem({
+    status: 500,
+    slug: 'internal-error',
+    title: 'Internal server error',
+    detail: 'Something went wrong on our side.',
+  }),
 } as const;
 
 const BY_STATUS: ReadonlyMap<number, Problem> = new Map(
@@ -83,7 +88,10 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
     if (known !== undefined && (clientError || error.expose === true))
       return { problem: known, headers: {} };
     if (clientError)
-      return { problem: problem(error.status, 'client-error', 'Bad request'), headers: {} };
+      return {
+        problem: problem({ status: error.status, slug: 'client-error', title: 'Bad request' }),
+        headers: {},
+      };
   }
   return { problem: PROBLEMS.internal, headers: {} };
 }

@@ -23,18 +23,19 @@ export class ProblemError extends Error {
   }
 }
 
-export function problem(
-  status: number,
-  slug: string,
-  title: string,
-  detail?: string,
-  extensions: Record<string, unknown> = {},
-): Problem {
+/** A problem document (RFC 9457): its `type` is `/problems/{slug}`. */
+export function problem(parts: {
+  status: number;
+  slug: string;
+  title: string;
+  detail?: string;
+  extensions?: Record<string, unknown>;
+}): Problem {
   return {
-    type: `/problems/${slug}`,
-    title,
-    status,
-    ...(detail === undefined ? {} : { detail }),
-    ...extensions,
+    type: `/problems/${parts.slug}`,
+    title: parts.title,
+    status: parts.status,
+    ...(parts.detail === undefined ? {} : { detail: parts.detail }),
+    ...parts.extensions,
   };
 }

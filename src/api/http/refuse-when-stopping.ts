@@ -1,12 +1,12 @@
 import type { Middleware } from 'koa';
 import { ProblemError, problem } from './problem.js';
 
-export const STOPPING = problem(
-  503,
-  'shutting-down',
-  'Service unavailable',
-  'This instance is shutting down; send the request again (another instance will take it).',
-);
+export const STOPPING = problem({
+  status: 503,
+  slug: 'shutting-down',
+  title: 'Service unavailable',
+  detail: 'This instance is shutting down; send the request again (another instance will take it).',
+});
 
 /**
  * Once the process is stopping, requests that still arrive on open keep-alive connections are

@@ -1,12 +1,12 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { PROBLEM_CONTENT_TYPE, problem } from './problem.js';
 
-export const OVERLOADED = problem(
-  503,
-  'overloaded',
-  'Service unavailable',
-  'This instance has too many requests in flight; send the request again in a moment.',
-);
+export const OVERLOADED = problem({
+  status: 503,
+  slug: 'overloaded',
+  title: 'Service unavailable',
+  detail: 'This instance has too many requests in flight; send the request again in a moment.',
+});
 const OVERLOADED_BODY = JSON.stringify(OVERLOADED);
 
 /** Reads may take this share of the requests in flight; the rest is kept for writes. */

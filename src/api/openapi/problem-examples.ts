@@ -24,12 +24,12 @@ import { OVERLOADED } from '../http/shed-load.js';
 export function problemExamples() {
   return {
     ...PROBLEMS,
-    invalidOrder: problem(
-      400,
-      'invalid-order',
-      'Invalid order request',
-      'product_code: Too big: expected string to have <=64 characters',
-      {
+    invalidOrder: problem({
+      status: 400,
+      slug: 'invalid-order',
+      title: 'Invalid order request',
+      detail: 'product_code: Too big: expected string to have <=64 characters',
+      extensions: {
         errors: [
           {
             field: 'product_code',
@@ -38,15 +38,21 @@ export function problemExamples() {
           },
         ],
       },
-    ),
-    invalidQuery: problem(400, 'invalid-query', 'Invalid query', 'limit: Too big', {
-      errors: [
-        {
-          field: 'limit',
-          rule: 'too_big',
-          message: 'Too big: expected number to be <=100',
-        },
-      ],
+    }),
+    invalidQuery: problem({
+      status: 400,
+      slug: 'invalid-query',
+      title: 'Invalid query',
+      detail: 'limit: Too big',
+      extensions: {
+        errors: [
+          {
+            field: 'limit',
+            rule: 'too_big',
+            message: 'Too big: expected number to be <=100',
+          },
+        ],
+      },
     }),
     invalidIdempotencyKey: INVALID_IDEMPOTENCY_KEY,
     idempotencyKeyReused: KEY_REUSED,

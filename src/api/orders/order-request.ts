@@ -53,8 +53,14 @@ export function invalidFields(
 ): ProblemError {
   const errors = fieldErrors(error, kind.unknownIs);
   return new ProblemError(
-    problem(400, kind.slug, kind.title, errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
-      errors,
+    problem({
+      status: 400,
+      slug: kind.slug,
+      title: kind.title,
+      detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+      extensions: {
+        errors,
+      },
     }),
   );
 }

@@ -9,7 +9,6 @@ import {
   mayRead,
   mayReadOrders,
   maySeeOperators,
-  scopedIdempotencyKey,
   visibleUserFilter,
   type Principal,
 } from '../auth/access-rules.js';
@@ -20,11 +19,9 @@ import { ProblemError, problem, type Problem } from '../http/problem.js';
 import { STORE_RETRY_AFTER_SECONDS } from '../http/problem-responses.js';
 import type { RequestState } from '../http/request-context.js';
 import { requireJson } from '../http/require-json.js';
-import {
-  AcceptOutcomeUnknownError,
-  IdempotencyKeyReusedError,
-  type CreateOrder,
-} from './create-order-use-case.js';
+import { scopedKey } from '../idempotency/request-identity.js';
+import { IdempotencyKeyReusedError } from '../idempotency/run-once.js';
+import { AcceptOutcomeUnknownError, type AcceptOrder } from './accept-order-use-case.js';
 import type { GetOrder } from './get-order-use-case.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency-key.js';
 import type { ListOrders } from './list-orders-use-case.js';
@@ -40,7 +37,7 @@ import {
 } from './order-resource.js';
 
 export interface OrderRoutesDependencies {
-  createOrder: CreateOrder;
+  acceptOrder: AcceptOrder;
   getOrder: GetOrder;
   listOrders: ListOrders;
   bodyLimitBytes: number;
@@ -51,39 +48,41 @@ export interface OrderRoutesDependencies {
 
 type OrderRouteState = RequestState & { principal: Principal };
 
-export const KEY_REUSED = problem(
-  422,
-  'idempotency-key-reused',
-  'Idempotency-Key reused',
-  'This Idempotency-Key was first sent with a different order; use a new key for a new order.',
-);
+export const KEY_REUSED = problem({
+  status: 422,
+  slug: 'idempotency-key-reused',
+  title: 'Idempotency-Key reused',
+  detail:
+    'This Idempotency-Key was first sent with a different order; use a new key for a new order.',
+});
 
-export const ORDER_NOT_FOUND = problem(
-  404,
-  'order-not-found',
-  'Order not found',
-  'There is no order with this id.',
-);
+export const ORDER_NOT_FOUND = problem({
+  status: 404,
+  slug: 'order-not-found',
+  title: 'Order not found',
+  detail: 'There is no order with this id.',
+});
 
-export const ORDER_FOR_ANOTHER_USER = problem(
-  403,
-  'order-for-another-user',
-  'Order for another user',
-  `Orders may be placed only for your own user_id, unless you hold ${SCOPES.writeAny}.`,
-);
+export const ORDER_FOR_ANOTHER_USER = problem({
+  status: 403,
+  slug: 'order-for-another-user',
+  title: 'Order for another user',
+  detail: `Orders may be placed only for your own user_id, unless you hold ${SCOPES.writeAny}.`,
+});
 
 /** The store did not answer the insert: the order may exist, and the client learns its id. */
 export function acceptOutcomeUnknown(orderId: string): Problem {
-  return problem(
-    503,
-    'store-unavailable',
-    'Service unavailable',
-    `The order store did not confirm the write in time, so the order may have been stored. ` +
+  return problem({
+    status: 503,
+    slug: 'store-unavailable',
+    title: 'Service unavailable',
+    detail:
+      `The order store did not confirm the write in time, so the order may have been stored. ` +
       `GET /orders/${orderId} tells once the store is back: if it was stored it is processed ` +
       `as usual; if that answers 404, send the order again. Orders sent with an ` +
       `Idempotency-Key can simply be sent again.`,
-    { order_id: orderId },
-  );
+    extensions: { order_id: orderId },
+  });
 }
 
 const CLIENT_GONE = new Error('the client went away');
@@ -117,9 +116,9 @@ export function orderRoutes(deps: OrderRoutesDependencies): Router<OrderRouteSta
     if (!mayCreateOrderFor(principal, request.user_id))
       throw new ProblemError(ORDER_FOR_ANOTHER_USER);
     const idempotencyKey =
-      key === undefined ? undefined : scopedIdempotencyKey(principal.clientId, key);
+      key === undefined ? undefined : scopedKey({ client: principal.clientId }, key);
     const { order, replayed } = await deps
-      .createOrder(request, { requestId: ctx.state.requestId, idempotencyKey })
+      .acceptOrder(request, { requestId: ctx.state.requestId, idempotencyKey })
       .catch((error: unknown) => {
         if (error instanceof IdempotencyKeyReusedError) throw new ProblemError(KEY_REUSED);
         if (error instanceof AcceptOutcomeUnknownError)

@@ -28,15 +28,15 @@ export function authenticateOperator(options: {
     ...(authenticator === null ? [] : ['Bearer realm="orders"']),
   ];
   const unauthorized = new ProblemError(
-    problem(
-      401,
-      'unauthorized',
-      'Unauthorized',
-      `This needs ${[
+    problem({
+      status: 401,
+      slug: 'unauthorized',
+      title: 'Unauthorized',
+      detail: `This needs ${[
         ...(admin === null ? [] : ['the administrator user name and password']),
         ...(authenticator === null ? [] : [`a bearer token with ${SCOPES.redrive}`]),
       ].join(', or ')}.`,
-    ),
+    }),
     { 'WWW-Authenticate': challenges.join(', ') },
   );
   const bearer = authenticator === null ? null : authenticate(authenticator);

@@ -24,34 +24,41 @@ export type RedriveResult =
 
 /**
  * Re-drives one FAILED order as read: may it go back (redriveRefusal) → store it PENDING in
- * its next generation, if it is still as read → queue the generation's job. A job Redis
- * refuses is queued by the worker's recovery sweep, as for a new order.
+ * its next generation, if it is still as read → tell of the re-drive → queue the generation's
+ * job. A job Redis refuses is queued by the worker's recovery sweep, as for a new order.
  */
 export function createRedriveOne(deps: RedriveDependencies) {
-  const { orders, queue, logger } = deps;
   return async function redriveOne(order: Order, operator: string): Promise<RedriveResult> {
     const refusal = redriveRefusal(order);
     if (refusal !== null) return { redriven: false, refusal };
     const redriven = redrivenOrder(order, deps.clock(), operator);
     // Another operator (or a replay) re-drove it since it was read.
-    if (!(await orders.saveRedriven(redriven))) return { redriven: false, refusal: 'changed' };
-    const failureCode = order.failure?.code ?? 'unknown';
-    deps.onRedriven(failureCode);
-    logger.info(
-      {
-        orderId: order.id,
-        requestId: order.request_id,
-        from: 'FAILED',
-        to: 'PENDING',
-        failureCode,
-        generation: redriven.generation,
-        operator,
-      },
-      'order state changed',
-    );
-    await handOverToWorker(queue, redriven, logger);
+    if (!(await deps.orders.saveRedriven(redriven))) return { redriven: false, refusal: 'changed' };
+    tellOfRedrive(deps, { failed: order, redriven, operator });
+    await handOverToWorker(deps.queue, redriven, deps.logger);
     return { redriven: true, order: redriven };
   };
 }
 
 export type RedriveOne = ReturnType<typeof createRedriveOne>;
+
+/** Counts the re-drive under the failure code the order had, and logs its change of state. */
+function tellOfRedrive(
+  deps: Pick<RedriveDependencies, 'onRedriven' | 'logger'>,
+  { failed, redriven, operator }: { failed: Order; redriven: Order; operator: string },
+): void {
+  const failureCode = failed.failure?.code ?? 'unknown';
+  deps.onRedriven(failureCode);
+  deps.logger.info(
+    {
+      orderId: failed.id,
+      requestId: failed.request_id,
+      from: 'FAILED',
+      to: 'PENDING',
+      failureCode,
+      generation: redriven.generation,
+      operator,
+    },
+    'order state changed',
+  );
+}

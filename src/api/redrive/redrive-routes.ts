@@ -4,6 +4,8 @@ import type { Middleware } from 'koa';
 import { sameOriginOnly } from '../admin/same-origin-only.js';
 import { ProblemError, problem } from '../http/problem.js';
 import { requireJson } from '../http/require-json.js';
+import { scopedKey } from '../idempotency/request-identity.js';
+import { IdempotencyKeyReusedError } from '../idempotency/run-once.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from '../orders/idempotency-key.js';
 import { orderIdSchema, orderLocation, orderResource } from '../orders/order-resource.js';
 import { ORDER_NOT_FOUND } from '../orders/order-routes.js';
@@ -19,33 +21,36 @@ export interface RedriveRoutesDependencies {
   operator: Middleware<OperatorState>;
 }
 
-export const ORDER_NOT_FAILED = problem(
-  409,
-  'order-not-failed',
-  'Order not FAILED',
-  'Only a FAILED order can be re-driven; this one is PENDING (still being processed) or CONFIRMED.',
-);
+export const ORDER_NOT_FAILED = problem({
+  status: 409,
+  slug: 'order-not-failed',
+  title: 'Order not FAILED',
+  detail:
+    'Only a FAILED order can be re-driven; this one is PENDING (still being processed) or CONFIRMED.',
+});
 
-export const FAILURE_EVENT_WAITING = problem(
-  409,
-  'failure-event-waiting',
-  'Failure event not yet published',
-  "This order's failed_order event has not reached the broker yet; re-drive it once it has.",
-);
+export const FAILURE_EVENT_WAITING = problem({
+  status: 409,
+  slug: 'failure-event-waiting',
+  title: 'Failure event not yet published',
+  detail:
+    "This order's failed_order event has not reached the broker yet; re-drive it once it has.",
+});
 
-export const ORDER_CHANGED = problem(
-  409,
-  'order-changed',
-  'Order changed',
-  'The order changed while it was being re-driven (another re-drive took it); read it again.',
-);
+export const ORDER_CHANGED = problem({
+  status: 409,
+  slug: 'order-changed',
+  title: 'Order changed',
+  detail:
+    'The order changed while it was being re-driven (another re-drive took it); read it again.',
+});
 
-export const REDRIVE_KEY_REUSED = problem(
-  422,
-  'idempotency-key-reused',
-  'Idempotency-Key reused',
-  'This Idempotency-Key was first sent with a different re-drive; use a new key.',
-);
+export const REDRIVE_KEY_REUSED = problem({
+  status: 422,
+  slug: 'idempotency-key-reused',
+  title: 'Idempotency-Key reused',
+  detail: 'This Idempotency-Key was first sent with a different re-drive; use a new key.',
+});
 
 const REFUSALS = {
   'not-failed': ORDER_NOT_FAILED,
@@ -53,8 +58,11 @@ const REFUSALS = {
   changed: ORDER_CHANGED,
 } as const;
 
-/** Keys of operators live apart from those of clients: one cannot replay the other's. */
-const operatorKey = (operator: string, key: string) => `operator ${operator} ${key}`;
+/** A key first sent with a different re-drive is the operator's mistake: 422, nothing done. */
+function refuseReusedKey(error: unknown): never {
+  if (error instanceof IdempotencyKeyReusedError) throw new ProblemError(REDRIVE_KEY_REUSED);
+  throw error;
+}
 
 /** The operators' re-drives of FAILED orders, single and in bulk, behind `operator`. */
 export function redriveRoutes(deps: RedriveRoutesDependencies): Router<OperatorState> {
@@ -69,7 +77,7 @@ export function redriveRoutes(deps: RedriveRoutesDependencies): Router<OperatorS
     operator: string,
   ) => {
     const key = parseIdempotencyKey(ctx.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()]);
-    return key === undefined ? undefined : operatorKey(operator, key);
+    return key === undefined ? undefined : scopedKey({ operator }, key);
   };
 
   router.post(
@@ -82,8 +90,9 @@ export function redriveRoutes(deps: RedriveRoutesDependencies): Router<OperatorS
       const { operator } = ctx.state;
       const idempotencyKey = keyOf(ctx, operator);
       const query = parseBulkRedriveRequest(ctx.request.body);
-      const result = await deps.redriveFailedOrders(query, { operator, idempotencyKey });
-      if (result.outcome === 'key-reused') throw new ProblemError(REDRIVE_KEY_REUSED);
+      const result = await deps
+        .redriveFailedOrders(query, { operator, idempotencyKey })
+        .catch(refuseReusedKey);
       if (result.replayed) ctx.set('Idempotent-Replayed', 'true');
       ctx.status = 200;
       ctx.body = result.counts;
@@ -95,12 +104,12 @@ export function redriveRoutes(deps: RedriveRoutesDependencies): Router<OperatorS
     const idempotencyKey = keyOf(ctx, operator);
     const id = orderIdSchema.safeParse(ctx.params.id);
     if (!id.success) throw new ProblemError(ORDER_NOT_FOUND);
-    const result = await deps.redriveOrder(id.data, { operator, idempotencyKey });
+    const result = await deps
+      .redriveOrder(id.data, { operator, idempotencyKey })
+      .catch(refuseReusedKey);
     switch (result.outcome) {
       case 'not-found':
         throw new ProblemError(ORDER_NOT_FOUND);
-      case 'key-reused':
-        throw new ProblemError(REDRIVE_KEY_REUSED);
       case 'refused':
         throw new ProblemError({ ...REFUSALS[result.refusal], order_status: result.order.status });
       case 'redriven':

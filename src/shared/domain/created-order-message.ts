@@ -1,6 +1,7 @@
 import type { Order, OrderDetails, OutboxEvent } from './order.js';
 import { outboxEventFor, type OrderEventContext } from './order-event.js';
 
+/** The event's type, and the routing key it is published under. */
 export const CREATED_ORDER_ROUTING_KEY = 'created_order';
 
 /** The event of a CONFIRMED order: what was bought, by whom, for how much. */
@@ -11,11 +12,10 @@ export function createdOrderEvent(
 ): OutboxEvent {
   return outboxEventFor(
     order,
-    CREATED_ORDER_ROUTING_KEY,
     {
       producer: context.producer,
       sent_at: context.now.toISOString(),
-      type: 'created_order',
+      type: CREATED_ORDER_ROUTING_KEY,
       payload: {
         order: {
           order_id: order.id,

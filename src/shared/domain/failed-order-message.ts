@@ -1,6 +1,7 @@
 import type { Order, OrderFailure, OutboxEvent } from './order.js';
 import { outboxEventFor, type OrderEventContext } from './order-event.js';
 
+/** The event's type, and the routing key it is published under. */
 export const FAILED_ORDER_ROUTING_KEY = 'failed_order';
 
 /**
@@ -15,11 +16,10 @@ export function failedOrderEvent(
 ): OutboxEvent {
   return outboxEventFor(
     order,
-    FAILED_ORDER_ROUTING_KEY,
     {
       producer: context.producer,
       sent_at: context.now.toISOString(),
-      type: 'failed_order',
+      type: FAILED_ORDER_ROUTING_KEY,
       payload: {
         order: {
           order_id: order.id,

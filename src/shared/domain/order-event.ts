@@ -19,13 +19,13 @@ export interface OrderEventContext {
  */
 export function outboxEventFor(
   order: Pick<Order, 'request_id'>,
-  routingKey: string,
   message: OrderEventMessage,
   context: OrderEventContext,
 ): OutboxEvent {
   return {
     message_id: context.messageId,
-    routing_key: routingKey,
+    // Each event type is published under its own name: consumers bind the types they want.
+    routing_key: message.type,
     message,
     correlation_id: order.request_id,
     published_at: null,

@@ -90,18 +90,21 @@ export function acceptedEntry(at: Date): StateEntry {
 /** A PENDING order settled by a run (`attempt`) or by the recovery sweep (no attempt). */
 export function settledEntry(
   at: Date,
-  to: 'CONFIRMED' | 'FAILED',
-  by: 'worker' | 'deadline',
-  options: { attempt?: number; failure?: OrderFailure } = {},
+  change: {
+    to: 'CONFIRMED' | 'FAILED';
+    by: 'worker' | 'deadline';
+    attempt?: number;
+    failure?: OrderFailure;
+  },
 ): StateEntry {
   return {
     type: 'state',
     at,
     from: 'PENDING',
-    to,
-    by,
-    ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
-    ...(options.failure === undefined ? {} : { failure_code: options.failure.code }),
+    to: change.to,
+    by: change.by,
+    ...(change.attempt === undefined ? {} : { attempt: change.attempt }),
+    ...(change.failure === undefined ? {} : { failure_code: change.failure.code }),
   };
 }
 

@@ -38,8 +38,8 @@ export interface OutboxEvent {
 }
 
 /**
- * A time-limited right to publish an event. Each claim takes the next generation, and a
- * generation is granted once, so two publishers never hold the same event at once.
+ * A time-limited right to publish an event, numbered by generation. The outbox grants each
+ * generation to one publisher only, so two publishers never hold the same event at once.
  */
 export interface EventLease {
   generation: number;

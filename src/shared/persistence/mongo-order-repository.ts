@@ -62,12 +62,18 @@ export function ofGeneration(generation: number): Pick<Filter<OrderDocument>, 'g
   return { generation };
 }
 
-function settlementDocument(
-  id: string,
-  settlement: Settlement,
-  now: Date,
-  keepUntil: Date,
-): SettlementDocument {
+/** The record of `settlement` of order `id`, made at `now` and kept until `keepUntil`. */
+function settlementDocument({
+  id,
+  settlement,
+  now,
+  keepUntil,
+}: {
+  id: string;
+  settlement: Settlement;
+  now: Date;
+  keepUntil: Date;
+}): SettlementDocument {
   const kept = {
     _id: settlementKey(id, settlement.generation ?? 0),
     updated_at: now,
@@ -160,12 +166,17 @@ export function createMongoOrderRepository(
    * Applies a recorded settlement, only while the order is in a state that may move to it and
    * still in the generation the settlement ends.
    */
-  const applySettlement = (
-    id: string,
-    generation: number,
-    to: OrderStatus,
-    changes: Partial<OrderDocument>,
-  ) =>
+  const applySettlement = ({
+    id,
+    generation,
+    to,
+    changes,
+  }: {
+    id: string;
+    generation: number;
+    to: OrderStatus;
+    changes: Partial<OrderDocument>;
+  }) =>
     updateOrder({
       filter: { _id: id, status: { $in: sourceStatesFor(to) }, ...ofGeneration(generation) },
       update: { $set: changes },
@@ -199,16 +210,21 @@ export function createMongoOrderRepository(
     // one settlement per order is recorded while records are kept. (2) Apply the recorded one
     // to the order, only while it is still PENDING. A run that loses step 1, or resumes after
     // a crash between the steps, applies the winner's settlement. See docs/adr/0002.
-    settle: (id, settlement, now, pending) =>
+    settle: (id, settlement, { now, pending }) =>
       guarded(async () => {
         const keepUntil = new Date(now.getTime() + settlementRetentionMs);
-        const proposed = settlementDocument(id, settlement, now, keepUntil);
+        const proposed = settlementDocument({ id, settlement, now, keepUntil });
         const generation = settlement.generation ?? 0;
         const inserted = await recordSettlement(proposed);
         const recorded = inserted ? proposed : await settlements.findOne({ _id: proposed._id });
         if (recorded !== null) {
           const { _id, [EXPIRY_FIELD]: _bucket, ...changes } = recorded;
-          const applied = await applySettlement(id, generation, recorded.status, changes);
+          const applied = await applySettlement({
+            id,
+            generation,
+            to: recorded.status,
+            changes,
+          });
           // The winner knows what it wrote, once the store says the write matched: the PENDING
           // order it started from plus its own settlement, unless the order is old enough for
           // an earlier winner's record to have been swept (then an insert proves nothing).

@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import type { EventLease } from '../domain/order.js';
-import { isAbandoned, leaseAfter, nextLease } from '../domain/outbox-lease.js';
 import { guarded, insertEach } from './mongo-errors.js';
+import { hasTimeToPublish, isAbandoned, leaseAfter, nextLease } from './mongo-outbox-leases.js';
 import { groupedOrderUpdates, ordersCollection } from './order-documents.js';
 import type { OutboxStore, WaitingEvent } from './outbox-store.js';
 
@@ -32,16 +32,22 @@ export async function ensureOutboxIndexes(db: Db): Promise<void> {
 /**
  * The outbox on MongoDB: events live in their orders (`event`), and a top-level marker says
  * where each stands while it waits (OrderDocument.outbox): `leased` while a publisher holds
- * its lease, `pending` once it is due. Grants of lease generations live in `outbox_claims`.
+ * its lease, `pending` once it is due.
  *
  * Only top-level equalities reach FerretDB's storage (ADR 9), with a LIMIT when nothing else
  * filters or sorts: so the relay reads due events as `{outbox: 'pending'}` with a limit, a
  * batch's worth of rows whatever the backlog, and expired leases among the few `leased` ones.
- * A relay's own claim is not written on the order (a write per event, the costliest step on
+ *
+ * Who may publish is decided by leases (mongo-outbox-leases.ts), each generation granted
+ * once. The settling run holds the first, written with its settlement. A relay's claim asks
+ * for the next; it is not written on the order (a write per event, the costliest step on
  * FerretDB): while it publishes, the event stays `pending` and others' claims of the same
- * generation are refused. Conditional updates are not atomic on every MongoDB-protocol
- * server, so a generation is granted by an insert under `<message id>/<generation>`: exactly
- * one caller gets each.
+ * generation are refused. Conditional updates are not atomic on FerretDB, so a generation is
+ * granted by an insert into `outbox_claims` under `<message id>/<generation>`, which every
+ * MongoDB-protocol server refuses atomically once the _id is taken: exactly one caller gets
+ * each. A claim left unpublished for a whole lease (its holder died, or its lease never
+ * reached the order) is taken over at the generation after it, so none blocks an event for
+ * longer than a lease.
  */
 export function createMongoOutboxStore(db: Db, options: { leaseMs: number }): OutboxStore {
   const orders = ordersCollection(db);
@@ -132,6 +138,8 @@ export function createMongoOutboxStore(db: Db, options: { leaseMs: number }): Ou
         );
       }),
 
+    // Each event is proposed at the generation after its lease; a refused one is taken over
+    // at the generation after its newest claim if that claim was abandoned.
     claim: (waiting, now) =>
       guarded(async () => {
         await sweepOldClaims(now);
@@ -144,7 +152,12 @@ export function createMongoOutboxStore(db: Db, options: { leaseMs: number }): Ou
         return [...granted, ...takenOver];
       }),
 
-    releaseClaims: (claimed) =>
+    // The settlement wrote the first lease with the event: the settling run holds it without a
+    // write, and starts its publish only while at least half of it is left.
+    claimOwn: (own, now) =>
+      Promise.resolve(hasTimeToPublish(own.event.lease, now, options.leaseMs) ? own : null),
+
+    giveBack: (claimed) =>
       guarded(async () => {
         if (claimed.length === 0) return;
         await claims.deleteMany({
@@ -154,21 +167,24 @@ export function createMongoOutboxStore(db: Db, options: { leaseMs: number }): Ou
         });
       }),
 
-    release: (orderId, messageId, generation) =>
+    // Only while the order still carries the run's own lease: a later holder's is not its own
+    // to give back.
+    giveBackOwn: ({ orderId, event }) =>
       guarded(async () => {
         await orders.updateOne(
           {
             _id: orderId,
             outbox: 'leased',
-            'event.message_id': messageId,
+            'event.message_id': event.message_id,
             'event.published_at': null,
-            'event.lease.generation': generation,
+            'event.lease.generation': event.lease.generation,
           },
           { $set: { outbox: 'pending' } },
         );
       }),
 
-    holdUntilLeaseEnds: ({ orderId, event }) =>
+    // The claim's lease is written on the order, `leased`: due again once it ends.
+    setAside: ({ orderId, event }) =>
       guarded(async () => {
         await updateOrder({
           filter: {
@@ -185,9 +201,13 @@ export function createMongoOutboxStore(db: Db, options: { leaseMs: number }): Ou
     recordPublished: (published, now) =>
       guarded(async () => {
         await Promise.all(
-          published.map(({ orderId, messageId }) =>
+          published.map(({ orderId, event }) =>
             updateOrder({
-              filter: { _id: orderId, 'event.message_id': messageId, 'event.published_at': null },
+              filter: {
+                _id: orderId,
+                'event.message_id': event.message_id,
+                'event.published_at': null,
+              },
               update: { $set: { 'event.published_at': now }, $unset: { outbox: '' } },
             }),
           ),

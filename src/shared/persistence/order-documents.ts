@@ -55,11 +55,14 @@ export type UpdateOutcome = 'matched' | 'unknown';
 
 /**
  * Applies each change with the concurrent ones in one unordered bulk write (see groupCommit).
- * Each goes out as an `updateMany`, which changes at most the one order either way: FerretDB
- * holds a PostgreSQL connection for every single-document update statement of a command until
- * the whole command ends, so a bulk of 100 `updateOne`s needed 100 connections at once and
- * deadlocked its pool; a multi-document statement reads its match to the end and gives the
- * connection back at once.
+ * Each goes out as an `updateMany`, though its filter names one _id: on MongoDB the two are the
+ * same for such a filter, but FerretDB 1.24 holds a PostgreSQL connection for every
+ * single-document update statement of a command until the whole command ends, while a
+ * multi-document statement reads its match to the end and gives the connection back at once.
+ * A bulk of 100 `updateOne`s deadlocked its pool of 50 (ADR 10). Bulks of 16 do not make
+ * `updateOne` safe again: a fuller burst goes out as several bulks at once (100 settlements
+ * are seven commands in flight, up to the driver's pool, MONGO_MAX_POOL_SIZE), so as many
+ * statements would still hold connections together.
  */
 export function groupedOrderUpdates(
   orders: Collection<OrderDocument>,

@@ -49,16 +49,15 @@ export interface OrderRepository {
    * Moves a PENDING order to its final state, once: of several settlements of one order,
    * the first recorded wins (`won`), and every call returns the order as that one left it.
    * The winner's event, if it has one, is stored in the same write, marked as waiting: a
-   * settlement counts only once that write matched the stored order. `pending`, the order as
-   * the caller has it while PENDING, spares the winner reading the settled order back when
+   * settlement counts only once that write matched the stored order. `at.pending`, the order
+   * as the caller has it while PENDING, spares the winner reading the settled order back when
    * the store says its write matched. Throws OrderMissingError when the store does not hold
    * the order (it lost the write that accepted it): nothing is settled, nothing published.
    */
   settle(
     id: string,
     settlement: Settlement,
-    now: Date,
-    pending?: Order,
+    at: { now: Date; pending?: Order },
   ): Promise<{ order: Order; won: boolean }>;
   /**
    * Removes the settlement records kept past their retention; returns how many. A record

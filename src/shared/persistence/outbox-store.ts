@@ -6,41 +6,42 @@ export interface WaitingEvent {
   event: OutboxEvent;
 }
 
-/** An event the broker holds, as published under lease `generation`. */
-export interface PublishedEvent {
-  orderId: string;
-  messageId: string;
-  generation: number;
-}
-
 /**
  * The outbox: where each settled order's event (`created_order`, `failed_order`) waits until
  * the broker holds it, and who may publish it meanwhile. The event itself is written by the
  * settlement (one write with the state change), under the settling run's first lease;
- * everything after is here. Each lease generation is granted to one caller only
- * (docs/adr/0005).
+ * everything after is here. A claimed event is the caller's alone to publish: whatever the
+ * server, no two callers hold the same event at once (docs/adr/0005).
  */
 export interface OutboxStore {
   /**
    * Events up for relay at `now`, at most `limit`: those whose lease ran out first, then those
-   * handed back or waiting for a relay. Its cost follows `limit` and the events in flight,
-   * not the backlog, so a relay can read a large backlog a batch at a time.
+   * given back or waiting for a relay. Its cost follows `limit` and the events in flight, not
+   * the backlog, so a relay can read a large backlog a batch at a time.
    */
   findDue(now: Date, limit: number): Promise<WaitingEvent[]>;
   /**
-   * Grants the caller the next lease generation of each event, in one write for all; an
-   * event whose newest claim was left unpublished for a whole lease (its holder died) is
-   * taken over. Returns the events granted, each carrying its new lease.
+   * Claims the events for the caller, a batch at a time, and returns those it was granted,
+   * each as the caller now holds it; the others are someone else's to publish.
    */
   claim(waiting: readonly WaitingEvent[], now: Date): Promise<WaitingEvent[]>;
+  /**
+   * The settling run's claim on the event its settlement stored, under the first lease the
+   * settlement gave it: granted while enough of that lease is left for a publish. Null: the
+   * relay publishes the event once the lease ends.
+   */
+  claimOwn(own: WaitingEvent, now: Date): Promise<WaitingEvent | null>;
+  /** Records that the broker holds each claimed event; idempotent. */
+  recordPublished(published: readonly WaitingEvent[], now: Date): Promise<void>;
   /** Gives claims back (their publish failed): the events are due again at once. */
-  releaseClaims(claimed: readonly WaitingEvent[]): Promise<void>;
+  giveBack(claimed: readonly WaitingEvent[]): Promise<void>;
   /** Hands the settling run's first lease back early (its publish failed): due at once. */
-  release(orderId: string, messageId: string, generation: number, now: Date): Promise<void>;
-  /** Keeps a claimed event out of the relay's way until its lease ends (no queue took it). */
-  holdUntilLeaseEnds(claimed: WaitingEvent): Promise<void>;
-  /** Records that the broker holds each event; idempotent. */
-  recordPublished(published: readonly PublishedEvent[], now: Date): Promise<void>;
+  giveBackOwn(own: WaitingEvent): Promise<void>;
+  /**
+   * Keeps a claimed event no queue took out of the relays' way for as long as its claim
+   * lasts: publishing it again at once would only be refused again.
+   */
+  setAside(claimed: WaitingEvent): Promise<void>;
   /** How many events wait for the broker. */
   countWaiting(): Promise<number>;
 }

@@ -1,13 +1,13 @@
 import type { Dependency } from '../../shared/domain/lookup-failure.js';
-import type { Order } from '../../shared/domain/order.js';
 import {
   UnroutableEventError,
   type EventPublisher,
 } from '../../shared/messaging/event-publisher.js';
-import {
-  OrderMissingError,
-  type OrderRepository,
-} from '../../shared/persistence/order-repository.js';
+import type {
+  SettlementAnnouncer,
+  SettlementListener,
+} from '../../shared/long-poll/settlement-announcer.js';
+import type { Logger } from '../../shared/observability/logger.js';
 import { LookupError } from '../lookups/lookup-error.js';
 import type { ResourceReader } from '../lookups/resource-reader.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -58,30 +58,22 @@ export function countedPublisher(
   };
 }
 
-/** What a settlement of this process came to, for those who count or announce it. */
-export interface SettlementListener {
-  /** The winning settlement moved `order` to its final state (a rerun does not count again). */
-  settled(order: Order): void;
-  /** The store did not hold the order, so nothing was settled or published. */
-  missing(orderId: string): void;
-}
-
-/** Tells `listener` of each settlement this process wins, and of each that found no order. */
-export function withSettlementListener(
-  orders: OrderRepository,
-  listener: SettlementListener,
-): OrderRepository {
+/** Counts each settlement this process wins and announces it to long-polling clients. */
+export function countedAndAnnounced(parts: {
+  metrics: WorkerMetrics;
+  announcer: SettlementAnnouncer;
+  logger: Logger;
+}): SettlementListener {
+  const { metrics, announcer, logger } = parts;
   return {
-    ...orders,
-    async settle(id, settlement, now, pending) {
-      try {
-        const result = await orders.settle(id, settlement, now, pending);
-        if (result.won) listener.settled(result.order);
-        return result;
-      } catch (error) {
-        if (error instanceof OrderMissingError) listener.missing(id);
-        throw error;
-      }
+    settled(order) {
+      metrics.orderFinished(order);
+      announcer.announce(order.id).catch((error: unknown) => {
+        logger.debug({ err: error, orderId: order.id }, 'settlement not announced');
+      });
+    },
+    missing() {
+      metrics.settlementUnmatched();
     },
   };
 }

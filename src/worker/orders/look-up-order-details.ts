@@ -35,18 +35,28 @@ export interface LookupRecording {
   clock: () => Date;
 }
 
+/** The lookups of one attempt of an order. */
+export interface DetailsLookup {
+  order: Pick<Order, 'user_id' | 'product_code' | 'request_id'>;
+  /** What an earlier attempt already learned: not asked again. */
+  known: KnownLookups;
+  readers: Readers;
+  limit: AttemptTimeout;
+  recording: LookupRecording;
+}
+
 /**
  * Asks the user and the product service at the same time, skipping what an earlier attempt
  * already learned, and reports either the order's details or every failure, with a history
  * entry for each call it made.
  */
-export async function lookUpOrderDetails(
-  order: Pick<Order, 'user_id' | 'product_code' | 'request_id'>,
-  known: KnownLookups,
-  readers: Readers,
-  limit: AttemptTimeout,
-  recording: LookupRecording,
-): Promise<LookupOutcome> {
+export async function lookUpOrderDetails({
+  order,
+  known,
+  readers,
+  limit,
+  recording,
+}: DetailsLookup): Promise<LookupOutcome> {
   const entries: LookupEntry[] = [];
   const refused = new Set<LookupEntry>();
   /** Calls `read`, adding its entry; an answer an earlier attempt gave is not a call. */

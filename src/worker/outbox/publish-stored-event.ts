@@ -1,11 +1,10 @@
-import type { Order, OutboxEvent } from '../../shared/domain/order.js';
 import {
   UnroutableEventError,
   type EventPublisher,
   type Placement,
 } from '../../shared/messaging/event-publisher.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import type { OutboxStore } from '../../shared/persistence/outbox-store.js';
+import type { OutboxStore, WaitingEvent } from '../../shared/persistence/outbox-store.js';
 
 export interface EventPublishing {
   outbox: OutboxStore;
@@ -15,13 +14,32 @@ export interface EventPublishing {
 }
 
 /**
- * Sends an order's stored event and says where the broker put it. The caller holds the
- * event's lease.
+ * The settling run publishes the event its settlement stored: claim it → send it → record
+ * that the broker holds it. If the process dies between sending and recording, the relay
+ * sends the event again, under the same message id (at least once). A run that cannot claim
+ * it, or whose publish fails, leaves it to the relay.
+ */
+export async function publishOwnEvent(deps: EventPublishing, own: WaitingEvent): Promise<void> {
+  const claimed = await deps.outbox.claimOwn(own, deps.clock());
+  if (claimed === null) {
+    deps.logger.info({ orderId: own.orderId }, 'lease nearly over; the outbox relay will publish');
+    return;
+  }
+  try {
+    await sendStoredEvent(deps, claimed);
+    await deps.outbox.recordPublished([claimed], deps.clock());
+  } catch (error) {
+    await handBackToRelay(deps, claimed, error);
+  }
+}
+
+/**
+ * Sends an order's stored event and says where the broker put it. The caller has claimed the
+ * event.
  */
 export async function sendStoredEvent(
-  deps: EventPublishing,
-  orderId: Order['id'],
-  event: OutboxEvent,
+  deps: Pick<EventPublishing, 'publisher' | 'logger'>,
+  { orderId, event }: WaitingEvent,
 ): Promise<Placement> {
   const placement = await deps.publisher.publish({
     routingKey: event.routing_key,
@@ -47,53 +65,10 @@ export async function sendStoredEvent(
   return placement;
 }
 
-/**
- * Sends an order's stored event and records that the broker holds it. If the process dies
- * between the two steps, the lease runs out and the relay sends the event again, under the
- * same message id (at least once).
- */
-export async function publishStoredEvent(
-  deps: EventPublishing,
-  orderId: Order['id'],
-  event: OutboxEvent,
-): Promise<void> {
-  await sendStoredEvent(deps, orderId, event);
-  const published = { orderId, messageId: event.message_id, generation: event.lease.generation };
-  await deps.outbox.recordPublished([published], deps.clock());
-}
-
-/**
- * The settling run's publish failed: give its lease back so the relay can try again without
- * waiting. An event no queue took, not even the parking queue, keeps its lease until it runs
- * out (OUTBOX_LEASE_MS): trying again at once would only be refused again.
- */
-export async function handBackToRelay(
-  deps: EventPublishing,
-  orderId: Order['id'],
-  event: OutboxEvent,
-  error: unknown,
-): Promise<void> {
-  if (error instanceof UnroutableEventError) {
-    logUnroutable(deps, orderId, event, error);
-    return;
-  }
-  deps.logger.warn(
-    { err: error, orderId, messageId: event.message_id },
-    'event not published yet; it stays in the outbox for the relay',
-  );
-  await deps.outbox
-    .release(orderId, event.message_id, event.lease.generation, deps.clock())
-    .catch((releaseError: unknown) => {
-      // Harmless: the lease then simply runs out.
-      deps.logger.debug({ err: releaseError, orderId }, 'could not hand the lease back');
-    });
-}
-
 /** Not even the parking queue took the event: an operator must look at the broker. */
 export function logUnroutable(
   deps: Pick<EventPublishing, 'logger'>,
-  orderId: Order['id'],
-  event: OutboxEvent,
+  { orderId, event }: WaitingEvent,
   error: UnroutableEventError,
 ): void {
   deps.logger.error(
@@ -105,4 +80,28 @@ export function logUnroutable(
     },
     'no queue took the event, not even the parking queue; it stays in the outbox',
   );
+}
+
+/**
+ * The settling run's publish failed: give its lease back so the relay can try again without
+ * waiting. An event no queue took, not even the parking queue, keeps its lease until it runs
+ * out (OUTBOX_LEASE_MS): trying again at once would only be refused again.
+ */
+async function handBackToRelay(
+  deps: EventPublishing,
+  own: WaitingEvent,
+  error: unknown,
+): Promise<void> {
+  if (error instanceof UnroutableEventError) {
+    logUnroutable(deps, own, error);
+    return;
+  }
+  deps.logger.warn(
+    { err: error, orderId: own.orderId, messageId: own.event.message_id },
+    'event not published yet; it stays in the outbox for the relay',
+  );
+  await deps.outbox.giveBackOwn(own).catch((releaseError: unknown) => {
+    // Harmless: the lease then simply runs out.
+    deps.logger.debug({ err: releaseError, orderId: own.orderId }, 'could not hand the lease back');
+  });
 }

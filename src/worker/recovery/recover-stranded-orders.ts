@@ -33,9 +33,6 @@ type Outcome = QueueRepair | 'expired';
 /** What a pass did, order by order; `error`: an order it could not repair this time. */
 export type SweepCounts = Record<Outcome | 'error', number>;
 
-/** With pages of 500, a pass checks up to 10,000 PENDING orders. */
-const DEFAULT_MAX_PAGES = 20;
-
 /**
  * A PENDING order can be stranded: Redis refused its job at accept, Redis lost it, or its job
  * failed for good during an outage. This sweep finds PENDING orders old enough to have been
@@ -52,60 +49,7 @@ const DEFAULT_MAX_PAGES = 20;
  * pass goes on with the others; the next pass tries that order again.
  */
 export function createRecoverStrandedOrders(deps: RecoveryDependencies) {
-  const { orders, queue, clock, logger } = deps;
-
-  async function recover(order: StalePendingOrder, now: Date): Promise<Outcome> {
-    if (!isPastDeadline(order, now, deps.deadlineMs)) {
-      // Without the user and product, a job the sweep adds reads its order back first: the
-      // order may have settled since this page was read.
-      return queue.ensureQueued({
-        id: order.id,
-        created_at: order.created_at,
-        request_id: order.request_id,
-        generation: order.generation,
-      });
-    }
-    const failure = deadlineFailure(order, deps.deadlineMs);
-    // The sweep holds no publisher: a lease of no length leaves the event due for the relay
-    // at once, which publishes it like any other (docs/adr/0016).
-    const event = failedOrderEvent(order, failure, {
-      messageId: deps.newMessageId(),
-      producer: deps.producer,
-      now,
-      leaseMs: 0,
-    });
-    const settlement = settlementOf(order, { status: 'FAILED', failure, event }, [
-      settledEntry(now, 'FAILED', 'deadline', { failure }),
-    ]);
-    const result = await orders.settle(order.id, settlement, now);
-    if (result.won) {
-      logger.warn(
-        { orderId: order.id, requestId: order.request_id, from: 'PENDING', to: 'FAILED', failure },
-        'order state changed',
-      );
-    }
-    return 'expired';
-  }
-
-  /** An error ends this order's repair only: it is logged, and the pass goes on. */
-  async function recoverOne(order: StalePendingOrder, now: Date): Promise<Outcome | 'error'> {
-    try {
-      return await recover(order, now);
-    } catch (error) {
-      logger.error(
-        {
-          err: error,
-          orderId: order.id,
-          requestId: order.request_id,
-          generation: order.generation,
-          pastDeadline: isPastDeadline(order, now, deps.deadlineMs),
-        },
-        'recovery sweep: order not repaired, the next pass tries it again',
-      );
-      return 'error';
-    }
-  }
-
+  const { orders, clock, logger } = deps;
   /** Where the last pass stopped when it had more to read; null: start from the oldest. */
   let resumeAfter: OrderPosition | null = null;
 
@@ -117,7 +61,7 @@ export function createRecoverStrandedOrders(deps: RecoveryDependencies) {
     resumeAfter = null;
     for (let page = 0; page < (deps.maxPages ?? DEFAULT_MAX_PAGES); page++) {
       const stale = await orders.findPendingAcceptedBefore(acceptedBefore, deps.batchSize, after);
-      for (const order of stale) counts[await recoverOne(order, now)]++;
+      for (const order of stale) counts[await recoverOne(deps, order, now)]++;
       const last = stale.at(-1);
       if (stale.length < deps.batchSize || last === undefined) {
         after = null;
@@ -130,4 +74,68 @@ export function createRecoverStrandedOrders(deps: RecoveryDependencies) {
       logger.info({ ...counts }, 'stranded PENDING orders recovered');
     return counts;
   };
+}
+
+/** With pages of 500, a pass checks up to 10,000 PENDING orders. */
+const DEFAULT_MAX_PAGES = 20;
+
+/** An error ends this order's repair only: it is logged, and the pass goes on. */
+async function recoverOne(
+  deps: RecoveryDependencies,
+  order: StalePendingOrder,
+  now: Date,
+): Promise<Outcome | 'error'> {
+  try {
+    return await recover(deps, order, now);
+  } catch (error) {
+    deps.logger.error(
+      {
+        err: error,
+        orderId: order.id,
+        requestId: order.request_id,
+        generation: order.generation,
+        pastDeadline: isPastDeadline(order, now, deps.deadlineMs),
+      },
+      'recovery sweep: order not repaired, the next pass tries it again',
+    );
+    return 'error';
+  }
+}
+
+/** Past its deadline the order is FAILED; otherwise its job is made sure of. */
+async function recover(
+  deps: RecoveryDependencies,
+  order: StalePendingOrder,
+  now: Date,
+): Promise<Outcome> {
+  if (!isPastDeadline(order, now, deps.deadlineMs)) {
+    // Without the user and product, a job the sweep adds reads its order back first: the
+    // order may have settled since this page was read.
+    return deps.queue.ensureQueued({
+      id: order.id,
+      created_at: order.created_at,
+      request_id: order.request_id,
+      generation: order.generation,
+    });
+  }
+  const failure = deadlineFailure(order, deps.deadlineMs);
+  // The sweep holds no publisher: a lease of no length leaves the event due for the relay
+  // at once, which publishes it like any other (docs/adr/0016).
+  const event = failedOrderEvent(order, failure, {
+    messageId: deps.newMessageId(),
+    producer: deps.producer,
+    now,
+    leaseMs: 0,
+  });
+  const settlement = settlementOf(order, { status: 'FAILED', failure, event }, [
+    settledEntry(now, { to: 'FAILED', by: 'deadline', failure }),
+  ]);
+  const result = await deps.orders.settle(order.id, settlement, { now });
+  if (result.won) {
+    deps.logger.warn(
+      { orderId: order.id, requestId: order.request_id, from: 'PENDING', to: 'FAILED', failure },
+      'order state changed',
+    );
+  }
+  return 'expired';
 }

@@ -2,34 +2,9 @@ import type { Logger } from '../observability/logger.js';
 import type { RedisConnection } from '../queue/redis-connection.js';
 
 /**
- * Settlements are announced on a Redis pub/sub channel so that every API replica can wake the
- * clients long-polling an order the moment it leaves PENDING, without polling the database.
- * A notice is only a hint to read the order again; one lost while Redis is away costs a
- * waiting client the rest of its wait, never a wrong answer.
- *
- * On a Redis Cluster a PUBLISH reaches the subscribers of every node (classic pub/sub is
- * cluster-wide, whatever the channel's name), so the channel needs no hash tag, and an API
- * subscribed through any node hears a worker publishing through any other.
+ * The API's half of the long-poll: clients that sent `Prefer: wait` wait here for the
+ * announcement of their order's settlement (see settlement-channel.ts).
  */
-export function settlementChannel(queueName: string): string {
-  return `${queueName}:order-settled`;
-}
-
-interface SettlementAnnouncer {
-  announce(orderId: string): Promise<void>;
-}
-
-export function createSettlementAnnouncer(
-  redis: RedisConnection,
-  channel: string,
-): SettlementAnnouncer {
-  return {
-    async announce(orderId) {
-      await redis.publish(channel, orderId);
-    },
-  };
-}
-
 export interface SettlementWaiter {
   /**
    * Resolves true when the order is announced settled, false when `timeoutMs` passes or
