@@ -26,6 +26,13 @@ RUN npm run build
 # ---------------------------------------------------------------------------
 # prod-deps: production dependencies only, from the same lockfile
 # (its own stage so it is cached independently of src/ changes)
+#
+# --omit=optional too: npm keeps a dev dependency that is also an optional peer of a
+# production one, and @bull-board/api's valibot names TypeScript so (for its type
+# definitions), which would put the 23 MB compiler into the image. The production tree's
+# other optional packages are not needed at run time either: msgpackr's native decoder
+# (BullMQ only encodes), type definitions, and a polyfill for Node < 18.11;
+# test/unit/production-dependencies.test.ts fails when another one appears.
 # ---------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
@@ -35,7 +42,7 @@ ENV NODE_ENV=production \
     NPM_CONFIG_AUDIT=false
 
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev \
+RUN npm ci --omit=dev --omit=optional \
     && npm cache clean --force
 
 # ---------------------------------------------------------------------------

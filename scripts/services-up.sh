@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
 # Start the backing services the order processor needs on this machine:
-#   Redis 6379, a Redis Cluster of three masters on 7001-7003 (for the tests of
-#   REDIS_CLUSTER_NODES), RabbitMQ 5672, FerretDB (MongoDB wire protocol) 27017
-#   on PostgreSQL 54329, WireMock product-service 8081 and user-service 8082, and
-#   Prometheus 9090 (scraping `npm start`'s API and worker, with the alert rules).
+#   Redis 6379, RabbitMQ 5672, FerretDB (MongoDB wire protocol) 27017 on
+#   PostgreSQL 54329, WireMock product-service 8081 and user-service 8082;
+# and, unless --service-only, what only the tests use: a Redis Cluster of three
+#   masters on 7001-7003 (for the tests of REDIS_CLUSTER_NODES), Prometheus 9090
+#   (scraping `npm start`'s API and worker, with the alert rules), and the tools
+#   Chromium, docker-compose and Python's venv.
 # Installs whatever is missing (Debian packages, FerretDB, node_modules) first.
 #
 # Idempotent: a service whose port already answers is left alone, whoever
 # started it, so a second run while everything is up only takes a moment.
 # Everything this script creates lives under <repo>/.services/ (git-ignored).
 #
-# Usage (as root, from anywhere): npm run services:up
+# Usage (as root, from anywhere):
+#   npm run services:up                          the service's and the tests' (npm test, CI)
+#   bash scripts/services-up.sh --service-only   the service's only (npm start)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SCRIPT_NAME=services-up
 # shellcheck source=lib/common.sh
 source "$REPO_ROOT/scripts/lib/common.sh"
+
+SERVICE_ONLY=false
+case "${1-}" in
+  --service-only) SERVICE_ONLY=true ;;
+  '') ;;
+  *) die "unknown argument '$1' (usage: services-up.sh [--service-only])" ;;
+esac
+
 SERVICES_DIR="$REPO_ROOT/.services"
 LOG_DIR="$SERVICES_DIR/logs"
 BIN_DIR="$SERVICES_DIR/bin"
@@ -91,13 +103,15 @@ install_debian_packages() {
   postgres_bin >/dev/null || missing+=(postgresql)
   command -v java >/dev/null || missing+=(default-jre-headless) # for WireMock
   command -v curl >/dev/null || missing+=(curl)
-  # Not a service: CI validates the compose file with `docker-compose config`.
-  command -v docker-compose >/dev/null || missing+=(docker-compose)
-  command -v prometheus >/dev/null || missing+=(prometheus) # with promtool, for the alert tests
-  # Not a service: the conformance run installs schemathesis into a virtual environment.
-  python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
-  # Not a service: the browser tests (test/browser) drive it through playwright-core.
-  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  if [[ $SERVICE_ONLY == false ]]; then
+    # Not a service: CI validates the compose file with `docker-compose config`.
+    command -v docker-compose >/dev/null || missing+=(docker-compose)
+    command -v prometheus >/dev/null || missing+=(prometheus) # with promtool, for the alert tests
+    # Not a service: the conformance run installs schemathesis into a virtual environment.
+    python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
+    # Not a service: the browser tests (test/browser) drive it through playwright-core.
+    [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  fi
   ((${#missing[@]} == 0)) && return 0
 
   log "installing Debian packages: ${missing[*]}"
@@ -418,16 +432,23 @@ start_prometheus() {
   STATUS[prometheus]=started
 }
 
+# One line per service this run looked after (--service-only skips the tests' ones).
 print_summary() {
-  printf '%-16s %-20s %s\n' \
-    redis "127.0.0.1:$REDIS_PORT" "${STATUS[redis]}" \
-    redis-cluster "127.0.0.1:7001-7003" "${STATUS[redis-cluster]}" \
-    rabbitmq "127.0.0.1:$RABBITMQ_PORT" "${STATUS[rabbitmq]}" \
-    postgresql "127.0.0.1:$POSTGRES_PORT" "${STATUS[postgresql]}" \
-    ferretdb "127.0.0.1:$MONGO_PORT" "${STATUS[ferretdb]}" \
-    product-service "127.0.0.1:$PRODUCT_SERVICE_PORT" "${STATUS[product-service]}" \
-    user-service "127.0.0.1:$USER_SERVICE_PORT" "${STATUS[user-service]}" \
-    prometheus "127.0.0.1:$PROMETHEUS_PORT" "${STATUS[prometheus]}"
+  local row name address
+  for row in \
+    "redis 127.0.0.1:$REDIS_PORT" \
+    "redis-cluster 127.0.0.1:7001-7003" \
+    "rabbitmq 127.0.0.1:$RABBITMQ_PORT" \
+    "postgresql 127.0.0.1:$POSTGRES_PORT" \
+    "ferretdb 127.0.0.1:$MONGO_PORT" \
+    "product-service 127.0.0.1:$PRODUCT_SERVICE_PORT" \
+    "user-service 127.0.0.1:$USER_SERVICE_PORT" \
+    "prometheus 127.0.0.1:$PROMETHEUS_PORT"; do
+    read -r name address <<<"$row"
+    if [[ -n ${STATUS[$name]-} ]]; then
+      printf '%-16s %-20s %s\n' "$name" "$address" "${STATUS[$name]}"
+    fi
+  done
 }
 
 main() {
@@ -435,14 +456,14 @@ main() {
   install_debian_packages
   ensure_node_modules
   start_redis
-  start_redis_cluster
+  [[ $SERVICE_ONLY == true ]] || start_redis_cluster
   start_rabbitmq
   declare_rabbitmq_queues
   start_postgres
   start_ferretdb
   start_wiremock product-service "$PRODUCT_SERVICE_PORT"
   start_wiremock user-service "$USER_SERVICE_PORT"
-  start_prometheus
+  [[ $SERVICE_ONLY == true ]] || start_prometheus
   print_summary
 }
 

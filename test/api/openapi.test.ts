@@ -1,11 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { parse } from 'yaml';
 import { parseIdempotencyKey } from '../../src/api/orders/idempotency-key.js';
 import { createOpenApiDocument } from '../../src/api/openapi/openapi-document.js';
 import { useApi, withStoppingApi, withUnreachableStore } from '../support/api-fixture.js';
 import { apiKeyEnvironment, postOrder, type ApiUnderTest } from '../support/api-server.js';
+import { ASYNCAPI_PATH } from '../support/event-contract.js';
+import { resolveLocalReference } from '../support/json-reference.js';
 
 /** The parts of an OpenAPI 3.1 document these tests read. */
 interface Reference {
@@ -59,22 +63,8 @@ function isReference(value: unknown): value is Reference {
   return typeof (value as Partial<Reference> | null)?.$ref === 'string';
 }
 
-/** Follows a local `#/…` JSON pointer through the document; throws when it leads nowhere. */
-function resolvePointer(document: OpenApi, ref: string): unknown {
-  if (!ref.startsWith('#/')) throw new Error(`not a local reference: ${ref}`);
-  return ref
-    .slice(2)
-    .split('/')
-    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .reduce<unknown>((node, part) => {
-      const next = (node as Record<string, unknown> | null)?.[part];
-      if (next === undefined) throw new Error(`unresolved reference: ${ref}`);
-      return next;
-    }, document);
-}
-
 function resolved<T extends object>(document: OpenApi, value: T | Reference): T {
-  return isReference(value) ? (resolvePointer(document, value.$ref) as T) : value;
+  return isReference(value) ? (resolveLocalReference(document, value.$ref) as T) : value;
 }
 
 function allRefs(value: unknown): string[] {
@@ -255,6 +245,11 @@ describe('OpenAPI document and interactive docs (real app, MongoDB-protocol serv
       const response = await fetch(`${api.url}/openapi.json`);
       const served = await conformance.check(response, 'get', '/openapi.json');
       expect(served).to.deep.equal(JSON.parse(JSON.stringify(createOpenApiDocument())));
+    },
+    servedAsyncApi: async (conformance: Conformance) => {
+      const response = await fetch(`${api.url}/asyncapi.json`);
+      const served = await conformance.check(response, 'get', '/asyncapi.json');
+      expect(served).to.deep.equal(parse(await readFile(ASYNCAPI_PATH, 'utf8')));
     },
     validOrder: async (conformance: Conformance) => {
       const body = newOrder();
@@ -475,6 +470,9 @@ describe('OpenAPI document and interactive docs (real app, MongoDB-protocol serv
     it('when /openapi.json is fetched, then it is the document the code builds, and matches its own description', () =>
       produce.servedDocument(conformance));
 
+    it('when /asyncapi.json is fetched, then it is docs/asyncapi.yaml as JSON, the events described beside the API', () =>
+      produce.servedAsyncApi(conformance));
+
     it('when it is read, then it is OpenAPI 3.1 and describes exactly the operations the API serves', () => {
       expect(document.openapi).to.match(/^3\.1\.\d+$/);
       expect(document.info.title).to.be.a('string').and.not.empty;
@@ -487,6 +485,7 @@ describe('OpenAPI document and interactive docs (real app, MongoDB-protocol serv
           'get /health/live',
           'get /health/ready',
           'get /openapi.json',
+          'get /asyncapi.json',
           'get /docs',
         ],
       );
@@ -525,7 +524,7 @@ describe('OpenAPI document and interactive docs (real app, MongoDB-protocol serv
 
     it('when every schema is compiled as strict JSON Schema 2020-12 with formats, then all compile and every $ref resolves', () => {
       for (const ref of allRefs(document)) {
-        expect(() => resolvePointer(document, ref), ref).not.to.throw();
+        expect(() => resolveLocalReference(document, ref), ref).not.to.throw();
       }
       const schemas: object[] = Object.values(document.components.schemas);
       for (const { op } of operationsOf(document)) {

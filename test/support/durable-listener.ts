@@ -1,10 +1,15 @@
 import { connect, type ChannelModel } from 'amqplib';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EventContractError, contractViolations } from './event-contract.js';
 
 /**
  * A downstream consumer that outlives broker restarts: a durable queue of its own, bound to
  * the exchange, and a consumer that reconnects on its own. Messages published while it is
  * away wait in its queue, as they would for a real consumer.
+ *
+ * Each delivery is checked against its message in docs/asyncapi.yaml, body and AMQP
+ * properties. One that does not match is kept out of `deliveries`, and reading `deliveries`
+ * or closing the listener then throws an EventContractError naming what differs.
  */
 export async function listenDurably(options: {
   url: string;
@@ -24,6 +29,7 @@ export async function listenDurably(options: {
     confirmedAt: number;
     receivedAt: number;
   }[] = [];
+  const violations: string[] = [];
   let connection: ChannelModel | null = null;
   let closing = false;
 
@@ -35,6 +41,12 @@ export async function listenDurably(options: {
     await channel.bindQueue(options.queue, options.exchange, options.routingKey);
     await channel.consume(options.queue, (message) => {
       if (message === null) return;
+      const wrong = contractViolations(message);
+      if (wrong.length > 0) {
+        violations.push(...wrong);
+        channel.ack(message);
+        return;
+      }
       const body = JSON.parse(message.content.toString('utf8')) as {
         sent_at: string;
         payload: { order: { order_id: string; created_at: string } };
@@ -67,15 +79,24 @@ export async function listenDurably(options: {
   }
 
   await attach();
+  const conforming = () => {
+    if (violations.length > 0) throw new EventContractError(violations);
+  };
   return {
-    deliveries,
+    /** Every delivery so far; throws once one did not match the contract. */
+    get deliveries(): typeof deliveries {
+      conforming();
+      return deliveries;
+    },
     async close(): Promise<void> {
       closing = true;
       const channelModel = connection;
-      if (channelModel === null) return;
-      const channel = await channelModel.createChannel();
-      await channel.deleteQueue(options.queue);
-      await channelModel.close();
+      if (channelModel !== null) {
+        const channel = await channelModel.createChannel();
+        await channel.deleteQueue(options.queue);
+        await channelModel.close();
+      }
+      conforming();
     },
   };
 }

@@ -2,6 +2,7 @@ import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { createAmqpEventPublisher } from '../../src/shared/messaging/amqp-event-publisher.js';
 import { createAmqpLink } from '../../src/shared/messaging/amqp-link.js';
+import { EventContractError, contractViolations } from './event-contract.js';
 import { uniqueName } from './services.js';
 import { testLogger } from './test-logger.js';
 
@@ -15,18 +16,27 @@ export interface ReceivedEvent {
 /**
  * A consumer of its own, as any downstream service would have: an exclusive queue bound to
  * the exchange, collecting every message it receives.
+ *
+ * Each message is checked against its message in docs/asyncapi.yaml, body and AMQP
+ * properties. One that does not match is kept out of `received`, and reading `received` or
+ * closing the listener then throws an EventContractError naming what differs, so the test
+ * that got it fails. `checkContract: false` is for tests of the transport alone, which send
+ * bodies of their own.
  */
 export async function listenForEvents(options: {
   url: string;
   exchange: string;
   routingKey: string;
+  checkContract?: boolean;
 }) {
+  const checkContract = options.checkContract ?? true;
   const connection: ChannelModel = await connect(options.url);
   const channel = await connection.createChannel();
   await channel.assertExchange(options.exchange, 'topic', { durable: true });
   const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
   await channel.bindQueue(queue, options.exchange, options.routingKey);
   const received: ReceivedEvent[] = [];
+  const violations: string[] = [];
   const fences = new Map<string, () => void>();
   await channel.consume(
     queue,
@@ -37,12 +47,19 @@ export async function listenForEvents(options: {
         fences.get(fence)?.();
         return;
       }
-      received.push({ body: JSON.parse(message.content.toString('utf8')) as unknown, message });
+      const wrong = checkContract ? contractViolations(message) : [];
+      if (wrong.length > 0) violations.push(...wrong);
+      else
+        received.push({ body: JSON.parse(message.content.toString('utf8')) as unknown, message });
     },
     { noAck: true },
   );
   return {
-    received,
+    /** Every message received so far; throws once one did not match the contract. */
+    get received(): ReceivedEvent[] {
+      if (violations.length > 0) throw new EventContractError(violations);
+      return received;
+    },
     /**
      * Resolves once every message the broker took for this queue before the call has been
      * received: a marker sent now comes after them, since a queue delivers in order. What a
@@ -57,7 +74,10 @@ export async function listenForEvents(options: {
         });
         channel.sendToQueue(queue, Buffer.from('fence'), { headers: { [FENCE_HEADER]: id } });
       }),
-    close: () => connection.close(),
+    async close(): Promise<void> {
+      await connection.close();
+      if (violations.length > 0) throw new EventContractError(violations);
+    },
   };
 }
 
@@ -89,14 +109,19 @@ export function publisherOn(rabbitmqUrl: string, exchange: string) {
 
 /**
  * A fresh exchange with the service's publisher on one side and a listening consumer on
- * the other, so each suite sees only its own events.
+ * the other, so each suite sees only its own events (held to the contract unless
+ * `checkContract` is false, as in listenForEvents).
  */
-export async function publisherWithListener(rabbitmqUrl: string) {
+export async function publisherWithListener(
+  rabbitmqUrl: string,
+  { checkContract = true }: { checkContract?: boolean } = {},
+) {
   const exchange = uniqueName('test_orders');
   const listener = await listenForEvents({
     url: rabbitmqUrl,
     exchange,
     routingKey: 'created_order',
+    checkContract,
   });
   const publisher = publisherOn(rabbitmqUrl, exchange);
   return {

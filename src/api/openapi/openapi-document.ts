@@ -51,7 +51,11 @@ export function createOpenApiDocument(): OpenApiDocument {
     tags: [
       { name: 'Orders', description: 'Accept, list and read orders.' },
       { name: 'Monitoring', description: 'Health and metrics.' },
-      { name: 'Documentation', description: 'This document and its interactive page.' },
+      {
+        name: 'Documentation',
+        description:
+          'This document, its interactive page, and the AsyncAPI document of the events.',
+      },
     ],
     paths: {
       ...orderOperations(),
