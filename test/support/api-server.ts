@@ -1,6 +1,6 @@
 import { buildApi } from '../../src/api/build-api.js';
 import { loadApiConfig } from '../../src/shared/config/config.js';
-import { services } from './services.js';
+import { localServiceVariables } from './services.js';
 import { testLogger } from './test-logger.js';
 
 export interface ApiUnderTest {
@@ -19,11 +19,7 @@ export function apiEnvironment(
   env: Record<string, string> = {},
 ): Record<string, string> {
   return {
-    MONGO_URL: services.mongoUrl,
-    MONGO_DB: names.database,
-    MONGO_TIMEOUT_MS: '2000',
-    REDIS_URL: services.redisUrl,
-    RABBITMQ_URL: services.rabbitmqUrl,
+    ...localServiceVariables(names.database),
     QUEUE_NAME: names.queueName,
     JOB_ATTEMPTS: '3',
     RETRY_BASE_DELAY_MS: '100',

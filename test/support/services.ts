@@ -18,6 +18,17 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${randomUUID().slice(0, 8)}`;
 }
 
+/** Where a process finds the local services, with a database of its own. */
+export function localServiceVariables(database: string): Record<string, string> {
+  return {
+    MONGO_URL: services.mongoUrl,
+    MONGO_DB: database,
+    MONGO_TIMEOUT_MS: '2000',
+    REDIS_URL: services.redisUrl,
+    RABBITMQ_URL: services.rabbitmqUrl,
+  };
+}
+
 /**
  * The environment for an API or worker process of its own: a database, queue and exchange
  * no other run uses, on the local services.

@@ -13,7 +13,7 @@ import { buildWorker, type BuiltWorker } from '../../src/worker/build-worker.js'
 import type { Readers } from '../../src/worker/orders/look-up-order-details.js';
 import { dropQueue } from './queues.js';
 import { dropRunData } from './run-data.js';
-import { services, uniqueName } from './services.js';
+import { localServiceVariables, services, uniqueName } from './services.js';
 import { testLogger } from './test-logger.js';
 
 /** The wired use cases of a built worker: what its jobs and background work run. */
@@ -57,11 +57,7 @@ export function workerEnvironment(
   env: Record<string, string> = {},
 ): Record<string, string> {
   return {
-    MONGO_URL: services.mongoUrl,
-    MONGO_DB: names.database,
-    MONGO_TIMEOUT_MS: '2000',
-    REDIS_URL: services.redisUrl,
-    RABBITMQ_URL: services.rabbitmqUrl,
+    ...localServiceVariables(names.database),
     QUEUE_NAME: names.queueName,
     ORDERS_EXCHANGE: names.exchange,
     WORKER_PORT: '0',
