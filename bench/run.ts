@@ -9,6 +9,7 @@ import { services } from '../test/support/services.js';
 import { machine, markdown, type BenchResults } from './report.js';
 import { measureAcceptPath } from './scenarios/accept-path.js';
 import { measureEndToEnd } from './scenarios/end-to-end.js';
+import { FLOOR_SIZES, measureFloorScenario } from './scenarios/floor.js';
 import { measureIsolation } from './scenarios/isolation.js';
 import { measureSeedLatency } from './scenarios/seed-latency.js';
 import { RESULTS_DIR } from './stack.js';
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
   const results: BenchResults = await withBenchStubs(services, async () => {
     step('(a) accept path and its floor');
     const acceptPath = await measureAcceptPath({ connections: 64, durationS: sizes.acceptSeconds });
+    step('floor: each part of the pipeline alone, 64 at once');
+    const floor = await measureFloorScenario(quick ? FLOOR_SIZES.quick : FLOOR_SIZES.full);
     const endToEnd = [];
     for (const stored of sizes.stored) {
       step(`(b) end to end, ${sizes.endToEnd} orders, ${stored} stored`);
@@ -56,7 +59,16 @@ async function main(): Promise<void> {
       failing: sizes.failing,
       classic: sizes.classic,
     });
-    return { quick, startedAt, machine: machine(), acceptPath, endToEnd, seedLatency, isolation };
+    return {
+      quick,
+      startedAt,
+      machine: machine(),
+      acceptPath,
+      floor,
+      endToEnd,
+      seedLatency,
+      isolation,
+    };
   });
   const report = markdown(results);
   console.log(report);

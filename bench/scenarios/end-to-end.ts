@@ -83,6 +83,7 @@ export async function measureEndToEnd(options: {
           2,
         ),
         mongoByCommand: roundAll(calls.mongoByCommand, 3),
+        redisByCommand: roundAll(calls.redisByCommand, 2),
       },
       peakRssMb: {
         api: round(await peakRssMb(stack.api)),
