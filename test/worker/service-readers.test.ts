@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LookupFailure } from '../../src/shared/domain/lookup-failure.js';
 import { LookupError } from '../../src/worker/lookups/lookup-error.js';
+import { createHttpPool, type HttpPool } from '../../src/worker/lookups/http-pool.js';
 import { createResourceBreakers } from '../../src/worker/lookups/resource-breakers.js';
 import { createProductReader, createUserReader } from '../../src/worker/lookups/services.js';
 import { PRODUCTS, USERS } from '../support/fenced-services.js';
@@ -213,5 +214,105 @@ describe('user and product readers (HTTP fenced by nock)', () => {
     nock(USERS).get('/users/a%2Fb').reply(200, { firstName: 'A', lastName: 'B' });
     const user = await createUserReader(`${USERS}/`, breakers)('a/b', patient, null);
     expect(user.lastName).to.equal('B');
+  });
+});
+
+describe("user and product readers over the service's pool (a real local server)", () => {
+  let breakers: ReturnType<typeof createResourceBreakers>;
+  let server: Server;
+  let serverUrl: string;
+  let pool: HttpPool;
+  const requestIds: (string | undefined)[] = [];
+
+  before(async () => {
+    server = createServer((request, response) => {
+      requestIds.push(request.headers['x-request-id'] as string | undefined);
+      if (request.url === '/users/u1') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ id: 'u1', firstName: 'Ada', lastName: 'Lovelace' }));
+      } else if (request.url === '/products/broken') {
+        response.writeHead(500).end('boom');
+      } else if (request.url === '/products/huge') {
+        // Writes as fast as the client reads, until the client hangs up.
+        response.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(16_384, 0x20);
+        const write = () => {
+          while (!response.destroyed && response.write(chunk)) hugeSent += chunk.length;
+        };
+        response.on('drain', write);
+        write();
+      } // any other path never answers
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    serverUrl = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  let hugeSent = 0;
+  beforeEach(() => {
+    breakers = createResourceBreakers(relaxedBreakers, testLogger);
+    pool = createHttpPool();
+    requestIds.length = 0;
+    hugeSent = 0;
+  });
+  afterEach(async () => {
+    breakers.shutdown();
+    await pool.destroy();
+  });
+
+  it('when the service answers 200, then the user comes back and the request id went along', async () => {
+    const user = await createUserReader(serverUrl, breakers, { pool })('u1', quick, 'req-7');
+    expect(user).to.deep.equal({ firstName: 'Ada', lastName: 'Lovelace' });
+    expect(requestIds).to.deep.equal(['req-7']);
+  });
+
+  it('when the service answers 500, then the failure is an http-error with the status', async () => {
+    const failure = await failureOf(
+      createProductReader(serverUrl, breakers, { pool })('broken', quick, null),
+    );
+    expect(failure).to.include({ cause: 'http-error', status: 500 });
+  });
+
+  it('when the service does not answer in time, then the failure is a timeout carrying the limit', async () => {
+    const failure = await failureOf(
+      createUserReader(serverUrl, breakers, { pool })('silent', quick, null),
+    );
+    expect(failure).to.include({ cause: 'timeout', timeoutMs: 300 });
+  });
+
+  it('when the body has no end, then the lookup stops reading at the cap and fails as invalid-response', async () => {
+    const failure = await failureOf(
+      createProductReader(serverUrl, breakers, { pool, maxBodyBytes: 65_536 })(
+        'huge',
+        patient,
+        null,
+      ),
+    );
+    expect(failure).to.deep.equal({
+      dependency: 'product',
+      resource: 'huge',
+      cause: 'invalid-response',
+      detail: 'the body is longer than 65536 bytes',
+    });
+    // Dropped as soon as it passed the cap: what was sent is the cap plus socket buffers.
+    expect(hugeSent).to.be.below(4 * 1_048_576);
+  });
+
+  it('when nothing listens, then the failure is unreachable with the socket error', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const failure = await failureOf(
+      createUserReader(`http://127.0.0.1:${String(port)}`, breakers, { pool })('u1', quick, null),
+    );
+    expect(failure).to.deep.equal({
+      dependency: 'user',
+      resource: 'u1',
+      cause: 'unreachable',
+      detail: 'ECONNREFUSED',
+    });
   });
 });

@@ -2,7 +2,7 @@ import type { AttemptTimeout } from '../../shared/domain/attempt-timeouts.js';
 import type { HttpPool } from './http-pool.js';
 import type { Dependency } from '../../shared/domain/lookup-failure.js';
 import { LookupError } from './lookup-error.js';
-import { readCapped } from './read-capped.js';
+import { httpGet, type HttpAnswer } from './http-get.js';
 
 export interface LookupTarget {
   dependency: Dependency;
@@ -20,16 +20,15 @@ export interface LookupTarget {
 export const DEFAULT_MAX_BODY_BYTES = 65_536;
 
 /**
- * One GET that turns every way an HTTP call can go wrong into a classified LookupError.
- * Uses the runtime's fetch over the service's undici pool; the whole exchange, headers and
- * body, is bounded by the attempt's time limit, and the body by `maxBodyBytes`.
+ * One GET that turns every way an HTTP call can go wrong into a classified LookupError. The
+ * whole exchange, headers and body, is bounded by the attempt's time limit, and the body by
+ * `maxBodyBytes`.
  */
 export async function getJson(target: LookupTarget, limit: AttemptTimeout): Promise<unknown> {
   const { dependency, resource } = target;
   const signal = AbortSignal.timeout(limit.timeoutMs);
 
-  let response: Response;
-  let text: string | null;
+  let answer: HttpAnswer;
   try {
     // identity: the bodies are a few hundred bytes, and fetch would otherwise ask for gzip,
     // which cost the worker a tenth of its CPU to inflate (and the services to deflate).
@@ -38,12 +37,12 @@ export async function getJson(target: LookupTarget, limit: AttemptTimeout): Prom
       'accept-encoding': 'identity',
     };
     if (target.requestId !== null) headers['x-request-id'] = target.requestId;
-    response = await fetch(target.url, {
-      signal,
+    answer = await httpGet(target.url, {
       headers,
-      ...(target.pool === undefined ? {} : { dispatcher: target.pool }),
+      signal,
+      maxBodyBytes: target.maxBodyBytes,
+      pool: target.pool,
     });
-    text = await readCapped(response, target.maxBodyBytes);
   } catch (error) {
     // Headers and body share the one time limit; either can time out or break.
     throw signal.aborted
@@ -55,10 +54,11 @@ export async function getJson(target: LookupTarget, limit: AttemptTimeout): Prom
           detail: networkDetail(error),
         });
   }
+  const { status, text } = answer;
 
-  if (response.status === 404) throw new LookupError({ dependency, resource, cause: 'not-found' });
-  if (!response.ok) {
-    throw new LookupError({ dependency, resource, cause: 'http-error', status: response.status });
+  if (status === 404) throw new LookupError({ dependency, resource, cause: 'not-found' });
+  if (status < 200 || status > 299) {
+    throw new LookupError({ dependency, resource, cause: 'http-error', status });
   }
   if (text === null) {
     throw new LookupError({
@@ -82,7 +82,8 @@ export async function getJson(target: LookupTarget, limit: AttemptTimeout): Prom
 
 function networkDetail(error: unknown): string {
   if (!(error instanceof Error)) return 'network error';
-  const cause = error.cause instanceof Error ? error.cause : undefined;
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : (cause?.message ?? error.message);
+  // fetch wraps the socket's error as its cause; undici's own request throws it as it is.
+  const cause = error.cause instanceof Error ? error.cause : error;
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' ? code : cause.message;
 }

@@ -1,7 +1,7 @@
 import { Agent } from 'undici';
 
-/** What the runtime's fetch takes as `dispatcher`: an undici pool. */
-export type HttpPool = NonNullable<RequestInit['dispatcher']>;
+/** The connections to one service: an undici pool the lookups send their requests over. */
+export type HttpPool = Agent;
 
 /**
  * The connections to one dependency: kept alive between calls (up to 10 s idle, less when
@@ -11,9 +11,5 @@ export type HttpPool = NonNullable<RequestInit['dispatcher']>;
  * would make calls for healthy resources of the same service queue behind them.
  */
 export function createHttpPool(): HttpPool {
-  const pool = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 10_000, pipelining: 1 });
-  // The runtime's fetch is built on undici too and takes any undici dispatcher; the
-  // `undici` package and @types/node each declare the Dispatcher class, hence the cast.
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
-  return pool;
+  return new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 10_000, pipelining: 1 });
 }
