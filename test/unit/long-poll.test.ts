@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { createGetOrderUseCase } from '../../src/api/orders/get-order-use-case.js';
 import { newPendingOrder } from '../../src/shared/domain/order-lifecycle.js';
 import type { Order } from '../../src/shared/domain/order.js';
+import { createSettlementAnnouncer } from '../../src/shared/long-poll/settlement-announcer.js';
 import { createSettlementWaiter } from '../../src/shared/long-poll/settlement-waiter.js';
 import type { OrderRepository } from '../../src/shared/persistence/order-repository.js';
 import { eventually } from '../support/eventually.js';
@@ -41,6 +42,14 @@ describe('long-poll', () => {
       subscriber.announce('a', 'another-channel:order-settled');
       expect(await Promise.all([first, second, other])).to.deep.equal([true, true, false]);
       expect(subscriber.listenerCount('message')).to.equal(1);
+    });
+
+    it('when one notice names several orders, then the waiters of each of them wake', async () => {
+      const subscriber = new FakeSubscriber();
+      const waiter = waiterWith(subscriber);
+      const waits = [waiter.waitFor('a', 5000), waiter.waitFor('b', 5000), waiter.waitFor('c', 50)];
+      subscriber.announce('a\nb');
+      expect(await Promise.all(waits)).to.deep.equal([true, true, false]);
     });
 
     it('when nothing is announced, then the wait ends false after its time', async () => {
@@ -224,6 +233,25 @@ describe('long-poll', () => {
       // The slots are free again.
       const fourth = getOrder('o-1', { waitMs: 30 });
       expect((await fourth).waited).to.equal(true);
+    });
+  });
+  describe('settlement announcer', () => {
+    it('when orders settle in one turn, then one notice names them all, and the waiters of each wake', async () => {
+      const subscriber = new FakeSubscriber();
+      const waiter = waiterWith(subscriber);
+      const published: [string, string][] = [];
+      const redis = {
+        publish(channel: string, message: string) {
+          published.push([channel, message]);
+          subscriber.emit('message', channel, message);
+          return Promise.resolve(1);
+        },
+      };
+      const announcer = createSettlementAnnouncer(redis as unknown as Redis, CHANNEL);
+      const waits = ['o-1', 'o-2', 'o-3'].map((id) => waiter.waitFor(id, 5000));
+      await Promise.all(['o-1', 'o-2', 'o-3'].map((id) => announcer.announce(id)));
+      expect(published).to.deep.equal([[CHANNEL, 'o-1\no-2\no-3']]);
+      expect(await Promise.all(waits)).to.deep.equal([true, true, true]);
     });
   });
 });

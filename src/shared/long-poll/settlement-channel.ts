@@ -11,3 +11,17 @@
 export function settlementChannel(queueName: string): string {
   return `${queueName}:order-settled`;
 }
+
+/**
+ * One notice names the orders a worker settled in one event-loop turn, one id per line. A
+ * replica of an older version reads a notice of several ids as one unknown id: its waiting
+ * clients then wait their full time, the cost of any lost notice, while the versions mix.
+ */
+export function announcementOf(orderIds: readonly string[]): string {
+  return orderIds.join('\n');
+}
+
+/** The order ids one notice names. */
+export function announcedOrders(notice: string): string[] {
+  return notice.split('\n');
+}

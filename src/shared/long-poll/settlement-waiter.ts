@@ -1,5 +1,6 @@
 import type { Logger } from '../observability/logger.js';
 import type { RedisConnection } from '../queue/redis-connection.js';
+import { announcedOrders } from './settlement-channel.js';
 
 /**
  * The API's half of the long-poll: clients that sent `Prefer: wait` wait here for the
@@ -24,9 +25,10 @@ export function createSettlementWaiter(
 ): SettlementWaiter {
   const waiting = new Map<string, Set<(settled: boolean) => void>>();
   let closed = false;
-  subscriber.on('message', (from: string, orderId: string) => {
+  subscriber.on('message', (from: string, message: string) => {
     if (from !== channel) return;
-    for (const wake of waiting.get(orderId) ?? []) wake(true);
+    for (const orderId of announcedOrders(message))
+      for (const wake of waiting.get(orderId) ?? []) wake(true);
   });
   // While Redis is away the subscription waits (ioredis subscribes again on reconnect) and
   // long-polls simply last their full wait; say when that starts and ends.
