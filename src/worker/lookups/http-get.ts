@@ -1,6 +1,5 @@
-import type { Readable } from 'node:stream';
 import type { HttpPool } from './http-pool.js';
-import { readCapped } from './read-capped.js';
+import { readCapped, readStreamCapped } from './read-capped.js';
 
 /** What a GET brought back: its status and its body, or null for a body over the cap. */
 export interface HttpAnswer {
@@ -37,23 +36,4 @@ export async function httpGet(url: URL, options: HttpGetOptions): Promise<HttpAn
     signal,
   });
   return { status: response.statusCode, text: await readStreamCapped(response.body, maxBodyBytes) };
-}
-
-/**
- * The body as text, or null once it passes `maxBytes`: the stream is dropped then, so an
- * answer of any size costs at most `maxBytes` of memory. Its own errors (the time limit, a
- * cut connection) pass on.
- */
-async function readStreamCapped(body: Readable, maxBytes: number): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > maxBytes) {
-      body.destroy();
-      return null;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, length).toString('utf8');
 }
