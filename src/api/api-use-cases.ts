@@ -6,6 +6,7 @@ import type { IdempotencyStore } from '../shared/persistence/idempotency-store.j
 import type { OrderRepository } from '../shared/persistence/order-repository.js';
 import type { OrderQueue } from '../shared/queue/order-queue.js';
 import type { ApiMetrics } from './api-metrics.js';
+import { createRunOnce } from './idempotency/run-once.js';
 import { createAcceptOrderUseCase } from './orders/accept-order-use-case.js';
 import { createGetOrderUseCase } from './orders/get-order-use-case.js';
 import { createListOrdersUseCase } from './orders/list-orders-use-case.js';
@@ -28,11 +29,12 @@ export interface ApiAdapters {
 /** The API's use cases, on the adapters given and the configuration's settings. */
 export function createApiUseCases(config: ApiConfig, adapters: ApiAdapters) {
   const { orders, idempotencyKeys, queue, settlements, operator, metrics, logger } = adapters;
+  // One home for Idempotency-Keys, shared by every use case that takes one.
+  const runOnce = createRunOnce({ keys: idempotencyKeys, keyTtlMs: config.idempotencyKeyTtlMs });
   const acceptOrder = createAcceptOrderUseCase({
     orders,
     queue,
-    idempotencyKeys,
-    idempotencyKeyTtlMs: config.idempotencyKeyTtlMs,
+    runOnce,
     newId: randomUUID,
     clock: () => new Date(),
     logger,
@@ -58,8 +60,7 @@ export function createApiUseCases(config: ApiConfig, adapters: ApiAdapters) {
   const redriveDependencies = {
     orders,
     redriveOne,
-    idempotencyKeys,
-    idempotencyKeyTtlMs: config.idempotencyKeyTtlMs,
+    runOnce,
     clock: () => new Date(),
   };
   const redrive =

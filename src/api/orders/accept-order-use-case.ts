@@ -1,23 +1,21 @@
 import { newPendingOrder } from '../../shared/domain/order-lifecycle.js';
 import type { Order } from '../../shared/domain/order.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import type { IdempotencyStore } from '../../shared/persistence/idempotency-store.js';
 import {
   StoreUnavailableError,
   type OrderRepository,
 } from '../../shared/persistence/order-repository.js';
 import type { OrderQueue } from '../../shared/queue/order-queue.js';
 import { orderRequestFingerprint } from '../idempotency/request-identity.js';
-import { createRunOnce } from '../idempotency/run-once.js';
+import type { RunOnce } from '../idempotency/run-once.js';
 import { handOverToWorker } from './hand-over-to-worker.js';
 import type { OrderRequest } from './order-request.js';
 
 export interface AcceptOrderDependencies {
   orders: OrderRepository;
   queue: OrderQueue;
-  idempotencyKeys: IdempotencyStore;
-  /** How long an Idempotency-Key is kept at least (IDEMPOTENCY_KEY_TTL). */
-  idempotencyKeyTtlMs: number;
+  /** Runs a request sent with an Idempotency-Key once under its key. */
+  runOnce: RunOnce;
   newId: () => string;
   clock: () => Date;
   logger: Logger;
@@ -43,10 +41,7 @@ export interface RequestContext {
  * (the user and product services) happens later, in the worker.
  */
 export function createAcceptOrderUseCase(deps: AcceptOrderDependencies) {
-  const runOnce = createRunOnce({
-    keys: deps.idempotencyKeys,
-    keyTtlMs: deps.idempotencyKeyTtlMs,
-  });
+  const { runOnce } = deps;
   return async function acceptOrder(
     request: OrderRequest,
     context: RequestContext,

@@ -1,23 +1,19 @@
 import type { Order } from '../../shared/domain/order.js';
-import type {
-  IdempotencyStore,
-  IdempotentOutcome,
-} from '../../shared/persistence/idempotency-store.js';
+import type { IdempotentOutcome } from '../../shared/persistence/idempotency-store.js';
 import type {
   FailedOrderQuery,
   OrderRepository,
 } from '../../shared/persistence/order-repository.js';
 import { bulkRedriveFingerprint } from '../idempotency/request-identity.js';
-import { createRunOnce, type Claim } from '../idempotency/run-once.js';
+import type { Claim, RunOnce } from '../idempotency/run-once.js';
 import { encodeCursor } from '../orders/order-list-query.js';
 import type { RedriveOne } from './redrive-one.js';
 
 export interface RedriveFailedOrdersDependencies {
   orders: OrderRepository;
   redriveOne: RedriveOne;
-  idempotencyKeys: IdempotencyStore;
-  /** How long an Idempotency-Key is kept at least (IDEMPOTENCY_KEY_TTL). */
-  idempotencyKeyTtlMs: number;
+  /** Runs a request sent with an Idempotency-Key once under its key. */
+  runOnce: RunOnce;
   clock: () => Date;
 }
 
@@ -48,10 +44,7 @@ export interface BulkRedriveResult {
  * what is still in the generation it was read in, and answers with the same counts.
  */
 export function createRedriveFailedOrdersUseCase(deps: RedriveFailedOrdersDependencies) {
-  const runOnce = createRunOnce({
-    keys: deps.idempotencyKeys,
-    keyTtlMs: deps.idempotencyKeyTtlMs,
-  });
+  const { runOnce } = deps;
   return async function redriveFailedOrders(
     query: FailedOrderQuery,
     request: { operator: string; idempotencyKey?: string | undefined },

@@ -1,17 +1,15 @@
 import type { RedriveRefusal } from '../../shared/domain/order-lifecycle.js';
 import type { Order } from '../../shared/domain/order.js';
-import type { IdempotencyStore } from '../../shared/persistence/idempotency-store.js';
 import type { OrderRepository } from '../../shared/persistence/order-repository.js';
 import { redriveFingerprint } from '../idempotency/request-identity.js';
-import { createRunOnce, type Claim } from '../idempotency/run-once.js';
+import type { Claim, RunOnce } from '../idempotency/run-once.js';
 import type { RedriveOne } from './redrive-one.js';
 
 export interface RedriveOrderDependencies {
   orders: OrderRepository;
   redriveOne: RedriveOne;
-  idempotencyKeys: IdempotencyStore;
-  /** How long an Idempotency-Key is kept at least (IDEMPOTENCY_KEY_TTL). */
-  idempotencyKeyTtlMs: number;
+  /** Runs a request sent with an Idempotency-Key once under its key. */
+  runOnce: RunOnce;
   clock: () => Date;
 }
 
@@ -28,10 +26,7 @@ export type RedriveOrderResult =
  * once.
  */
 export function createRedriveOrderUseCase(deps: RedriveOrderDependencies) {
-  const runOnce = createRunOnce({
-    keys: deps.idempotencyKeys,
-    keyTtlMs: deps.idempotencyKeyTtlMs,
-  });
+  const { runOnce } = deps;
   return async function redriveOrder(
     id: string,
     request: { operator: string; idempotencyKey?: string | undefined },
