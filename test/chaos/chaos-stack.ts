@@ -9,6 +9,7 @@ import { Client } from 'undici';
 import { parkingQueueOf } from '../../src/shared/messaging/event-publisher.js';
 import { listenDurably, type DurableListener } from '../support/durable-listener.js';
 import { eventually } from '../support/eventually.js';
+import { percentile } from '../support/percentile.js';
 import { startProcess, type RunningProcess } from '../support/processes.js';
 import { isolatedEnvironment, services } from '../support/services.js';
 
@@ -274,8 +275,7 @@ export interface Sent {
 
 /** The 99th percentile of the POST latencies, in ms. */
 export function postP99(sent: Sent): number {
-  const sorted = [...sent.latenciesMs].sort((a, b) => a - b);
-  return Math.round(sorted[Math.ceil(sorted.length * 0.99) - 1] ?? Number.NaN);
+  return Math.round(percentile(sent.latenciesMs, 0.99));
 }
 
 /** One POST; on a connection of its own when `fresh` (as a client that just came would). */
