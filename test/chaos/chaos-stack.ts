@@ -9,7 +9,7 @@ import { Client } from 'undici';
 import { parkingQueueOf } from '../../src/shared/messaging/event-publisher.js';
 import { listenDurably, type DurableListener } from '../support/durable-listener.js';
 import { eventually } from '../support/eventually.js';
-import { percentile } from '../support/percentile.js';
+import { percentile } from '../../bench/stats.js';
 import { startProcess, type RunningProcess } from '../support/processes.js';
 import { isolatedEnvironment, services } from '../support/services.js';
 
@@ -275,7 +275,7 @@ export interface Sent {
 
 /** The 99th percentile of the POST latencies, in ms. */
 export function postP99(sent: Sent): number {
-  return Math.round(percentile(sent.latenciesMs, 0.99));
+  return Math.round(percentile(sent.latenciesMs, 99));
 }
 
 /** One POST; on a connection of its own when `fresh` (as a client that just came would). */

@@ -7,7 +7,7 @@ import { services } from '../support/services.js';
 import { resetScenarios } from '../support/wiremock.js';
 import { prepareFlood } from '../support/long-poll-flood.js';
 import { metricValue } from '../support/metrics.js';
-import { percentile } from '../support/percentile.js';
+import { percentile } from '../../bench/stats.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import {
   ChaosStack,
@@ -194,7 +194,7 @@ describe('fault injection (real services, API and worker as processes)', functio
       .deliveries()
       .filter((delivery) => freshIds.has(delivery.orderId))
       .map((delivery) => delivery.receivedAt - delivery.confirmedAt);
-    const p99 = percentile(lags, 0.99);
+    const p99 = percentile(lags, 99);
     console.log(
       `      chaos late-binding consumer: ${backlog.accepted.length} parked, replayed at ${rate} events/s; ` +
         `200 new orders' events confirm → consumer p99 ${p99} ms`,
@@ -402,13 +402,13 @@ describe('fault injection (real services, API and worker as processes)', functio
     const workerRssMb = worker === undefined ? NaN : await peakRssMb(worker.child);
     const allBusy = busySlots.filter((busy) => busy >= concurrency).length;
     console.log(
-      `      chaos user service hangs 60 s: at most ${peaks.inFlight} user calls in flight in the worker (cap ${maxInFlight}), ${peaks.held} connections held by the hung service at most (closing ones included); worker slots busy of ${concurrency}: p50 ${percentile(busySlots, 0.5)}, p90 ${percentile(busySlots, 0.9)}, peak ${Math.max(...busySlots)}, all busy in ${allBusy} of ${busySlots.length} samples; worker peak RSS ${Math.round(workerRssMb)} MB`,
+      `      chaos user service hangs 60 s: at most ${peaks.inFlight} user calls in flight in the worker (cap ${maxInFlight}), ${peaks.held} connections held by the hung service at most (closing ones included); worker slots busy of ${concurrency}: p50 ${percentile(busySlots, 50)}, p90 ${percentile(busySlots, 90)}, peak ${Math.max(...busySlots)}, all busy in ${allBusy} of ${busySlots.length} samples; worker peak RSS ${Math.round(workerRssMb)} MB`,
     );
     expectNothingLost(tally);
     expect(tally.sent).to.equal(500);
     expect(peaks.inFlight, 'user calls in flight in the worker').to.equal(maxInFlight);
     expect(peaks.held, 'connections the hung service saw').to.be.at.least(maxInFlight);
-    expect(percentile(busySlots, 0.9), 'worker slots busy, p90 of the samples').to.be.below(
+    expect(percentile(busySlots, 90), 'worker slots busy, p90 of the samples').to.be.below(
       concurrency,
     );
     expect(workerRssMb, 'worker peak RSS (MB)').to.be.below(250);
@@ -663,7 +663,7 @@ describe('fault injection (real services, API and worker as processes)', functio
   it('when 300 slow (family-box) and 300 failing (veggie-box) orders are in flight, then classic-box orders confirm about as fast as unloaded', async () => {
     stack = await new ChaosStack('isolation').start();
     const running = stack;
-    const p99 = (values: number[]) => percentile(values, 0.99);
+    const p99 = (values: number[]) => percentile(values, 99);
     const timesOf = async (sent: Sent) => {
       await eventually(
         () => running.settleTimes(sent.accepted),
