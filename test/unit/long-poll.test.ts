@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createGetOrderUseCase } from '../../src/api/orders/get-order-use-case.js';
+import { LONG_POLL_READ_INTERVAL_MS } from '../../src/api/orders/long-poll-reads.js';
 import { newPendingOrder } from '../../src/shared/domain/order-lifecycle.js';
 import type { Order } from '../../src/shared/domain/order.js';
 import { createSettlementAnnouncer } from '../../src/shared/long-poll/settlement-announcer.js';
@@ -233,6 +235,69 @@ describe('long-poll', () => {
       // The slots are free again.
       const fourth = getOrder('o-1', { waitMs: 30 });
       expect((await fourth).waited).to.equal(true);
+    });
+    /** A store whose every read returns an order object of its own, remembering when it began. */
+    function storeTimingReads(order: Order) {
+      const begunAt = new Map<Order, number>();
+      const orders = {
+        findById: () => {
+          const read = { ...order };
+          begunAt.set(read, performance.now());
+          return Promise.resolve(read);
+        },
+      } as unknown as OrderRepository;
+      return { begunAt, orders };
+    }
+
+    /** Asks `getOrder` every 2 ms for `ms`; each answer with when it was asked. */
+    async function pollFor(ms: number, getOrder: () => Promise<{ order: Order | null }>) {
+      const asked: Promise<{ askedAt: number; order: Order | null }>[] = [];
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        const askedAt = performance.now();
+        asked.push(getOrder().then(({ order }) => ({ askedAt, order })));
+        await sleep(2);
+      }
+      return Promise.all(asked);
+    }
+
+    it('when polls past the cap keep coming, then the store is read about once per interval, and no answer is older than an interval', async () => {
+      const { begunAt, orders } = storeTimingReads(pending);
+      const getOrder = createGetOrderUseCase({
+        orders,
+        settlements: waiterWith(new FakeSubscriber()),
+        maxWaiters: 0,
+      });
+      const answers = await pollFor(250, () => getOrder('o-1', { waitMs: 5000 }));
+      for (const { askedAt, order } of answers) {
+        const readBegunAt = begunAt.get(order as Order) ?? Number.NaN;
+        expect(askedAt - readBegunAt, 'age of the answer (ms)').to.be.at.most(
+          LONG_POLL_READ_INTERVAL_MS,
+        );
+      }
+      expect(answers.length, 'polls').to.be.at.least(40);
+      expect(begunAt.size, 'reads').to.be.at.most(250 / LONG_POLL_READ_INTERVAL_MS + 2);
+    });
+
+    it('when waiters keep arriving, then reads begin at most once per interval, and each waiter is answered by a read begun after it asked', async () => {
+      const { begunAt, orders } = storeTimingReads(failed);
+      const getOrder = createGetOrderUseCase({
+        orders,
+        settlements: waiterWith(new FakeSubscriber()),
+        maxWaiters: 1000,
+      });
+      const answers = await pollFor(250, () => getOrder('o-1', { waitMs: 5000 }));
+      for (const { askedAt, order } of answers) {
+        const readBegunAt = begunAt.get(order as Order) ?? Number.NaN;
+        expect(readBegunAt, 'when its read began').to.be.above(askedAt);
+      }
+      const starts = [...begunAt.values()].sort((a, b) => a - b);
+      const gaps = starts.slice(1).map((start, i) => start - (starts[i] ?? 0));
+      expect(Math.min(...gaps), 'shortest gap between reads (ms)').to.be.at.least(
+        LONG_POLL_READ_INTERVAL_MS,
+      );
+      expect(answers.length, 'waiters').to.be.at.least(40);
+      expect(starts.length, 'reads').to.be.at.least(2);
     });
   });
   describe('settlement announcer', () => {

@@ -2,6 +2,7 @@ import { isFinal } from '../../shared/domain/order-lifecycle.js';
 import type { Order } from '../../shared/domain/order.js';
 import type { SettlementWaiter } from '../../shared/long-poll/settlement-waiter.js';
 import type { OrderRepository } from '../../shared/persistence/order-repository.js';
+import { createLongPollReads, type LongPollReads } from './long-poll-reads.js';
 
 export interface GetOrderDependencies {
   orders: OrderRepository;
@@ -24,8 +25,7 @@ export interface OrderRead {
  * Listening starts before the first read, so a settlement in between is not missed.
  *
  * Waiting is bounded: past `maxWaiters` held requests, a request is answered at once with
- * the order as stored. Waiters that start together share their first read, and the waiters
- * one settlement wakes share a single read of the order.
+ * the order as stored. Long-polls of one order share their reads (long-poll-reads.ts).
  */
 export function createGetOrderUseCase(deps: GetOrderDependencies) {
   const { orders, settlements } = deps;
@@ -34,15 +34,7 @@ export function createGetOrderUseCase(deps: GetOrderDependencies) {
     waiters += change;
     deps.onWaitersChanged?.(waiters);
   };
-  const reads: WaitReads = {
-    // Polls that begin waiting together (a flood on one order) share their first read, and
-    // those whose waits run out together their last.
-    fromNow: batchedReads(orders),
-    // Woken waiters share a read begun after a wake-up, so it sees the settlement; a read
-    // begun earlier (a poll past the cap) might not, so they never share it.
-    afterWake: sharedReads(orders),
-  };
-  const readPastCap = sharedReads(orders);
+  const reads = createLongPollReads(orders);
 
   return async function getOrder(
     id: string,
@@ -57,8 +49,7 @@ export function createGetOrderUseCase(deps: GetOrderDependencies) {
       order === null || options.visible === undefined || options.visible(order) ? order : null;
     const waitMs = options.waitMs ?? 0;
     if (waitMs <= 0) return { order: shown(await orders.findById(id)), waited: false };
-    // Past the cap, a flood of polls on one order costs one read at a time, not one each.
-    if (waiters >= deps.maxWaiters) return { order: shown(await readPastCap(id)), waited: false };
+    if (waiters >= deps.maxWaiters) return { order: shown(await reads.recent(id)), waited: false };
     countWaiters(1);
     try {
       return await waitForSettlement({
@@ -76,12 +67,6 @@ export function createGetOrderUseCase(deps: GetOrderDependencies) {
 }
 
 export type GetOrder = ReturnType<typeof createGetOrderUseCase>;
-
-/** The reads of a wait: its first (and last, when no settlement came) and the one after a wake. */
-interface WaitReads {
-  fromNow: (id: string) => Promise<Order | null>;
-  afterWake: (id: string) => Promise<Order | null>;
-}
 
 /** Why a wait's listening ended (a constant: abort() without a reason builds an exception). */
 const WAIT_OVER = new Error('the wait is over');
@@ -101,7 +86,7 @@ async function waitForSettlement({
   signal: AbortSignal | undefined;
   shown: (order: Order | null) => Order | null;
   settlements: SettlementWaiter;
-  reads: WaitReads;
+  reads: LongPollReads;
 }): Promise<OrderRead> {
   const stopListening = new AbortController();
   const onClientGone = () => {
@@ -110,52 +95,20 @@ async function waitForSettlement({
   signal?.addEventListener('abort', onClientGone, { once: true });
   try {
     const settled = settlements.waitFor(id, waitMs, stopListening.signal);
-    const order = shown(await reads.fromNow(id));
+    const order = shown(await reads.begunAfterNow(id));
     if (order === null) return { order, waited: false };
     if (isFinal(order.status)) return { order, waited: true };
     const woken = await settled;
     if (signal?.aborted === true) return { order, waited: true };
-    // Read again even when the wait ran out: a notice lost while Redis was away must not
-    // leave the client with a stale PENDING.
+    // Woken, the read must begin after the notice to see the settlement. Read again even when
+    // the wait ran out: a notice lost while Redis was away must not leave the client with a
+    // stale PENDING; a read begun a moment ago, long after this wait began, is as good.
     return {
-      order: shown(await (woken ? reads.afterWake(id) : reads.fromNow(id))),
+      order: shown(await (woken ? reads.begunAfterNow(id) : reads.recent(id))),
       waited: true,
     };
   } finally {
     stopListening.abort(WAIT_OVER);
     signal?.removeEventListener('abort', onClientGone);
   }
-}
-
-/** Reads of one order made while another is in flight get that one's answer. */
-function sharedReads(orders: OrderRepository): (id: string) => Promise<Order | null> {
-  const inFlight = new Map<string, Promise<Order | null>>();
-  return (id) => {
-    let read = inFlight.get(id);
-    if (read === undefined) {
-      read = orders.findById(id).finally(() => inFlight.delete(id));
-      inFlight.set(id, read);
-    }
-    return read;
-  };
-}
-
-/**
- * Reads of one order asked for before the read starts share it (it starts on the next turn of
- * the event loop). A read already started is never joined, so every caller's read began after
- * it asked: a waiter listening before it asked misses no settlement.
- */
-function batchedReads(orders: OrderRepository): (id: string) => Promise<Order | null> {
-  const gathering = new Map<string, Promise<Order | null>>();
-  return (id) => {
-    let read = gathering.get(id);
-    if (read === undefined) {
-      read = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        gathering.delete(id);
-        return orders.findById(id);
-      });
-      gathering.set(id, read);
-    }
-    return read;
-  };
 }
