@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { metricValue } from './metrics.js';
+import { metricValues } from './metrics.js';
 
 export interface FloodAnswers {
   polls: number;
@@ -21,10 +21,6 @@ type ClientMessage =
   { ready: true } | { started: true } | { tally: Omit<FloodAnswers, 'polls' | 'peakHeapMb'> };
 
 const CLIENT = fileURLToPath(new URL('./long-poll-flood-client.ts', import.meta.url));
-
-async function heapUsedMb(opsUrl: string): Promise<number> {
-  return (await metricValue(opsUrl, 'nodejs_heap_size_used_bytes')) / 1e6;
-}
 
 /** A flood's clients, loaded and waiting: `run` lets them go. */
 export interface PreparedFlood {
@@ -88,11 +84,11 @@ export async function prepareFlood(
       let peakHeapMb = 0;
       let peakWaiting = 0;
       const watch = setInterval(() => {
-        heapUsedMb(api.opsUrl)
-          .then((mb) => (peakHeapMb = Math.max(peakHeapMb, Math.round(mb))))
-          .catch(() => undefined);
-        metricValue(api.opsUrl, 'http_long_polls_waiting')
-          .then((held) => (peakWaiting = Math.max(peakWaiting, held)))
+        metricValues(api.opsUrl, ['nodejs_heap_size_used_bytes', 'http_long_polls_waiting'])
+          .then(([heapBytes = 0, held = 0]) => {
+            peakHeapMb = Math.max(peakHeapMb, Math.round(heapBytes / 1e6));
+            peakWaiting = Math.max(peakWaiting, held);
+          })
           .catch(() => undefined);
       }, 500);
       try {
